@@ -1,0 +1,634 @@
+/**
+ * The one typed, validated configuration of the platform.
+ *
+ * Every setting lives under the `mlops` config namespace of a stack file (Pulumi.<stack>.yaml) and
+ * is read exactly once, by {@link loadConfig}. {@link parseConfig} is a pure function: it takes the
+ * raw values and returns a fully defaulted {@link PlatformConfig} or throws a {@link ConfigError}
+ * naming the key, the value received and what is allowed. Nothing is registered before it returns.
+ *
+ * Defaults are documented on each property (`@default`) and applied in one place: here.
+ */
+import * as pulumi from "@pulumi/pulumi";
+
+/** Where the platform runs: any Kubernetes context (`local`) or Azure (AKS + ACR + storage). */
+export const TARGETS = ["local", "azure"] as const;
+export type Target = (typeof TARGETS)[number];
+
+/** The environment a stack represents; `prod` turns on the strict rules (digests, TLS, HA). */
+export const ENVIRONMENTS = ["local", "dev", "prod"] as const;
+export type Environment = (typeof ENVIRONMENTS)[number];
+
+/** How a new version of the inference service reaches users. */
+export const RELEASE_STRATEGIES = ["rolling", "canary", "blueGreen"] as const;
+export type ReleaseStrategy = (typeof RELEASE_STRATEGIES)[number];
+
+export const SERVICE_TYPES = ["ClusterIP", "NodePort", "LoadBalancer"] as const;
+export type ServiceType = (typeof SERVICE_TYPES)[number];
+
+export const REGISTRY_SKUS = ["Basic", "Standard", "Premium"] as const;
+export type RegistrySku = (typeof REGISTRY_SKUS)[number];
+
+/** The taint and label that reserve the training pool for training pods only. */
+export const TRAINING_POOL_LABEL_KEY = "mlops-platform/pool";
+export const TRAINING_POOL_LABEL_VALUE = "training";
+export const TRAINING_TAINT = {
+  key: TRAINING_POOL_LABEL_KEY,
+  value: TRAINING_POOL_LABEL_VALUE,
+  effect: "NoSchedule",
+} as const;
+
+/** The models the bundled service ships, and the version each stack pins. */
+export const BUNDLED_MODELS = ["mpg-regressor", "penguin-classifier"] as const;
+
+/** A node pool of fixed VM size whose node count the cluster autoscaler moves within bounds. */
+export interface NodePoolConfig {
+  /** Azure VM size of the nodes. */
+  readonly vmSize: string;
+  /** Lowest node count the autoscaler may reach. */
+  readonly minCount: number;
+  /** Highest node count the autoscaler may reach. */
+  readonly maxCount: number;
+  /** OS disk size of each node, in GiB. @default 128 */
+  readonly osDiskSizeGb: number;
+}
+
+export interface AzureConfig {
+  /** Azure region of every resource. @default "westeurope" */
+  readonly location: string;
+  /** AKS Kubernetes version; `undefined` lets AKS choose its default. @default undefined */
+  readonly kubernetesVersion?: string;
+  /** The system pool (runs the inference service and cluster add-ons). Never scales to 0.
+   * @default { vmSize: "Standard_D4s_v5", minCount: 2, maxCount: 4, osDiskSizeGb: 128 } */
+  readonly systemPool: NodePoolConfig;
+  /** The training pool, reserved by a taint for training pods; scales to 0 when idle.
+   * @default { vmSize: "Standard_D8s_v5", minCount: 0, maxCount: 3, osDiskSizeGb: 128 } */
+  readonly trainingPool: NodePoolConfig;
+  /** Minutes a node must be unneeded before the autoscaler removes it. @default 5 */
+  readonly scaleDownUnneededMinutes: number;
+  /** ACR SKU. @default "Standard" */
+  readonly registrySku: RegistrySku;
+  /** Also create an Azure ML workspace with an AmlCompute cluster of 0 minimum nodes.
+   * @default false */
+  readonly mlWorkspace: boolean;
+}
+
+export interface ImageConfig {
+  /** Build service/Dockerfile and push it to the registry (needs a Docker engine).
+   * @default false */
+  readonly build: boolean;
+  /** The image to deploy when `build` is false: `repo:tag` or `repo@sha256:<64 hex>` (prod:
+   * a digest is required). Required when `build` is false. */
+  readonly ref?: string;
+  /** Repository name inside the registry when building. @default "mlops-inference" */
+  readonly repository: string;
+}
+
+export interface AutoscalingConfig {
+  /** @default the app's `replicas` */
+  readonly minReplicas: number;
+  /** @default max(3, 2 × minReplicas) */
+  readonly maxReplicas: number;
+  /** Average CPU utilisation the HPA aims for, in percent of the request. @default 70 */
+  readonly targetCpuPercent: number;
+}
+
+export interface ResourcesConfig {
+  /** @default 250 */
+  readonly cpuRequestMillis: number;
+  /** @default 1000 */
+  readonly cpuLimitMillis: number;
+  /** @default 256 */
+  readonly memoryRequestMib: number;
+  /** @default 512 */
+  readonly memoryLimitMib: number;
+}
+
+export interface AppConfig {
+  /** Namespace of every object of the app. @default "mlops" */
+  readonly namespace: string;
+  /** Desired replicas of the inference Deployment (the HPA's floor). @default 1 */
+  readonly replicas: number;
+  readonly autoscaling: AutoscalingConfig;
+  readonly resources: ResourcesConfig;
+  /** Model name -> version the service must load (`MODEL_PINS`).
+   * @default { "mpg-regressor": "1", "penguin-classifier": "1" } */
+  readonly models: Readonly<Record<string, string>>;
+  /** Kubernetes Service type; `LoadBalancer` must also be allowed by the policy pack.
+   * @default "ClusterIP" */
+  readonly serviceType: ServiceType;
+  /** Seconds a pod gets to finish in-flight requests after SIGTERM. @default 30 */
+  readonly terminationGracePeriodSeconds: number;
+}
+
+export interface IngressConfig {
+  /** IngressClass that serves the app. @default "nginx" */
+  readonly className: string;
+  /** Host name of the endpoint. @default "mlops.localtest.me" */
+  readonly host: string;
+  /** Terminate TLS at the ingress with `tlsSecretName`. @default true in prod, false elsewhere */
+  readonly tls: boolean;
+  /** Secret holding the TLS certificate. @default "<namespace>-tls" */
+  readonly tlsSecretName: string;
+  /** Namespace of the ingress controller (the only source admitted besides the scraper).
+   * @default "ingress-nginx" */
+  readonly controllerNamespace: string;
+  /** Namespace of the Prometheus scraper admitted to /metrics. @default "monitoring" */
+  readonly metricsNamespace: string;
+}
+
+export interface TrainingConfig {
+  /** Cron schedule of the training CronJob. @default "0 3 * * *" */
+  readonly schedule: string;
+  /** Suspend the CronJob (no runs). @default false */
+  readonly suspend: boolean;
+  /** CPU request of the training pod: sized so the autoscaler must add a training node.
+   * @default 2000 */
+  readonly cpuRequestMillis: number;
+  /** @default 4096 */
+  readonly memoryRequestMib: number;
+  /** Seconds a finished Job is kept before it is deleted. @default 3600 */
+  readonly ttlSecondsAfterFinished: number;
+  /** Seconds a training run may take before it is stopped. @default 3600 */
+  readonly activeDeadlineSeconds: number;
+}
+
+export interface ReleaseConfig {
+  /** @default "rolling" */
+  readonly strategy: ReleaseStrategy;
+}
+
+export interface PlatformConfig {
+  readonly environment: Environment;
+  readonly target: Target;
+  /** Team that owns the stack; becomes the `owner` tag. */
+  readonly owner: string;
+  /** Extra tags on every taggable Azure resource (`environment` and `owner` are always set). */
+  readonly tags: Readonly<Record<string, string>>;
+  /** Azure settings; present only when `target` is `azure`. */
+  readonly azure?: AzureConfig;
+  readonly image: ImageConfig;
+  readonly app: AppConfig;
+  readonly ingress: IngressConfig;
+  readonly training: TrainingConfig;
+  readonly release: ReleaseConfig;
+}
+
+/** A configuration value is invalid. The message names the key, the value and what is allowed. */
+export class ConfigError extends Error {
+  constructor(
+    readonly key: string,
+    received: unknown,
+    allowed: string,
+  ) {
+    super(`mlops:${key}: got ${show(received)}; ${allowed}`);
+    this.name = "ConfigError";
+  }
+}
+
+/** The raw values of the `mlops` namespace, as a stack file holds them. */
+export type RawConfig = Readonly<Record<string, unknown>>;
+
+/** The keys the `mlops` namespace accepts. */
+export const TOP_LEVEL_KEYS = [
+  "environment",
+  "target",
+  "owner",
+  "tags",
+  "azure",
+  "image",
+  "app",
+  "ingress",
+  "training",
+  "release",
+] as const;
+
+const DIGEST_REF = /^[a-z0-9]+(?:[._\-/:][a-z0-9]+)*@sha256:[0-9a-f]{64}$/;
+const TAG_REF = /^[a-z0-9]+(?:[._\-/:][a-z0-9]+)*:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const DNS_NAME =
+  /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$/;
+const CRON = /^(\S+\s+){4}\S+$|^@(yearly|annually|monthly|weekly|daily|midnight|hourly)$/;
+
+/** True when `ref` names an image by content digest (`repo@sha256:<64 hex>`). */
+export function isDigestRef(ref: string): boolean {
+  return DIGEST_REF.test(ref);
+}
+
+/** Validates raw stack values and applies every default. Pure: throws {@link ConfigError}. */
+export function parseConfig(raw: RawConfig): PlatformConfig {
+  rejectUnknownKeys("", raw, TOP_LEVEL_KEYS);
+  const environment = oneOf("environment", raw.environment, ENVIRONMENTS);
+  const target = oneOf("target", raw.target ?? "local", TARGETS);
+  if (target === "local" && environment === "prod") {
+    throw new ConfigError(
+      "target",
+      target,
+      'a prod stack must target "azure" (local clusters are for the local and dev environments)',
+    );
+  }
+  const owner = str("owner", raw.owner ?? "platform-team", DNS_LABEL, "a lowercase DNS label");
+  const tags = stringMap("tags", raw.tags ?? {});
+
+  const app = parseApp(obj("app", raw.app ?? {}), environment);
+  const image = parseImage(obj("image", raw.image ?? {}), environment);
+  const ingress = parseIngress(obj("ingress", raw.ingress ?? {}), environment, app.namespace);
+  const training = parseTraining(obj("training", raw.training ?? {}));
+  const release = parseRelease(obj("release", raw.release ?? {}));
+
+  if (raw.azure !== undefined && target !== "azure") {
+    throw new ConfigError("azure", raw.azure, 'only allowed when mlops:target is "azure"');
+  }
+  const azure = target === "azure" ? parseAzure(obj("azure", raw.azure ?? {})) : undefined;
+
+  if (environment === "prod" && app.replicas < 2) {
+    throw new ConfigError("app.replicas", app.replicas, "prod needs at least 2 replicas");
+  }
+  return { environment, target, owner, tags, azure, image, app, ingress, training, release };
+}
+
+/** Reads the `mlops` namespace of the current stack once and validates it. */
+export function loadConfig(): PlatformConfig {
+  const config = new pulumi.Config("mlops");
+  const raw: Record<string, unknown> = {};
+  for (const key of TOP_LEVEL_KEYS) {
+    const text = config.get(key);
+    if (text === undefined) continue;
+    raw[key] = parseMaybeJson(text);
+  }
+  return parseConfig(raw);
+}
+
+function parseApp(raw: RawConfig, environment: Environment): AppConfig {
+  rejectUnknownKeys("app.", raw, [
+    "namespace",
+    "replicas",
+    "autoscaling",
+    "resources",
+    "models",
+    "serviceType",
+    "terminationGracePeriodSeconds",
+  ]);
+  const namespace = str("app.namespace", raw.namespace ?? "mlops", DNS_LABEL, "a DNS label");
+  const replicas = int("app.replicas", raw.replicas ?? (environment === "prod" ? 2 : 1), 1, 100);
+
+  const as = obj("app.autoscaling", raw.autoscaling ?? {});
+  rejectUnknownKeys("app.autoscaling.", as, ["minReplicas", "maxReplicas", "targetCpuPercent"]);
+  const minReplicas = int("app.autoscaling.minReplicas", as.minReplicas ?? replicas, 1, 100);
+  const maxReplicas = int(
+    "app.autoscaling.maxReplicas",
+    as.maxReplicas ?? Math.max(3, 2 * minReplicas),
+    1,
+    100,
+  );
+  if (maxReplicas < minReplicas) {
+    throw new ConfigError(
+      "app.autoscaling.maxReplicas",
+      maxReplicas,
+      `must be at least app.autoscaling.minReplicas (${minReplicas})`,
+    );
+  }
+  const targetCpuPercent = int(
+    "app.autoscaling.targetCpuPercent",
+    as.targetCpuPercent ?? 70,
+    10,
+    100,
+  );
+
+  const rs = obj("app.resources", raw.resources ?? {});
+  rejectUnknownKeys("app.resources.", rs, [
+    "cpuRequestMillis",
+    "cpuLimitMillis",
+    "memoryRequestMib",
+    "memoryLimitMib",
+  ]);
+  const resources: ResourcesConfig = {
+    cpuRequestMillis: int("app.resources.cpuRequestMillis", rs.cpuRequestMillis ?? 250, 10, 64000),
+    cpuLimitMillis: int("app.resources.cpuLimitMillis", rs.cpuLimitMillis ?? 1000, 10, 64000),
+    memoryRequestMib: int("app.resources.memoryRequestMib", rs.memoryRequestMib ?? 256, 32, 262144),
+    memoryLimitMib: int("app.resources.memoryLimitMib", rs.memoryLimitMib ?? 512, 32, 262144),
+  };
+  if (resources.cpuLimitMillis < resources.cpuRequestMillis) {
+    throw new ConfigError(
+      "app.resources.cpuLimitMillis",
+      resources.cpuLimitMillis,
+      `must be at least app.resources.cpuRequestMillis (${resources.cpuRequestMillis})`,
+    );
+  }
+  if (resources.memoryLimitMib < resources.memoryRequestMib) {
+    throw new ConfigError(
+      "app.resources.memoryLimitMib",
+      resources.memoryLimitMib,
+      `must be at least app.resources.memoryRequestMib (${resources.memoryRequestMib})`,
+    );
+  }
+
+  const models = stringMap(
+    "app.models",
+    raw.models ?? Object.fromEntries(BUNDLED_MODELS.map((m) => [m, "1"])),
+  );
+  for (const [name, version] of Object.entries(models)) {
+    if (!(BUNDLED_MODELS as readonly string[]).includes(name)) {
+      throw new ConfigError(
+        `app.models.${name}`,
+        version,
+        `unknown model; the service ships ${BUNDLED_MODELS.join(", ")}`,
+      );
+    }
+    str(`app.models.${name}`, version, /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "a version string");
+  }
+  const serviceType = oneOf("app.serviceType", raw.serviceType ?? "ClusterIP", SERVICE_TYPES);
+  const terminationGracePeriodSeconds = int(
+    "app.terminationGracePeriodSeconds",
+    raw.terminationGracePeriodSeconds ?? 30,
+    1,
+    600,
+  );
+  return {
+    namespace,
+    replicas,
+    autoscaling: { minReplicas, maxReplicas, targetCpuPercent },
+    resources,
+    models,
+    serviceType,
+    terminationGracePeriodSeconds,
+  };
+}
+
+function parseImage(raw: RawConfig, environment: Environment): ImageConfig {
+  rejectUnknownKeys("image.", raw, ["build", "ref", "repository"]);
+  const build = bool("image.build", raw.build ?? false);
+  const repository = str(
+    "image.repository",
+    raw.repository ?? "mlops-inference",
+    /^[a-z0-9]+(?:[._\-/][a-z0-9]+)*$/,
+    "a lowercase repository name",
+  );
+  if (build) {
+    if (raw.ref !== undefined) {
+      throw new ConfigError("image.ref", raw.ref, "leave it unset when image.build is true");
+    }
+    return { build, repository };
+  }
+  if (raw.ref === undefined) {
+    throw new ConfigError(
+      "image.ref",
+      undefined,
+      "required when image.build is false: set repo:tag, or repo@sha256:<digest> in prod",
+    );
+  }
+  const ref = str("image.ref", raw.ref, /^\S+$/, "an image reference");
+  if (environment === "prod" && !isDigestRef(ref)) {
+    throw new ConfigError("image.ref", ref, "prod deploys by digest: use <repo>@sha256:<64 hex>");
+  }
+  if (!isDigestRef(ref) && !TAG_REF.test(ref)) {
+    throw new ConfigError("image.ref", ref, "use <repo>:<tag> or <repo>@sha256:<64 hex>");
+  }
+  if (ref.endsWith(":latest")) {
+    throw new ConfigError("image.ref", ref, 'pin a version tag or a digest, not "latest"');
+  }
+  return { build, ref, repository };
+}
+
+function parseIngress(raw: RawConfig, environment: Environment, namespace: string): IngressConfig {
+  rejectUnknownKeys("ingress.", raw, [
+    "className",
+    "host",
+    "tls",
+    "tlsSecretName",
+    "controllerNamespace",
+    "metricsNamespace",
+  ]);
+  const tls = bool("ingress.tls", raw.tls ?? environment === "prod");
+  if (environment === "prod" && !tls) {
+    throw new ConfigError("ingress.tls", tls, "prod serves over TLS: set it to true");
+  }
+  return {
+    className: str("ingress.className", raw.className ?? "nginx", DNS_LABEL, "a DNS label"),
+    host: str("ingress.host", raw.host ?? "mlops.localtest.me", DNS_NAME, "a DNS host name"),
+    tls,
+    tlsSecretName: str(
+      "ingress.tlsSecretName",
+      raw.tlsSecretName ?? `${namespace}-tls`,
+      DNS_NAME,
+      "a Secret name",
+    ),
+    controllerNamespace: str(
+      "ingress.controllerNamespace",
+      raw.controllerNamespace ?? "ingress-nginx",
+      DNS_LABEL,
+      "a namespace name",
+    ),
+    metricsNamespace: str(
+      "ingress.metricsNamespace",
+      raw.metricsNamespace ?? "monitoring",
+      DNS_LABEL,
+      "a namespace name",
+    ),
+  };
+}
+
+function parseTraining(raw: RawConfig): TrainingConfig {
+  rejectUnknownKeys("training.", raw, [
+    "schedule",
+    "suspend",
+    "cpuRequestMillis",
+    "memoryRequestMib",
+    "ttlSecondsAfterFinished",
+    "activeDeadlineSeconds",
+  ]);
+  return {
+    schedule: str(
+      "training.schedule",
+      raw.schedule ?? "0 3 * * *",
+      CRON,
+      'a cron expression of five fields (e.g. "0 3 * * *") or @daily/@weekly/...',
+    ),
+    suspend: bool("training.suspend", raw.suspend ?? false),
+    cpuRequestMillis: int("training.cpuRequestMillis", raw.cpuRequestMillis ?? 2000, 100, 256000),
+    memoryRequestMib: int("training.memoryRequestMib", raw.memoryRequestMib ?? 4096, 64, 1048576),
+    ttlSecondsAfterFinished: int(
+      "training.ttlSecondsAfterFinished",
+      raw.ttlSecondsAfterFinished ?? 3600,
+      0,
+      604800,
+    ),
+    activeDeadlineSeconds: int(
+      "training.activeDeadlineSeconds",
+      raw.activeDeadlineSeconds ?? 3600,
+      60,
+      86400,
+    ),
+  };
+}
+
+function parseRelease(raw: RawConfig): ReleaseConfig {
+  rejectUnknownKeys("release.", raw, ["strategy"]);
+  return { strategy: oneOf("release.strategy", raw.strategy ?? "rolling", RELEASE_STRATEGIES) };
+}
+
+function parseAzure(raw: RawConfig): AzureConfig {
+  rejectUnknownKeys("azure.", raw, [
+    "location",
+    "kubernetesVersion",
+    "systemPool",
+    "trainingPool",
+    "scaleDownUnneededMinutes",
+    "registrySku",
+    "mlWorkspace",
+  ]);
+  const systemPool = parsePool("azure.systemPool", obj("azure.systemPool", raw.systemPool ?? {}), {
+    vmSize: "Standard_D4s_v5",
+    minCount: 2,
+    maxCount: 4,
+  });
+  if (systemPool.minCount < 1) {
+    throw new ConfigError(
+      "azure.systemPool.minCount",
+      systemPool.minCount,
+      "the system pool runs the cluster's add-ons and never scales to 0: use 1 or more",
+    );
+  }
+  const trainingPool = parsePool(
+    "azure.trainingPool",
+    obj("azure.trainingPool", raw.trainingPool ?? {}),
+    { vmSize: "Standard_D8s_v5", minCount: 0, maxCount: 3 },
+  );
+  if (trainingPool.minCount !== 0) {
+    throw new ConfigError(
+      "azure.trainingPool.minCount",
+      trainingPool.minCount,
+      "the training pool scales to zero when idle: it must be 0",
+    );
+  }
+  if (trainingPool.maxCount < 1) {
+    throw new ConfigError(
+      "azure.trainingPool.maxCount",
+      trainingPool.maxCount,
+      "at least 1, or the training job can never run",
+    );
+  }
+  const kubernetesVersion =
+    raw.kubernetesVersion === undefined
+      ? undefined
+      : str("azure.kubernetesVersion", raw.kubernetesVersion, /^\d+\.\d+(\.\d+)?$/, "e.g. 1.33");
+  return {
+    location: str("azure.location", raw.location ?? "westeurope", /^[a-z0-9]+$/, "an Azure region"),
+    kubernetesVersion,
+    systemPool,
+    trainingPool,
+    scaleDownUnneededMinutes: int(
+      "azure.scaleDownUnneededMinutes",
+      raw.scaleDownUnneededMinutes ?? 5,
+      1,
+      60,
+    ),
+    registrySku: oneOf("azure.registrySku", raw.registrySku ?? "Standard", REGISTRY_SKUS),
+    mlWorkspace: bool("azure.mlWorkspace", raw.mlWorkspace ?? false),
+  };
+}
+
+function parsePool(
+  key: string,
+  raw: RawConfig,
+  defaults: { vmSize: string; minCount: number; maxCount: number },
+): NodePoolConfig {
+  rejectUnknownKeys(`${key}.`, raw, ["vmSize", "minCount", "maxCount", "osDiskSizeGb"]);
+  const minCount = int(`${key}.minCount`, raw.minCount ?? defaults.minCount, 0, 1000);
+  const maxCount = int(`${key}.maxCount`, raw.maxCount ?? defaults.maxCount, 0, 1000);
+  if (maxCount < minCount) {
+    throw new ConfigError(
+      `${key}.maxCount`,
+      maxCount,
+      `must be at least ${key}.minCount (${minCount})`,
+    );
+  }
+  return {
+    vmSize: str(
+      `${key}.vmSize`,
+      raw.vmSize ?? defaults.vmSize,
+      /^Standard_[A-Za-z0-9_]+$/,
+      'an Azure VM size such as "Standard_D4s_v5"',
+    ),
+    minCount,
+    maxCount,
+    osDiskSizeGb: int(`${key}.osDiskSizeGb`, raw.osDiskSizeGb ?? 128, 30, 2048),
+  };
+}
+
+// ---- plain-value validators: each names the key, the value and what is allowed ----
+
+function rejectUnknownKeys(prefix: string, raw: RawConfig, allowed: readonly string[]): void {
+  for (const key of Object.keys(raw)) {
+    if (!allowed.includes(key)) {
+      throw new ConfigError(
+        `${prefix}${key}`,
+        raw[key],
+        `unknown key; allowed: ${allowed.map((k) => prefix + k).join(", ")}`,
+      );
+    }
+  }
+}
+
+function oneOf<T extends string>(key: string, value: unknown, allowed: readonly T[]): T {
+  if (typeof value !== "string" || !(allowed as readonly string[]).includes(value)) {
+    throw new ConfigError(key, value, `allowed: ${allowed.join(", ")}`);
+  }
+  return value as T;
+}
+
+function str(key: string, value: unknown, pattern: RegExp, what: string): string {
+  if (typeof value !== "string" || !pattern.test(value)) {
+    throw new ConfigError(key, value, `expected ${what}`);
+  }
+  return value;
+}
+
+function int(key: string, value: unknown, min: number, max: number): number {
+  const n = typeof value === "string" && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
+  if (typeof n !== "number" || !Number.isInteger(n) || n < min || n > max) {
+    throw new ConfigError(key, value, `expected a whole number from ${min} to ${max}`);
+  }
+  return n;
+}
+
+function bool(key: string, value: unknown): boolean {
+  if (value === true || value === "true") return true;
+  if (value === false || value === "false") return false;
+  throw new ConfigError(key, value, "expected true or false");
+}
+
+function obj(key: string, value: unknown): RawConfig {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new ConfigError(key, value, "expected an object of keys and values");
+  }
+  return value as RawConfig;
+}
+
+function stringMap(key: string, value: unknown): Record<string, string> {
+  const o = obj(key, value);
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(o)) {
+    if (typeof v !== "string" || v.length === 0) {
+      throw new ConfigError(`${key}.${k}`, v, "expected a non-empty string");
+    }
+    out[k] = v;
+  }
+  return out;
+}
+
+function parseMaybeJson(text: string): unknown {
+  const trimmed = text.trim();
+  if (trimmed.startsWith("{") || trimmed.startsWith("[")) {
+    try {
+      return JSON.parse(trimmed);
+    } catch {
+      return text;
+    }
+  }
+  return text;
+}
+
+function show(value: unknown): string {
+  if (value === undefined) return "nothing";
+  return JSON.stringify(value);
+}
