@@ -1,0 +1,6 @@
+/** The full policy list of the pack (index.ts only hands it to `new PolicyPack`). */
+import type { Policies } from "@pulumi/policy";
+import { azurePolicies } from "./azure";
+import { kubernetesPolicies } from "./kubernetes";
+
+export const policies: Policies = [...kubernetesPolicies(), ...azurePolicies()];
