@@ -84,9 +84,8 @@ export interface ImageConfig {
 }
 
 export interface AutoscalingConfig {
-  /** @default the app's `replicas` */
-  readonly minReplicas: number;
-  /** @default max(3, 2 × minReplicas) */
+  /** Ceiling of the HorizontalPodAutoscaler (its floor is `app.replicas`).
+   * @default max(3, 2 × replicas) */
   readonly maxReplicas: number;
   /** Average CPU utilisation the HPA aims for, in percent of the request. @default 70 */
   readonly targetCpuPercent: number;
@@ -106,7 +105,8 @@ export interface ResourcesConfig {
 export interface AppConfig {
   /** Namespace of every object of the app. @default "mlops" */
   readonly namespace: string;
-  /** Desired replicas of the inference Deployment (the HPA's floor). @default 1 */
+  /** Minimum replicas of the inference Deployment: the HorizontalPodAutoscaler's floor (the
+   * HPA owns the replica count, so the Deployment itself sets none). @default 1, 2 in prod */
   readonly replicas: number;
   readonly autoscaling: AutoscalingConfig;
   readonly resources: ResourcesConfig;
@@ -272,19 +272,18 @@ function parseApp(raw: RawConfig, environment: Environment): AppConfig {
   const replicas = int("app.replicas", raw.replicas ?? (environment === "prod" ? 2 : 1), 1, 100);
 
   const as = obj("app.autoscaling", raw.autoscaling ?? {});
-  rejectUnknownKeys("app.autoscaling.", as, ["minReplicas", "maxReplicas", "targetCpuPercent"]);
-  const minReplicas = int("app.autoscaling.minReplicas", as.minReplicas ?? replicas, 1, 100);
+  rejectUnknownKeys("app.autoscaling.", as, ["maxReplicas", "targetCpuPercent"]);
   const maxReplicas = int(
     "app.autoscaling.maxReplicas",
-    as.maxReplicas ?? Math.max(3, 2 * minReplicas),
+    as.maxReplicas ?? Math.max(3, 2 * replicas),
     1,
     100,
   );
-  if (maxReplicas < minReplicas) {
+  if (maxReplicas < replicas) {
     throw new ConfigError(
       "app.autoscaling.maxReplicas",
       maxReplicas,
-      `must be at least app.autoscaling.minReplicas (${minReplicas})`,
+      `must be at least app.replicas (${replicas})`,
     );
   }
   const targetCpuPercent = int(
@@ -346,7 +345,7 @@ function parseApp(raw: RawConfig, environment: Environment): AppConfig {
   return {
     namespace,
     replicas,
-    autoscaling: { minReplicas, maxReplicas, targetCpuPercent },
+    autoscaling: { maxReplicas, targetCpuPercent },
     resources,
     models,
     serviceType,

@@ -1,0 +1,276 @@
+/**
+ * The inference service as a cdk8s chart (cdk8s-plus-27): Namespace, ServiceAccount, Deployment,
+ * Service, Ingress, HorizontalPodAutoscaler, PodDisruptionBudget and NetworkPolicy.
+ *
+ * Pure: no Pulumi. `toJson()` gives the manifests the app component deploys and `npm run synth`
+ * writes as YAML, so both paths deploy the same objects.
+ */
+import { ApiObject, Chart, Duration, JsonPatch, Size } from "cdk8s";
+import * as kplus from "cdk8s-plus-27";
+import { Construct } from "constructs";
+import type { IngressConfig, ResourcesConfig, ServiceType } from "../config";
+import { PART_OF, recommendedLabels, selectorLabels, versionOf } from "./labels";
+
+/** The port the service listens on inside the container (its `PORT`). */
+export const CONTAINER_PORT = 8080;
+/** The port of the Kubernetes Service in front of it. */
+export const SERVICE_PORT = 80;
+/** The numeric non-root user of the service image (service/Dockerfile). */
+export const RUN_AS_USER = 10001;
+/** Health routes of the Open Inference Protocol, used by the probes. */
+export const LIVE_PATH = "/v2/health/live";
+export const READY_PATH = "/v2/health/ready";
+
+export interface InferenceChartProps {
+  /** Namespace of every object; the chart creates it. */
+  readonly namespace: string;
+  /** `app.kubernetes.io/instance`: the platform instance (stack) these objects belong to. */
+  readonly instance: string;
+  /** Image reference of the service (`repo:tag` or `repo@sha256:…`). */
+  readonly image: string;
+  /** The HPA's floor; PDB and topology spread are added when it is above 1. */
+  readonly replicas: number;
+  /** The HPA's ceiling. */
+  readonly maxReplicas: number;
+  /** Average CPU utilisation the HPA aims for, in percent. */
+  readonly targetCpuPercent: number;
+  readonly resources: ResourcesConfig;
+  /** Model name -> version the service must load (its `MODEL_PINS`). */
+  readonly models: Readonly<Record<string, string>>;
+  /** @default "ClusterIP" */
+  readonly serviceType?: ServiceType;
+  readonly terminationGracePeriodSeconds: number;
+  readonly ingress: IngressConfig;
+  /** Client id of the Azure managed identity the pods use (workload identity).
+   * @default undefined: no workload identity */
+  readonly workloadIdentityClientId?: string;
+  /** Extra environment of the service container. @default {} */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+export class InferenceChart extends Chart {
+  /** Name of the Deployment, Service, Ingress, HPA, PDB and NetworkPolicy. */
+  static readonly NAME = "inference";
+
+  constructor(scope: Construct, id: string, props: InferenceChartProps) {
+    super(scope, id, { namespace: props.namespace, disableResourceNameHashes: true });
+    const name = InferenceChart.NAME;
+    const labels = recommendedLabels(props.instance, "inference", versionOf(props.image));
+    const selector = selectorLabels(props.instance, "inference");
+    const workloadIdentity = props.workloadIdentityClientId !== undefined;
+
+    const namespace = new kplus.Namespace(this, "namespace", {
+      metadata: { name: props.namespace, labels: { "app.kubernetes.io/part-of": PART_OF } },
+    });
+    // A Namespace is cluster-scoped: it must not carry the chart's namespace.
+    ApiObject.of(namespace).addJsonPatch(JsonPatch.remove("/metadata/namespace"));
+
+    const serviceAccount = new kplus.ServiceAccount(this, "service-account", {
+      metadata: {
+        name,
+        labels,
+        annotations: workloadIdentity
+          ? { "azure.workload.identity/client-id": props.workloadIdentityClientId! }
+          : undefined,
+      },
+      automountToken: false,
+    });
+
+    const tmp = kplus.Volume.fromEmptyDir(this, "tmp", "tmp", { sizeLimit: Size.mebibytes(64) });
+    const deployment = new kplus.Deployment(this, "deployment", {
+      metadata: { name, labels },
+      podMetadata: {
+        labels: {
+          ...labels,
+          ...(workloadIdentity ? { "azure.workload.identity/use": "true" } : {}),
+        },
+      },
+      select: false,
+      serviceAccount,
+      automountServiceAccountToken: false,
+      securityContext: {
+        ensureNonRoot: true,
+        user: RUN_AS_USER,
+        group: RUN_AS_USER,
+        fsGroup: RUN_AS_USER,
+      },
+      terminationGracePeriod: Duration.seconds(props.terminationGracePeriodSeconds),
+      strategy: kplus.DeploymentStrategy.rollingUpdate({
+        maxSurge: kplus.PercentOrAbsolute.absolute(1),
+        maxUnavailable: kplus.PercentOrAbsolute.absolute(0),
+      }),
+      containers: [
+        {
+          name,
+          image: props.image,
+          imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
+          ports: [{ number: CONTAINER_PORT, name: "http" }],
+          envVariables: envOf({
+            PORT: String(CONTAINER_PORT),
+            HOST: "0.0.0.0",
+            MODEL_PINS: modelPins(props.models),
+            // Leave the kubelet a margin between our own deadline and SIGKILL.
+            SHUTDOWN_GRACE_MS: String(Math.max(1, props.terminationGracePeriodSeconds - 5) * 1000),
+            ...props.env,
+          }),
+          resources: {
+            cpu: {
+              request: kplus.Cpu.millis(props.resources.cpuRequestMillis),
+              limit: kplus.Cpu.millis(props.resources.cpuLimitMillis),
+            },
+            memory: {
+              request: Size.mebibytes(props.resources.memoryRequestMib),
+              limit: Size.mebibytes(props.resources.memoryLimitMib),
+            },
+          },
+          startup: kplus.Probe.fromHttpGet(READY_PATH, {
+            port: CONTAINER_PORT,
+            periodSeconds: Duration.seconds(2),
+            failureThreshold: 30,
+          }),
+          readiness: kplus.Probe.fromHttpGet(READY_PATH, {
+            port: CONTAINER_PORT,
+            periodSeconds: Duration.seconds(5),
+            failureThreshold: 2,
+          }),
+          liveness: kplus.Probe.fromHttpGet(LIVE_PATH, {
+            port: CONTAINER_PORT,
+            periodSeconds: Duration.seconds(10),
+            failureThreshold: 3,
+          }),
+          securityContext: {
+            ensureNonRoot: true,
+            user: RUN_AS_USER,
+            group: RUN_AS_USER,
+            privileged: false,
+            allowPrivilegeEscalation: false,
+            readOnlyRootFilesystem: true,
+          },
+          volumeMounts: [{ path: "/tmp", volume: tmp }],
+        },
+      ],
+    });
+    deployment.select(kplus.LabelSelector.of({ labels: selector }));
+    hardenPod(deployment, "/spec/template/spec");
+    if (props.replicas > 1) {
+      ApiObject.of(deployment).addJsonPatch(
+        JsonPatch.add("/spec/template/spec/topologySpreadConstraints", [
+          spread("topology.kubernetes.io/zone", selector),
+          spread("kubernetes.io/hostname", selector),
+        ]),
+      );
+    }
+
+    const service = new kplus.Service(this, "service", {
+      metadata: { name, labels },
+      type: serviceTypeOf(props.serviceType ?? "ClusterIP"),
+      ports: [{ name: "http", port: SERVICE_PORT, targetPort: CONTAINER_PORT }],
+    });
+    for (const [key, value] of Object.entries(selector)) service.selectLabel(key, value);
+
+    const ingress = new kplus.Ingress(this, "ingress", {
+      metadata: { name, labels },
+      className: props.ingress.className,
+      tls: props.ingress.tls
+        ? [
+            {
+              hosts: [props.ingress.host],
+              secret: kplus.Secret.fromSecretName(this, "tls-secret", props.ingress.tlsSecretName),
+            },
+          ]
+        : undefined,
+    });
+    ingress.addHostRule(
+      props.ingress.host,
+      "/",
+      kplus.IngressBackend.fromService(service, { port: SERVICE_PORT }),
+      kplus.HttpIngressPathType.PREFIX,
+    );
+
+    new kplus.HorizontalPodAutoscaler(this, "hpa", {
+      metadata: { name, labels },
+      target: deployment,
+      minReplicas: props.replicas,
+      maxReplicas: props.maxReplicas,
+      metrics: [
+        kplus.Metric.resourceCpu(kplus.MetricTarget.averageUtilization(props.targetCpuPercent)),
+      ],
+    });
+
+    if (props.replicas > 1) {
+      new kplus.k8s.KubePodDisruptionBudget(this, "pdb", {
+        metadata: { name, labels },
+        spec: {
+          maxUnavailable: kplus.k8s.IntOrString.fromNumber(1),
+          selector: { matchLabels: selector },
+        },
+      });
+    }
+
+    // Only the ingress controller (traffic) and the metrics scraper (/metrics) reach the pods.
+    new kplus.k8s.KubeNetworkPolicy(this, "network-policy", {
+      metadata: { name, labels },
+      spec: {
+        podSelector: { matchLabels: selector },
+        policyTypes: ["Ingress"],
+        ingress: [props.ingress.controllerNamespace, props.ingress.metricsNamespace].map((ns) => ({
+          from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": ns } } }],
+          ports: [{ protocol: "TCP", port: kplus.k8s.IntOrString.fromNumber(CONTAINER_PORT) }],
+        })),
+      },
+    });
+  }
+}
+
+/** `MODEL_PINS` of the service: `name=version` pairs, sorted so the value is stable. */
+export function modelPins(models: Readonly<Record<string, string>>): string {
+  return Object.keys(models)
+    .sort()
+    .map((name) => `${name}=${models[name]}`)
+    .join(",");
+}
+
+/**
+ * Settings cdk8s-plus-27 has no prop for: the RuntimeDefault seccomp profile of the pod, and every
+ * Linux capability dropped from each of its `containerCount` containers.
+ */
+export function hardenPod(workload: Construct, podSpecPath: string, containerCount = 1): void {
+  const object = ApiObject.of(workload);
+  object.addJsonPatch(
+    JsonPatch.add(`${podSpecPath}/securityContext/seccompProfile`, { type: "RuntimeDefault" }),
+  );
+  for (let i = 0; i < containerCount; i++) {
+    object.addJsonPatch(
+      JsonPatch.add(`${podSpecPath}/containers/${i}/securityContext/capabilities`, {
+        drop: ["ALL"],
+      }),
+    );
+  }
+}
+
+/** Container environment from plain strings. */
+export function envOf(env: Readonly<Record<string, string>>): Record<string, kplus.EnvValue> {
+  return Object.fromEntries(
+    Object.entries(env).map(([key, value]) => [key, kplus.EnvValue.fromValue(value)]),
+  );
+}
+
+function spread(topologyKey: string, selector: Record<string, string>) {
+  return {
+    maxSkew: 1,
+    topologyKey,
+    whenUnsatisfiable: "ScheduleAnyway",
+    labelSelector: { matchLabels: selector },
+  };
+}
+
+function serviceTypeOf(type: ServiceType): kplus.ServiceType {
+  switch (type) {
+    case "ClusterIP":
+      return kplus.ServiceType.CLUSTER_IP;
+    case "NodePort":
+      return kplus.ServiceType.NODE_PORT;
+    case "LoadBalancer":
+      return kplus.ServiceType.LOAD_BALANCER;
+  }
+}

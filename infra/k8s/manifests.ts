@@ -1,0 +1,57 @@
+/**
+ * The one place that turns validated config into Kubernetes manifests. The app component deploys
+ * its result and `npm run synth` writes it as YAML, so both paths produce the same objects.
+ */
+import { App } from "cdk8s";
+import type { PlatformConfig } from "../config";
+import { InferenceChart } from "./inference-chart";
+import { BlobModelStore, TrainingChart } from "./training-chart";
+
+/** A Kubernetes manifest as cdk8s synthesises it. */
+export type Manifest = { apiVersion: string; kind: string; metadata: { name: string } } & Record<
+  string,
+  unknown
+>;
+
+export interface ManifestInputs {
+  readonly config: PlatformConfig;
+  /** `app.kubernetes.io/instance` of every object (the stack). */
+  readonly instance: string;
+  /** The resolved image reference to run. */
+  readonly image: string;
+  /** Workload identity of the service's pods (Azure). @default undefined */
+  readonly workloadIdentityClientId?: string;
+  /** Where the training job writes artifacts (Azure). @default an emptyDir */
+  readonly modelStore?: BlobModelStore;
+  /** Extra environment of the service container. @default {} */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+/** Synthesises the inference and training charts into plain manifests (namespace first). */
+export function synthManifests(inputs: ManifestInputs): Manifest[] {
+  const { config } = inputs;
+  const app = new App();
+  new InferenceChart(app, "inference", {
+    namespace: config.app.namespace,
+    instance: inputs.instance,
+    image: inputs.image,
+    replicas: config.app.replicas,
+    maxReplicas: config.app.autoscaling.maxReplicas,
+    targetCpuPercent: config.app.autoscaling.targetCpuPercent,
+    resources: config.app.resources,
+    models: config.app.models,
+    serviceType: config.app.serviceType,
+    terminationGracePeriodSeconds: config.app.terminationGracePeriodSeconds,
+    ingress: config.ingress,
+    workloadIdentityClientId: inputs.workloadIdentityClientId,
+    env: inputs.env,
+  });
+  new TrainingChart(app, "training", {
+    namespace: config.app.namespace,
+    instance: inputs.instance,
+    image: inputs.image,
+    ...config.training,
+    modelStore: inputs.modelStore,
+  });
+  return app.charts.flatMap((chart) => chart.toJson() as Manifest[]);
+}

@@ -1,0 +1,122 @@
+/**
+ * Composes the platform from validated config: the Azure foundation when the target is `azure`,
+ * then the inference app and its training job on whichever cluster that is.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { Cluster, TRAINING_POOL_NAME } from "../infra/azure/cluster";
+import { MlWorkspace } from "../infra/azure/ml-workspace";
+import { MODEL_CONTAINER, ModelStore } from "../infra/azure/model-store";
+import { Registry } from "../infra/azure/registry";
+import type { PlatformConfig } from "../infra/config";
+import { ServiceImage } from "../infra/image";
+import { InferenceApp } from "../infra/k8s/app";
+import { InferenceChart } from "../infra/k8s/inference-chart";
+import { TrainingChart } from "../infra/k8s/training-chart";
+
+/** The stack outputs (see README: "Stack outputs"). */
+export interface PlatformOutputs {
+  endpointUrl: pulumi.Output<string>;
+  namespace: pulumi.Output<string>;
+  imageRef: pulumi.Output<string>;
+  modelVersions: pulumi.Output<Record<string, string>>;
+  modelStoreUrl: pulumi.Output<string>;
+  kubeconfig: pulumi.Output<string>;
+  registryLoginServer: pulumi.Output<string>;
+  trainingPool: pulumi.Output<{ name: string; minCount: number; maxCount: number }>;
+}
+
+/** Component names: part of the contract (renaming one replaces everything under it). */
+const NAME = "mlops";
+
+export function createPlatform(config: PlatformConfig): PlatformOutputs {
+  const tags = { ...config.tags, environment: config.environment, owner: config.owner };
+  const { namespace } = config.app;
+
+  if (config.target === "local" || !config.azure) {
+    const image = new ServiceImage(`${NAME}-image`, { image: config.image });
+    const app = new InferenceApp(NAME, { config, image: image.ref });
+    return {
+      endpointUrl: app.endpointUrl,
+      namespace: app.namespace,
+      imageRef: image.ref,
+      modelVersions: pulumi.output({ ...config.app.models }),
+      modelStoreUrl: pulumi.output(`emptyDir://${namespace}/${TrainingChart.NAME}`),
+      kubeconfig: pulumi.secret(""),
+      registryLoginServer: pulumi.output(""),
+      trainingPool: pulumi.output({ name: "", minCount: 0, maxCount: 0 }),
+    };
+  }
+
+  const azure = config.azure;
+  const cluster = new Cluster(`${NAME}-cluster`, {
+    location: azure.location,
+    kubernetesVersion: azure.kubernetesVersion,
+    systemPool: azure.systemPool,
+    trainingPool: azure.trainingPool,
+    scaleDownUnneededMinutes: azure.scaleDownUnneededMinutes,
+    tags,
+  });
+  const resourceGroupName = cluster.resourceGroup.name;
+  const registry = new Registry(`${NAME}-registry`, {
+    resourceGroupName,
+    location: azure.location,
+    sku: azure.registrySku,
+    pullPrincipalId: cluster.kubeletObjectId,
+    tags,
+  });
+  const store = new ModelStore(`${NAME}-models`, {
+    resourceGroupName,
+    location: azure.location,
+    oidcIssuerUrl: cluster.oidcIssuerUrl,
+    namespace,
+    serviceAccounts: [InferenceChart.NAME, TrainingChart.NAME],
+    tags,
+  });
+  if (azure.mlWorkspace) {
+    new MlWorkspace(`${NAME}-aml`, {
+      resourceGroupName,
+      location: azure.location,
+      storageAccountId: store.account.id,
+      vmSize: azure.trainingPool.vmSize,
+      maxNodes: azure.trainingPool.maxCount,
+      tags,
+    });
+  }
+  const image = new ServiceImage(`${NAME}-image`, {
+    image: config.image,
+    registryServer: registry.loginServer,
+  });
+  const app = new InferenceApp(
+    NAME,
+    {
+      config,
+      image: image.ref,
+      workloadIdentityClientId: store.identity.clientId,
+      modelStore: pulumi
+        .all([resourceGroupName, store.account.name, store.identity.clientId])
+        .apply(([rg, account, clientId]) => ({
+          resourceGroup: rg,
+          storageAccount: account,
+          container: MODEL_CONTAINER,
+          clientId,
+        })),
+      env: { MODEL_STORE_URL: store.url },
+      provider: cluster.provider,
+    },
+    { dependsOn: [registry] },
+  );
+  return {
+    endpointUrl: app.endpointUrl,
+    namespace: app.namespace,
+    imageRef: image.ref,
+    modelVersions: pulumi.output({ ...config.app.models }),
+    modelStoreUrl: store.url,
+    kubeconfig: cluster.kubeconfig,
+    registryLoginServer: registry.loginServer,
+    trainingPool: pulumi.output({
+      name: TRAINING_POOL_NAME,
+      minCount: azure.trainingPool.minCount,
+      maxCount: azure.trainingPool.maxCount,
+    }),
+  };
+}

@@ -1,0 +1,204 @@
+/**
+ * Runs the real program under Pulumi mocks and records every resource it registers.
+ *
+ * The config comes from the real stack file (Pulumi.<stack>.yaml), optionally with some `mlops:`
+ * keys replaced, and goes through `loadConfig` exactly as `pulumi up` would.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as fs from "fs";
+import * as yaml from "js-yaml";
+import * as path from "path";
+
+export type StackName = "local" | "dev" | "prod";
+
+export interface RecordedResource {
+  type: string;
+  name: string;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  inputs: Record<string, any>;
+}
+
+export interface ProgramRun {
+  resources: RecordedResource[];
+  outputs: Record<string, unknown>;
+}
+
+export const REPO_ROOT = path.resolve(__dirname, "..", "..");
+
+/** The `mlops:` values of a stack file, keyed without the namespace. */
+export function stackConfig(stack: string): Record<string, unknown> {
+  const file = path.join(REPO_ROOT, `Pulumi.${stack}.yaml`);
+  const doc = yaml.load(fs.readFileSync(file, "utf8")) as { config?: Record<string, unknown> };
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(doc.config ?? {})) {
+    if (key.startsWith("mlops:")) out[key.slice("mlops:".length)] = value;
+  }
+  return out;
+}
+
+/** Canned outputs of the Azure resources whose outputs the program reads. */
+function mockState(type: string, name: string, inputs: Record<string, unknown>) {
+  const resourceName =
+    (inputs.registryName as string) ??
+    (inputs.accountName as string) ??
+    (inputs.agentPoolName as string) ??
+    (inputs.vaultName as string) ??
+    name;
+  const common = { ...inputs, name: resourceName };
+  switch (type) {
+    case "azure-native:containerservice:ManagedCluster":
+      return {
+        ...common,
+        identityProfile: { kubeletidentity: { objectId: "kubelet-object-id" } },
+        oidcIssuerProfile: { enabled: true, issuerURL: "https://oidc.example/issuer/" },
+      };
+    case "azure-native:containerregistry:Registry":
+      return { ...common, loginServer: `${resourceName}.azurecr.io` };
+    case "azure-native:storage:StorageAccount":
+      return {
+        ...common,
+        primaryEndpoints: { blob: `https://${resourceName}.blob.core.windows.net/` },
+      };
+    case "azure-native:managedidentity:UserAssignedIdentity":
+      return {
+        ...common,
+        clientId: "model-store-client-id",
+        principalId: "model-store-principal-id",
+      };
+    case "docker:index/image:Image":
+      return {
+        ...common,
+        repoDigest:
+          `${inputs.imageName as string}`.replace(/:[^:/]+$/, "") + "@sha256:" + "ab".repeat(32),
+      };
+    default:
+      return common;
+  }
+}
+
+function mockCall(token: string): Record<string, unknown> {
+  switch (token) {
+    case "azure-native:authorization:getClientConfig":
+      return {
+        subscriptionId: "sub-id",
+        tenantId: "tenant-id",
+        clientId: "client-id",
+        objectId: "object-id",
+      };
+    case "azure-native:containerservice:listManagedClusterUserCredentials":
+      return {
+        kubeconfigs: [
+          {
+            name: "clusterUser",
+            value: Buffer.from("apiVersion: v1\nkind: Config\n").toString("base64"),
+          },
+        ],
+      };
+    default:
+      return {};
+  }
+}
+
+/**
+ * Runs the program for `stack`, with `overrides` replacing whole `mlops:` keys, and returns every
+ * registered resource and the stack outputs. Throws what the program throws (e.g. ConfigError).
+ */
+export async function runProgram(
+  stack: StackName,
+  overrides: Record<string, unknown> = {},
+): Promise<RecordedResource[]> {
+  return (await runProgramWithOutputs(stack, overrides)).resources;
+}
+
+export async function runProgramWithOutputs(
+  stack: StackName,
+  overrides: Record<string, unknown> = {},
+): Promise<ProgramRun> {
+  const resources: RecordedResource[] = [];
+  await pulumi.runtime.setMocks(
+    {
+      newResource: (args) => {
+        resources.push({ type: args.type, name: args.name, inputs: args.inputs });
+        return { id: `${args.name}-id`, state: mockState(args.type, args.name, args.inputs) };
+      },
+      call: (args) => mockCall(args.token),
+    },
+    "mlops-platform",
+    stack,
+    false,
+  );
+  const values = { ...stackConfig(stack), ...overrides };
+  const config: Record<string, string> = {};
+  for (const [key, value] of Object.entries(values)) {
+    if (value === undefined) continue;
+    config[`mlops:${key}`] = typeof value === "string" ? value : JSON.stringify(value);
+  }
+  pulumi.runtime.setAllConfig(config);
+
+  // Load the real entry program afresh, so each run reads its own config.
+  let program: Record<string, unknown> = {};
+  jest.isolateModules(() => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    program = require("../../stacks/index");
+  });
+  const outputs: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(program)) {
+    outputs[key] = await resolve(value);
+  }
+  await settle(resources);
+  return { resources, outputs };
+}
+
+function resolve(value: unknown): Promise<unknown> {
+  if (!pulumi.Output.isInstance(value)) return Promise.resolve(value);
+  return new Promise((done) => (value as pulumi.Output<unknown>).apply((v) => done(v)));
+}
+
+/** Waits until no new resource has been registered for a few turns of the event loop. */
+async function settle(resources: RecordedResource[]): Promise<void> {
+  let last = -1;
+  let quiet = 0;
+  while (quiet < 5) {
+    await new Promise((r) => setTimeout(r, 5));
+    if (resources.length === last) quiet++;
+    else {
+      last = resources.length;
+      quiet = 0;
+    }
+  }
+}
+
+/** The Kubernetes objects inside a ConfigGroup's `objs`, as pseudo-resources. */
+export function expandConfigGroups(resources: RecordedResource[]): RecordedResource[] {
+  const out = [...resources];
+  for (const r of resources) {
+    if (r.type !== "kubernetes:yaml/v2:ConfigGroup") continue;
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    for (const obj of (r.inputs.objs ?? []) as Array<Record<string, any>>) {
+      const apiVersion = String(obj.apiVersion);
+      const groupVersion = apiVersion.includes("/") ? apiVersion : `core/${apiVersion}`;
+      out.push({
+        type: `kubernetes:${groupVersion}:${obj.kind}`,
+        name: obj.metadata?.name,
+        inputs: obj,
+      });
+    }
+  }
+  return out;
+}
+
+/** The one resource of `type` named `name`; throws listing what exists otherwise. */
+export function findResource(
+  resources: RecordedResource[],
+  type: string,
+  name?: string,
+): RecordedResource {
+  const hits = resources.filter((r) => r.type === type && (name === undefined || r.name === name));
+  if (hits.length !== 1) {
+    const names = resources.filter((r) => r.type === type).map((r) => r.name);
+    throw new Error(
+      `expected one ${type}${name ? ` named ${name}` : ""}, found ${hits.length} (${names.join(", ")})`,
+    );
+  }
+  return hits[0];
+}
