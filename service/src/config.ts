@@ -1,0 +1,101 @@
+import * as path from "node:path";
+import envSchema from "env-schema";
+import { MODEL_NAME_PATTERN, MODEL_VERSION_PATTERN } from "./model/artifact";
+import { packageInfo } from "./package-info";
+
+/** Environment variables of the server, with their defaults. Validated once, at boot. */
+export const ENV_SCHEMA = {
+  type: "object",
+  additionalProperties: true,
+  properties: {
+    PORT: { type: "integer", minimum: 1, maximum: 65535, default: 8080 },
+    HOST: { type: "string", minLength: 1, default: "0.0.0.0" },
+    /** Root of `<name>/<version>/model.json` artifacts; default: the service's models/ dir. */
+    MODEL_DIR: { type: "string", minLength: 1 },
+    /** `name=version,...`: versions that must be loaded; they become the default versions. */
+    MODEL_PINS: { type: "string", default: "" },
+    LOG_LEVEL: {
+      type: "string",
+      enum: ["fatal", "error", "warn", "info", "debug", "trace", "silent"],
+      default: "info",
+    },
+    BODY_LIMIT_BYTES: { type: "integer", minimum: 1024, maximum: 104857600, default: 1048576 },
+    MAX_BATCH_ROWS: { type: "integer", minimum: 1, maximum: 1000000, default: 10000 },
+    /** Hard deadline from SIGTERM to exit. */
+    SHUTDOWN_GRACE_MS: { type: "integer", minimum: 0, maximum: 600000, default: 25000 },
+    /** After SIGTERM: time readiness reports 503 while traffic is still served, before closing. */
+    SHUTDOWN_DELAY_MS: { type: "integer", minimum: 0, maximum: 600000, default: 5000 },
+    /** Recent rows per model kept for the drift (PSI) gauges. */
+    DRIFT_WINDOW: { type: "integer", minimum: 10, maximum: 1000000, default: 1000 },
+    /** Fraction of inference request bodies logged (0 = never). */
+    PAYLOAD_LOG_SAMPLE_RATE: { type: "number", minimum: 0, maximum: 1, default: 0 },
+  },
+} as const;
+
+export interface ServiceConfig {
+  readonly PORT: number;
+  readonly HOST: string;
+  readonly MODEL_DIR: string;
+  readonly MODEL_PINS: ReadonlyMap<string, string>;
+  readonly LOG_LEVEL: string;
+  readonly BODY_LIMIT_BYTES: number;
+  readonly MAX_BATCH_ROWS: number;
+  readonly SHUTDOWN_GRACE_MS: number;
+  readonly SHUTDOWN_DELAY_MS: number;
+  readonly DRIFT_WINDOW: number;
+  readonly PAYLOAD_LOG_SAMPLE_RATE: number;
+}
+
+export class ConfigError extends Error {}
+
+/** `mpg-regressor=1,penguin-classifier=2` -> Map. Empty string -> no pins. */
+export function parseModelPins(raw: string): Map<string, string> {
+  const pins = new Map<string, string>();
+  for (const part of raw.split(",").map((s) => s.trim())) {
+    if (part === "") continue;
+    const m = /^([^=\s]+)=([^=\s]+)$/.exec(part);
+    if (!m || !MODEL_NAME_PATTERN.test(m[1]) || !MODEL_VERSION_PATTERN.test(m[2])) {
+      throw new ConfigError(
+        `MODEL_PINS: expected "name=version[,name=version...]", got ${JSON.stringify(part)}`,
+      );
+    }
+    if (pins.has(m[1])) throw new ConfigError(`MODEL_PINS: model ${m[1]} is pinned twice`);
+    pins.set(m[1], m[2]);
+  }
+  return pins;
+}
+
+/** Validates the environment; throws ConfigError whose message names the variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig {
+  const data: Record<string, string> = {};
+  for (const key of Object.keys(ENV_SCHEMA.properties)) {
+    const v = env[key];
+    if (v !== undefined) data[key] = v;
+  }
+  let raw: Record<string, unknown>;
+  try {
+    raw = envSchema({ schema: ENV_SCHEMA, data, dotenv: false }) as Record<string, unknown>;
+  } catch (e) {
+    throw new ConfigError(`invalid environment: ${(e as Error).message}`);
+  }
+  const config: ServiceConfig = {
+    PORT: raw.PORT as number,
+    HOST: raw.HOST as string,
+    MODEL_DIR: path.resolve((raw.MODEL_DIR as string | undefined) ?? path.join(packageInfo().root, "models")),
+    MODEL_PINS: parseModelPins(raw.MODEL_PINS as string),
+    LOG_LEVEL: raw.LOG_LEVEL as string,
+    BODY_LIMIT_BYTES: raw.BODY_LIMIT_BYTES as number,
+    MAX_BATCH_ROWS: raw.MAX_BATCH_ROWS as number,
+    SHUTDOWN_GRACE_MS: raw.SHUTDOWN_GRACE_MS as number,
+    SHUTDOWN_DELAY_MS: raw.SHUTDOWN_DELAY_MS as number,
+    DRIFT_WINDOW: raw.DRIFT_WINDOW as number,
+    PAYLOAD_LOG_SAMPLE_RATE: raw.PAYLOAD_LOG_SAMPLE_RATE as number,
+  };
+  if (config.SHUTDOWN_DELAY_MS > config.SHUTDOWN_GRACE_MS) {
+    throw new ConfigError(
+      `invalid environment: SHUTDOWN_DELAY_MS (${config.SHUTDOWN_DELAY_MS}) must not exceed ` +
+        `SHUTDOWN_GRACE_MS (${config.SHUTDOWN_GRACE_MS})`,
+    );
+  }
+  return config;
+}

@@ -1,0 +1,18 @@
+import type { FastifyInstance } from "fastify";
+import type { RouteContext } from "./context";
+
+/** Prometheus exposition of the service's own registry. */
+export async function opsRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
+  app.get("/metrics", {
+    schema: {
+      tags: ["Operations"],
+      summary: "Prometheus metrics",
+      produces: ["text/plain"],
+      response: { 200: { type: "string" } },
+    },
+    handler: async (_request, reply) => {
+      const text = await ctx.metrics.registry.metrics();
+      return reply.header("content-type", ctx.metrics.registry.contentType).send(text);
+    },
+  });
+}

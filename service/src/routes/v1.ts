@@ -1,0 +1,66 @@
+import type { FastifyInstance } from "fastify";
+import { columnsFromV1, InputError } from "../model/input";
+import { predict, resolveModel, type RouteContext } from "./context";
+import { errorResponses, modelParams, modelReadySchema, v1PredictRequestSchema, v1PredictResponseSchema } from "./schemas";
+
+/** KServe v1 (data plane v1): list, model readiness, `:predict`. Uses each model's default version. */
+export async function v1Routes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
+  const tags = ["KServe v1"];
+
+  app.get("/v1/models", {
+    schema: {
+      tags,
+      summary: "List models",
+      response: {
+        200: {
+          type: "object",
+          properties: { models: { type: "array", items: { type: "string" } } },
+          required: ["models"],
+        },
+      },
+    },
+    handler: async () => ({ models: ctx.store.names() }),
+  });
+
+  // find-my-way cannot split "name:predict" inside one segment, so the segment is parsed here.
+  app.get<{ Params: { name: string } }>("/v1/models/:name", {
+    schema: { tags, summary: "Model readiness", params: modelParams, response: { 200: modelReadySchema, ...errorResponses } },
+    handler: async (request) => {
+      const m = resolveModel(ctx, request, request.params.name);
+      return { name: m.artifact.name, ready: true };
+    },
+  });
+
+  app.post<{ Params: { target: string }; Body: { instances: unknown[] } }>("/v1/models/:target", {
+    schema: {
+      tags,
+      summary: "Predict: POST /v1/models/{name}:predict",
+      params: {
+        type: "object",
+        properties: { target: { type: "string", description: "`<model name>:predict`, e.g. mpg-regressor:predict" } },
+        required: ["target"],
+      },
+      body: v1PredictRequestSchema,
+      response: { 200: v1PredictResponseSchema, ...errorResponses },
+    },
+    handler: async (request) => {
+      const { target } = request.params;
+      const colon = target.lastIndexOf(":");
+      const verb = colon < 0 ? "" : target.slice(colon + 1);
+      if (verb !== "predict") {
+        throw new InputError(`unsupported verb in '${target}'; use POST /v1/models/{name}:predict`, 404);
+      }
+      const m = resolveModel(ctx, request, target.slice(0, colon));
+      const input = columnsFromV1(m.artifact, request.body.instances, ctx.config.MAX_BATCH_ROWS);
+      const p = predict(ctx, request, m, input);
+      if (p.kind === "regression") return { predictions: p.values };
+      const labels = m.artifact.kind === "classification" ? m.artifact.classLabels : [];
+      return {
+        predictions: p.labels.map((label, i) => ({
+          label,
+          probabilities: Object.fromEntries(labels.map((c, k) => [c, p.probabilities[i][k]])),
+        })),
+      };
+    },
+  });
+}

@@ -1,0 +1,196 @@
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import { columnsFromV2, InputError, type V2InputTensor } from "../model/input";
+import type { LoadedModel } from "../model/store";
+import { packageInfo } from "../package-info";
+import { predict, resolveModel, type RouteContext } from "./context";
+import {
+  errorResponses,
+  inferRequestSchema,
+  inferResponseSchema,
+  modelMetadataSchema,
+  modelParams,
+  modelReadySchema,
+  versionedModelParams,
+} from "./schemas";
+
+interface ModelRoute {
+  Params: { name: string; version?: string };
+}
+
+interface InferRoute extends ModelRoute {
+  Body: {
+    id?: string;
+    parameters?: Record<string, unknown>;
+    inputs: V2InputTensor[];
+    outputs?: { name: string; parameters?: Record<string, unknown> }[];
+  };
+}
+
+interface OutputTensor {
+  name: string;
+  datatype: string;
+  shape: number[];
+  data: (number | string)[];
+  parameters?: Record<string, unknown>;
+}
+
+/** The outputs a model produces, as listed in its metadata. */
+export function outputNames(m: LoadedModel): string[] {
+  return m.artifact.kind === "regression" ? ["predict"] : ["predict", "probabilities"];
+}
+
+export function modelMetadata(ctx: RouteContext, m: LoadedModel) {
+  const a = m.artifact;
+  const outputs =
+    a.kind === "regression"
+      ? [{ name: "predict", datatype: "FP64", shape: [-1], parameters: { target: a.target.name } }]
+      : [
+          { name: "predict", datatype: "BYTES", shape: [-1], parameters: { content_type: "str", target: a.target.name } },
+          {
+            name: "probabilities",
+            datatype: "FP64",
+            shape: [-1, a.classLabels.length],
+            parameters: { class_names: a.classLabels },
+          },
+        ];
+  return {
+    name: a.name,
+    versions: ctx.store.versions(a.name),
+    platform: "mlops-platform-linear",
+    inputs: a.features.map((f) =>
+      f.type === "number"
+        ? {
+            name: f.name,
+            datatype: "FP64",
+            shape: [-1],
+            parameters: { content_type: "np", training_min: f.min, training_max: f.max },
+          }
+        : { name: f.name, datatype: "BYTES", shape: [-1], parameters: { content_type: "str", categories: f.categories } },
+    ),
+    outputs,
+    parameters: {
+      version: a.version,
+      kind: a.kind,
+      description: a.description,
+      target: a.target.name,
+      ...(a.kind === "classification" ? { class_names: a.classLabels } : {}),
+      metrics: a.metrics,
+      created_at: a.createdAt,
+      data_sha256: a.training.dataSha256,
+    },
+  };
+}
+
+/** Open Inference Protocol v2 (REST). */
+export async function v2Routes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
+  const tags = ["Open Inference Protocol v2"];
+
+  app.get("/v2", {
+    schema: {
+      tags,
+      summary: "Server metadata",
+      response: {
+        200: {
+          type: "object",
+          properties: {
+            name: { type: "string" },
+            version: { type: "string" },
+            extensions: { type: "array", items: { type: "string" } },
+          },
+          required: ["name", "version", "extensions"],
+        },
+        ...errorResponses,
+      },
+    },
+    handler: async () => ({ name: "mlops-platform-inference", version: packageInfo().version, extensions: [] }),
+  });
+
+  app.get("/v2/health/live", {
+    schema: {
+      tags,
+      summary: "Liveness",
+      response: { 200: { type: "object", properties: { live: { type: "boolean" } }, required: ["live"] } },
+    },
+    handler: async () => ({ live: true }),
+  });
+
+  const readySchema = { type: "object", properties: { ready: { type: "boolean" } }, required: ["ready"] } as const;
+  app.get("/v2/health/ready", {
+    schema: {
+      tags,
+      summary: "Readiness: 200 when serving, 503 before startup completes and from SIGTERM on",
+      response: { 200: readySchema, 503: readySchema },
+    },
+    handler: async (_request, reply) => {
+      const ready = ctx.readiness.ready;
+      return reply.code(ready ? 200 : 503).send({ ready });
+    },
+  });
+
+  const metadata = async (request: FastifyRequest<ModelRoute>) =>
+    modelMetadata(ctx, resolveModel(ctx, request, request.params.name, request.params.version));
+  const ready = async (request: FastifyRequest<ModelRoute>) => {
+    const m = resolveModel(ctx, request, request.params.name, request.params.version);
+    return { name: m.artifact.name, ready: true };
+  };
+  const infer = async (request: FastifyRequest<InferRoute>) => {
+    const m = resolveModel(ctx, request, request.params.name, request.params.version);
+    const body = request.body;
+    const available = outputNames(m);
+    const requested = body.outputs?.map((o) => o.name) ?? available;
+    for (const name of requested) {
+      if (!available.includes(name)) {
+        throw new InputError(`unknown output '${name}'; ${m.artifact.name} has outputs ${available.join(", ")}`);
+      }
+    }
+    const input = columnsFromV2(m.artifact, body.inputs, ctx.config.MAX_BATCH_ROWS);
+    const p = predict(ctx, request, m, input);
+    const outputs: OutputTensor[] = [];
+    for (const name of requested) {
+      if (p.kind === "regression") {
+        outputs.push({ name, datatype: "FP64", shape: [input.rows], data: p.values });
+      } else if (name === "predict") {
+        outputs.push({ name, datatype: "BYTES", shape: [input.rows], data: p.labels, parameters: { content_type: "str" } });
+      } else {
+        const labels = m.artifact.kind === "classification" ? m.artifact.classLabels : [];
+        outputs.push({
+          name,
+          datatype: "FP64",
+          shape: [input.rows, labels.length],
+          data: p.probabilities.flat(),
+          parameters: { class_names: labels },
+        });
+      }
+    }
+    return {
+      model_name: m.artifact.name,
+      model_version: m.artifact.version,
+      ...(body.id !== undefined ? { id: body.id } : {}),
+      outputs,
+    };
+  };
+
+  for (const [prefix, params] of [
+    ["/v2/models/:name", modelParams],
+    ["/v2/models/:name/versions/:version", versionedModelParams],
+  ] as const) {
+    app.get<ModelRoute>(prefix, {
+      schema: { tags, summary: "Model metadata", params, response: { 200: modelMetadataSchema, ...errorResponses } },
+      handler: metadata,
+    });
+    app.get<ModelRoute>(`${prefix}/ready`, {
+      schema: { tags, summary: "Model readiness", params, response: { 200: modelReadySchema, ...errorResponses } },
+      handler: ready,
+    });
+    app.post<InferRoute>(`${prefix}/infer`, {
+      schema: {
+        tags,
+        summary: "Inference",
+        params,
+        body: inferRequestSchema,
+        response: { 200: inferResponseSchema, ...errorResponses },
+      },
+      handler: infer,
+    });
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * Process concerns only: validate env, load models, listen, and shut down gracefully.
+ *
+ * On SIGTERM/SIGINT: readiness turns false at once (GET /v2/health/ready -> 503) while traffic is
+ * still served for SHUTDOWN_DELAY_MS (so load balancers stop routing here), then the listener
+ * closes, in-flight requests finish, and the process exits 0. If that takes longer than
+ * SHUTDOWN_GRACE_MS after the signal, remaining connections are dropped and it exits 1.
+ */
+import type { FastifyInstance } from "fastify";
+import { buildApp } from "./app";
+import { ConfigError, loadConfig, type ServiceConfig } from "./config";
+import { ModelLoadError, ModelStore } from "./model/store";
+import type { Readiness } from "./routes/context";
+
+function fatal(message: string): never {
+  process.stderr.write(JSON.stringify({ level: 60, time: Date.now(), msg: message }) + "\n");
+  process.exit(1);
+}
+
+function installShutdown(app: FastifyInstance, config: ServiceConfig, readiness: Readiness): void {
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    readiness.ready = false;
+    app.log.info({ signal, delayMs: config.SHUTDOWN_DELAY_MS, graceMs: config.SHUTDOWN_GRACE_MS }, "shutting down");
+    const deadline = setTimeout(() => {
+      app.log.error("shutdown grace period exceeded; dropping remaining connections");
+      app.server.closeAllConnections();
+      process.exit(1);
+    }, config.SHUTDOWN_GRACE_MS);
+    deadline.unref();
+    setTimeout(() => {
+      app.close().then(
+        () => {
+          app.log.info("shutdown complete");
+          process.exit(0);
+        },
+        (err: unknown) => {
+          app.log.error({ err }, "error while closing");
+          process.exit(1);
+        },
+      );
+    }, config.SHUTDOWN_DELAY_MS);
+  };
+  process.once("SIGTERM", stop);
+  process.once("SIGINT", stop);
+}
+
+async function main(): Promise<void> {
+  let config: ServiceConfig;
+  try {
+    config = loadConfig(process.env);
+  } catch (e) {
+    if (e instanceof ConfigError) fatal(e.message);
+    throw e;
+  }
+  let store: ModelStore;
+  try {
+    store = ModelStore.loadFromDir(config.MODEL_DIR, { driftWindow: config.DRIFT_WINDOW, pins: config.MODEL_PINS });
+  } catch (e) {
+    if (e instanceof ModelLoadError) fatal(`cannot load models: ${e.message}`);
+    throw e;
+  }
+  const readiness: Readiness = { ready: false };
+  const app = await buildApp({ config, store, readiness });
+  installShutdown(app, config, readiness);
+  await app.listen({ port: config.PORT, host: config.HOST });
+  readiness.ready = true;
+  app.log.info(
+    { models: store.all().map((m) => `${m.artifact.name}@${m.artifact.version}`), modelDir: config.MODEL_DIR },
+    "ready",
+  );
+}
+
+main().catch((e: unknown) => fatal(`startup failed: ${(e as Error).stack ?? String(e)}`));
