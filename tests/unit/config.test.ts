@@ -1,0 +1,204 @@
+import { ConfigError, isDigestRef, parseConfig } from "../../infra/config";
+import { stackConfig } from "../support/program";
+
+const DIGEST = "registry.example/mlops-inference@sha256:" + "a".repeat(64);
+const local = { environment: "local", image: { ref: "mlops-inference:0.1.0" } };
+const prod = {
+  environment: "prod",
+  target: "azure",
+  image: { ref: DIGEST },
+  app: { replicas: 3 },
+};
+
+describe("parseConfig defaults", () => {
+  test("a minimal local config gets every documented default", () => {
+    const c = parseConfig(local);
+    expect(c.target).toBe("local");
+    expect(c.app).toEqual({
+      namespace: "mlops",
+      replicas: 1,
+      autoscaling: { maxReplicas: 3, targetCpuPercent: 70 },
+      resources: {
+        cpuRequestMillis: 250,
+        cpuLimitMillis: 1000,
+        memoryRequestMib: 256,
+        memoryLimitMib: 512,
+      },
+      models: { "mpg-regressor": "1", "penguin-classifier": "1" },
+      serviceType: "ClusterIP",
+      terminationGracePeriodSeconds: 30,
+    });
+    expect(c.ingress.tls).toBe(false);
+    expect(c.training.schedule).toBe("0 3 * * *");
+    expect(c.release.strategy).toBe("rolling");
+    expect(c.azure).toBeUndefined();
+  });
+
+  test("an Azure config defaults the training pool to min 0 and the system pool to min 2", () => {
+    const c = parseConfig(prod);
+    expect(c.azure!.trainingPool.minCount).toBe(0);
+    expect(c.azure!.systemPool.minCount).toBe(2);
+    expect(c.ingress.tls).toBe(true);
+  });
+
+  test("a configured 0 stays 0 (no || defaults)", () => {
+    const c = parseConfig({ ...prod, azure: { trainingPool: { minCount: 0, maxCount: 5 } } });
+    expect(c.azure!.trainingPool).toMatchObject({ minCount: 0, maxCount: 5 });
+  });
+
+  test.each(["local", "dev", "prod"])("Pulumi.%s.yaml is valid", (stack) => {
+    expect(() => parseConfig(stackConfig(stack))).not.toThrow();
+  });
+
+  test("isDigestRef accepts only repo@sha256:<64 hex>", () => {
+    expect(isDigestRef(DIGEST)).toBe(true);
+    expect(isDigestRef("repo:1.0")).toBe(false);
+    expect(isDigestRef("repo@sha256:abc")).toBe(false);
+  });
+});
+
+describe("invalid config names the key, the value and what is allowed", () => {
+  const cases: Array<[string, Record<string, unknown>, string]> = [
+    [
+      "unknown environment",
+      { ...local, environment: "staging" },
+      'mlops:environment: got "staging"; allowed: local, dev, prod',
+    ],
+    [
+      "unknown target",
+      { ...local, target: "gcp" },
+      'mlops:target: got "gcp"; allowed: local, azure',
+    ],
+    [
+      "typo in a key",
+      { ...local, app: { replica: 2 } },
+      "mlops:app.replica: got 2; unknown key; allowed: app.namespace, app.replicas, app.autoscaling, app.resources, app.models, app.serviceType, app.terminationGracePeriodSeconds",
+    ],
+    [
+      "unknown top-level key",
+      { ...local, colour: "blue" },
+      'mlops:colour: got "blue"; unknown key; allowed: environment, target, owner, tags, azure, image, app, ingress, training, release',
+    ],
+    [
+      "replicas not a number",
+      { ...local, app: { replicas: "two" } },
+      'mlops:app.replicas: got "two"; expected a whole number from 1 to 100',
+    ],
+    [
+      "replicas 0",
+      { ...local, app: { replicas: 0 } },
+      "mlops:app.replicas: got 0; expected a whole number from 1 to 100",
+    ],
+    [
+      "prod with one replica",
+      { ...prod, app: { replicas: 1 } },
+      "mlops:app.replicas: got 1; prod needs at least 2 replicas",
+    ],
+    [
+      "HPA ceiling under the floor",
+      { ...local, app: { replicas: 4, autoscaling: { maxReplicas: 2 } } },
+      "mlops:app.autoscaling.maxReplicas: got 2; must be at least app.replicas (4)",
+    ],
+    [
+      "limit under request",
+      { ...local, app: { resources: { cpuRequestMillis: 500, cpuLimitMillis: 100 } } },
+      "mlops:app.resources.cpuLimitMillis: got 100; must be at least app.resources.cpuRequestMillis (500)",
+    ],
+    [
+      "unknown model",
+      { ...local, app: { models: { iris: "1" } } },
+      'mlops:app.models.iris: got "1"; unknown model; the service ships mpg-regressor, penguin-classifier',
+    ],
+    [
+      "missing image ref",
+      { environment: "local" },
+      "mlops:image.ref: got nothing; required when image.build is false: set repo:tag, or repo@sha256:<digest> in prod",
+    ],
+    [
+      "latest tag",
+      { ...local, image: { ref: "mlops-inference:latest" } },
+      'mlops:image.ref: got "mlops-inference:latest"; pin a version tag or a digest, not "latest"',
+    ],
+    [
+      "untagged image",
+      { ...local, image: { ref: "mlops-inference" } },
+      'mlops:image.ref: got "mlops-inference"; use <repo>:<tag> or <repo>@sha256:<64 hex>',
+    ],
+    [
+      "prod by tag",
+      { ...prod, image: { ref: "mlops-inference:1.0" } },
+      'mlops:image.ref: got "mlops-inference:1.0"; prod deploys by digest: use <repo>@sha256:<64 hex>',
+    ],
+    [
+      "ref with build",
+      { ...local, image: { build: true, ref: "x:1" } },
+      'mlops:image.ref: got "x:1"; leave it unset when image.build is true',
+    ],
+    [
+      "prod without TLS",
+      { ...prod, ingress: { tls: false } },
+      "mlops:ingress.tls: got false; prod serves over TLS: set it to true",
+    ],
+    [
+      "bad host",
+      { ...local, ingress: { host: "Not A Host" } },
+      'mlops:ingress.host: got "Not A Host"; expected a DNS host name',
+    ],
+    [
+      "bad schedule",
+      { ...local, training: { schedule: "every day" } },
+      'mlops:training.schedule: got "every day"; expected a cron expression of five fields (e.g. "0 3 * * *") or @daily/@weekly/...',
+    ],
+    [
+      "training pool minimum above 0",
+      { ...prod, azure: { trainingPool: { minCount: 1 } } },
+      "mlops:azure.trainingPool.minCount: got 1; the training pool scales to zero when idle: it must be 0",
+    ],
+    [
+      "training pool maximum 0",
+      { ...prod, azure: { trainingPool: { maxCount: 0 } } },
+      "mlops:azure.trainingPool.maxCount: got 0; at least 1, or the training job can never run",
+    ],
+    [
+      "system pool at 0",
+      { ...prod, azure: { systemPool: { minCount: 0 } } },
+      "mlops:azure.systemPool.minCount: got 0; the system pool runs the cluster's add-ons and never scales to 0: use 1 or more",
+    ],
+    [
+      "bad VM size",
+      { ...prod, azure: { systemPool: { vmSize: "big" } } },
+      'mlops:azure.systemPool.vmSize: got "big"; expected an Azure VM size such as "Standard_D4s_v5"',
+    ],
+    [
+      "azure settings on a local target",
+      { ...local, azure: {} },
+      'mlops:azure: got {}; only allowed when mlops:target is "azure"',
+    ],
+    [
+      "prod on a local target",
+      { ...prod, target: "local" },
+      'mlops:target: got "local"; a prod stack must target "azure" (local clusters are for the local and dev environments)',
+    ],
+    [
+      "unknown release strategy",
+      { ...local, release: { strategy: "yolo" } },
+      'mlops:release.strategy: got "yolo"; allowed: rolling, canary, blueGreen',
+    ],
+    [
+      "unknown service type",
+      { ...local, app: { serviceType: "ExternalName" } },
+      'mlops:app.serviceType: got "ExternalName"; allowed: ClusterIP, NodePort, LoadBalancer',
+    ],
+    [
+      "boolean as text",
+      { ...local, training: { suspend: "yes" } },
+      'mlops:training.suspend: got "yes"; expected true or false',
+    ],
+  ];
+  test.each(cases)("%s", (_name, raw, message) => {
+    expect(() => parseConfig(raw)).toThrow(
+      new ConfigError("x", 0, "").constructor as typeof ConfigError,
+    );
+    expect(() => parseConfig(raw)).toThrow(message);
+  });
+});

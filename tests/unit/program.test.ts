@@ -1,0 +1,347 @@
+import { TRAINING_TAINT } from "../../infra/config";
+import {
+  expandConfigGroups,
+  findResource,
+  RecordedResource,
+  runProgramWithOutputs,
+  StackName,
+} from "../support/program";
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Obj = Record<string, any>;
+
+const runs = new Map<string, { resources: RecordedResource[]; outputs: Obj }>();
+async function run(stack: StackName, overrides: Obj = {}) {
+  const key = `${stack}:${JSON.stringify(overrides)}`;
+  if (!runs.has(key)) {
+    const r = await runProgramWithOutputs(stack, overrides);
+    runs.set(key, { resources: expandConfigGroups(r.resources), outputs: r.outputs });
+  }
+  return runs.get(key)!;
+}
+
+const k8s = (resources: RecordedResource[], kind: string, name: string) =>
+  resources.find(
+    (r) => r.type.startsWith("kubernetes:") && r.inputs.kind === kind && r.name === name,
+  )?.inputs as Obj | undefined;
+
+function podSpecs(resources: RecordedResource[]): Array<[string, Obj]> {
+  const out: Array<[string, Obj]> = [];
+  for (const r of resources) {
+    if (r.inputs.kind === "Deployment")
+      out.push([`Deployment/${r.name}`, r.inputs.spec.template.spec]);
+    if (r.inputs.kind === "CronJob")
+      out.push([`CronJob/${r.name}`, r.inputs.spec.jobTemplate.spec.template.spec]);
+  }
+  return out;
+}
+
+describe.each(["local", "dev", "prod"] as const)("stack %s", (stack) => {
+  test("registers the app's Kubernetes objects", async () => {
+    const { resources } = await run(stack);
+    const kinds = resources
+      .filter((r) => r.type.startsWith("kubernetes:") && r.inputs.kind)
+      .map((r) => `${r.inputs.kind}/${r.name}`);
+    expect(kinds).toEqual(
+      expect.arrayContaining([
+        "Namespace/mlops",
+        "ServiceAccount/inference",
+        "Deployment/inference",
+        "Service/inference",
+        "Ingress/inference",
+        "HorizontalPodAutoscaler/inference",
+        "NetworkPolicy/inference",
+        "CronJob/training",
+        "NetworkPolicy/training",
+      ]),
+    );
+  });
+
+  test("every container has probes where it serves, resources and a locked-down security context", async () => {
+    const { resources } = await run(stack);
+    const specs = podSpecs(resources);
+    expect(specs.map(([n]) => n).sort()).toEqual(["CronJob/training", "Deployment/inference"]);
+    for (const [name, spec] of specs) {
+      expect(spec.securityContext).toMatchObject({
+        runAsNonRoot: true,
+        seccompProfile: { type: "RuntimeDefault" },
+      });
+      expect(spec.hostNetwork).toBe(false);
+      for (const c of spec.containers) {
+        expect({ name, resources: Object.keys(c.resources).sort() }).toEqual({
+          name,
+          resources: ["limits", "requests"],
+        });
+        expect(Object.keys(c.resources.limits).sort()).toEqual(["cpu", "memory"]);
+        expect(c.securityContext).toMatchObject({
+          runAsNonRoot: true,
+          allowPrivilegeEscalation: false,
+          privileged: false,
+          readOnlyRootFilesystem: true,
+          capabilities: { drop: ["ALL"] },
+        });
+        if (name.startsWith("Deployment")) {
+          expect(c.readinessProbe.httpGet).toMatchObject({ path: "/v2/health/ready", port: 8080 });
+          expect(c.livenessProbe.httpGet).toMatchObject({ path: "/v2/health/live", port: 8080 });
+          expect(c.startupProbe.httpGet).toMatchObject({ path: "/v2/health/ready", port: 8080 });
+        }
+      }
+    }
+  });
+
+  test("the training job tolerates exactly the training taint and requires the training pool", async () => {
+    const { resources } = await run(stack);
+    const spec = k8s(resources, "CronJob", "training")!.spec.jobTemplate.spec.template.spec;
+    expect(spec.tolerations).toEqual([{ ...TRAINING_TAINT, operator: "Equal" }]);
+    expect(
+      spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms,
+    ).toEqual([
+      {
+        matchExpressions: [
+          { key: TRAINING_TAINT.key, operator: "In", values: [TRAINING_TAINT.value] },
+        ],
+      },
+    ]);
+    // Nothing else tolerates it, so the pool can return to zero nodes.
+    const inference = k8s(resources, "Deployment", "inference")!.spec.template.spec;
+    expect(inference.tolerations ?? []).toEqual([]);
+    if (stack !== "local") {
+      const pool = findResource(resources, "azure-native:containerservice:AgentPool").inputs;
+      expect(pool.nodeTaints).toEqual([
+        `${spec.tolerations[0].key}=${spec.tolerations[0].value}:${spec.tolerations[0].effect}`,
+      ]);
+      expect(pool.nodeLabels).toEqual({ [TRAINING_TAINT.key]: TRAINING_TAINT.value });
+    }
+  });
+
+  test("the Service and PDB select the Deployment's pods by their recommended labels", async () => {
+    const { resources } = await run(stack);
+    const deployment = k8s(resources, "Deployment", "inference")!;
+    const selector = deployment.spec.selector.matchLabels;
+    expect(selector).toEqual({
+      "app.kubernetes.io/name": "mlops-inference",
+      "app.kubernetes.io/instance": stack,
+      "app.kubernetes.io/component": "inference",
+    });
+    expect(deployment.spec.template.metadata.labels).toMatchObject(selector);
+    expect(k8s(resources, "Service", "inference")!.spec.selector).toEqual(selector);
+    expect(k8s(resources, "HorizontalPodAutoscaler", "inference")!.spec.scaleTargetRef).toEqual({
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      name: "inference",
+    });
+    // The HPA owns the replica count.
+    expect(deployment.spec.replicas).toBeUndefined();
+  });
+
+  test("the NetworkPolicy admits only the ingress controller and the metrics scraper", async () => {
+    const { resources } = await run(stack);
+    const np = k8s(resources, "NetworkPolicy", "inference")!;
+    expect(np.spec.policyTypes).toEqual(["Ingress"]);
+    expect(
+      np.spec.ingress.map(
+        (rule: Obj) => rule.from[0].namespaceSelector.matchLabels["kubernetes.io/metadata.name"],
+      ),
+    ).toEqual(["ingress-nginx", "monitoring"]);
+    expect(k8s(resources, "NetworkPolicy", "training")!.spec.ingress).toEqual([]);
+  });
+
+  test("the service pins the configured model versions", async () => {
+    const { resources, outputs } = await run(stack);
+    const env = k8s(resources, "Deployment", "inference")!.spec.template.spec.containers[0]
+      .env as Obj[];
+    expect(env).toContainEqual({
+      name: "MODEL_PINS",
+      value: "mpg-regressor=1,penguin-classifier=1",
+    });
+    expect(outputs.modelVersions).toEqual({ "mpg-regressor": "1", "penguin-classifier": "1" });
+  });
+});
+
+describe("per-environment differences", () => {
+  test("local: no Azure resource, no PDB, no spread, plain HTTP ingress", async () => {
+    const { resources, outputs } = await run("local");
+    expect(resources.filter((r) => r.type.startsWith("azure-native:"))).toEqual([]);
+    expect(k8s(resources, "PodDisruptionBudget", "inference")).toBeUndefined();
+    expect(
+      k8s(resources, "Deployment", "inference")!.spec.template.spec.topologySpreadConstraints,
+    ).toBeUndefined();
+    expect(k8s(resources, "Ingress", "inference")!.spec.tls).toBeUndefined();
+    expect(k8s(resources, "Ingress", "inference")!.spec.ingressClassName).toBe("nginx");
+    expect(outputs.endpointUrl).toBe("http://mlops.localtest.me/");
+    expect(outputs.imageRef).toBe("mlops-inference:0.1.0");
+    expect(
+      k8s(resources, "CronJob", "training")!.spec.jobTemplate.spec.template.spec.volumes,
+    ).toContainEqual({
+      name: "models",
+      emptyDir: { sizeLimit: "1024Mi" },
+    });
+  });
+
+  test("prod: HPA floor 3, a PDB and zone + host spread, TLS, image by digest", async () => {
+    const { resources, outputs } = await run("prod");
+    expect(k8s(resources, "HorizontalPodAutoscaler", "inference")!.spec).toMatchObject({
+      minReplicas: 3,
+      maxReplicas: 10,
+    });
+    expect(k8s(resources, "PodDisruptionBudget", "inference")!.spec).toEqual({
+      maxUnavailable: 1,
+      selector: {
+        matchLabels: k8s(resources, "Deployment", "inference")!.spec.selector.matchLabels,
+      },
+    });
+    const spread = k8s(resources, "Deployment", "inference")!.spec.template.spec
+      .topologySpreadConstraints as Obj[];
+    expect(spread.map((s) => s.topologyKey)).toEqual([
+      "topology.kubernetes.io/zone",
+      "kubernetes.io/hostname",
+    ]);
+    expect(k8s(resources, "Ingress", "inference")!.spec.tls).toEqual([
+      { hosts: ["mlops.example.com"], secretName: "mlops-tls" },
+    ]);
+    expect(outputs.endpointUrl).toBe("https://mlops.example.com/");
+    const image = k8s(resources, "Deployment", "inference")!.spec.template.spec.containers[0]
+      .image as string;
+    expect(image).toMatch(/@sha256:[0-9a-f]{64}$/);
+    expect(outputs.imageRef).toBe(image);
+    expect(resources.filter((r) => r.type === "docker:index/image:Image")).toEqual([]);
+  });
+
+  test("dev: builds service/Dockerfile and pushes it to the registry; pods run the pushed digest", async () => {
+    const { resources, outputs } = await run("dev");
+    const image = findResource(resources, "docker:index/image:Image").inputs;
+    expect(image.build).toMatchObject({
+      dockerfile: expect.stringMatching(/service\/Dockerfile$/),
+      platform: "linux/amd64",
+    });
+    expect(image.imageName).toMatch(/^mlopsregistrydev\.azurecr\.io\/mlops-inference:/);
+    expect(image.skipPush).toBe(false);
+    expect(outputs.imageRef).toMatch(/^mlopsregistrydev\.azurecr\.io\/mlops-inference@sha256:/);
+    expect(k8s(resources, "Deployment", "inference")!.spec.template.spec.containers[0].image).toBe(
+      outputs.imageRef,
+    );
+  });
+});
+
+describe.each(["dev", "prod"] as const)("Azure foundation (%s)", (stack) => {
+  test("AKS: managed identity, no local accounts, Azure RBAC, workload identity; system pool never at 0", async () => {
+    const { resources } = await run(stack);
+    const aks = findResource(resources, "azure-native:containerservice:ManagedCluster").inputs;
+    expect(aks).toMatchObject({
+      identity: { type: "SystemAssigned" },
+      disableLocalAccounts: true,
+      aadProfile: { managed: true, enableAzureRBAC: true },
+      oidcIssuerProfile: { enabled: true },
+      securityProfile: { workloadIdentity: { enabled: true } },
+      autoScalerProfile: { scaleDownUnneededTime: "5m" },
+    });
+    expect(aks.agentPoolProfiles).toHaveLength(1);
+    expect(aks.agentPoolProfiles[0]).toMatchObject({ mode: "System", enableAutoScaling: true });
+    expect(aks.agentPoolProfiles[0].minCount).toBeGreaterThanOrEqual(1);
+  });
+
+  test("the training pool is a separate autoscaled AgentPool with minimum 0", async () => {
+    const { resources, outputs } = await run(stack);
+    const pool = findResource(resources, "azure-native:containerservice:AgentPool").inputs;
+    expect(pool).toMatchObject({
+      agentPoolName: "training",
+      mode: "User",
+      enableAutoScaling: true,
+      minCount: 0,
+      count: 0,
+    });
+    expect(pool.resourceName).toBe("mlops-cluster-aks");
+    expect(outputs.trainingPool).toEqual({
+      name: "training",
+      minCount: 0,
+      maxCount: stack === "prod" ? 3 : 2,
+    });
+  });
+
+  test("ACR: admin user off; AcrPull for the kubelet identity, scoped to the registry", async () => {
+    const { resources, outputs } = await run(stack);
+    const acr = findResource(resources, "azure-native:containerregistry:Registry");
+    expect(acr.inputs.adminUserEnabled).toBe(false);
+    const pull = findResource(
+      resources,
+      "azure-native:authorization:RoleAssignment",
+      "mlops-registry-acr-pull",
+    ).inputs;
+    expect(pull).toEqual({
+      principalId: "kubelet-object-id",
+      principalType: "ServicePrincipal",
+      roleDefinitionId:
+        "/subscriptions/sub-id/providers/Microsoft.Authorization/roleDefinitions/7f951dda-4ed3-4680-a7ca-43fe172d538d",
+      scope: `${acr.name}-id`,
+    });
+    expect(outputs.registryLoginServer).toBe(`mlopsregistry${stack}.azurecr.io`);
+  });
+
+  test("model store: no public blob access, TLS 1.2, reached through workload identity", async () => {
+    const { resources, outputs } = await run(stack);
+    expect(findResource(resources, "azure-native:storage:StorageAccount").inputs).toMatchObject({
+      allowBlobPublicAccess: false,
+      minimumTlsVersion: "TLS1_2",
+      enableHttpsTrafficOnly: true,
+    });
+    expect(findResource(resources, "azure-native:storage:BlobContainer").inputs.publicAccess).toBe(
+      "None",
+    );
+    const subjects = resources
+      .filter((r) => r.type === "azure-native:managedidentity:FederatedIdentityCredential")
+      .map((r) => r.inputs.subject)
+      .sort();
+    expect(subjects).toEqual([
+      "system:serviceaccount:mlops:inference",
+      "system:serviceaccount:mlops:training",
+    ]);
+    const sa = k8s(resources, "ServiceAccount", "training")!;
+    expect(sa.metadata.annotations).toEqual({
+      "azure.workload.identity/client-id": "model-store-client-id",
+    });
+    expect(
+      k8s(resources, "PersistentVolume", `mlops-model-store`)!.spec.csi.volumeAttributes,
+    ).toMatchObject({
+      containerName: "models",
+      clientID: "model-store-client-id",
+    });
+    expect(outputs.modelStoreUrl).toBe(`https://mlopsmodels${stack}.blob.core.windows.net/models`);
+  });
+
+  test("every Azure resource that takes tags carries environment and owner", async () => {
+    const { resources } = await run(stack);
+    const tagged = resources.filter(
+      (r) => r.type.startsWith("azure-native:") && r.inputs.tags !== undefined,
+    );
+    expect(tagged.length).toBeGreaterThanOrEqual(5);
+    for (const r of tagged)
+      expect(r.inputs.tags).toMatchObject({ environment: stack, owner: "platform-team" });
+  });
+});
+
+describe("optional Azure ML workspace", () => {
+  test("off by default", async () => {
+    const { resources } = await run("dev");
+    expect(
+      resources.filter((r) => r.type.startsWith("azure-native:machinelearningservices:")),
+    ).toEqual([]);
+  });
+
+  test("on: a workspace and an AmlCompute cluster with 0 minimum nodes", async () => {
+    const { stackConfig } = await import("../support/program");
+    const azure = { ...(stackConfig("dev").azure as Obj), mlWorkspace: true };
+    const { resources } = await run("dev", { azure });
+    findResource(resources, "azure-native:machinelearningservices:Workspace");
+    const compute = findResource(resources, "azure-native:machinelearningservices:Compute").inputs;
+    expect(compute.properties).toMatchObject({
+      computeType: "AmlCompute",
+      properties: { scaleSettings: { minNodeCount: 0, maxNodeCount: 2 } },
+    });
+  });
+});
+
+test("invalid config fails before any resource is registered", async () => {
+  await expect(run("local", { app: { replicas: 0 } })).rejects.toThrow(
+    "mlops:app.replicas: got 0; expected a whole number from 1 to 100",
+  );
+});
