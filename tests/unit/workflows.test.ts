@@ -1,0 +1,352 @@
+/**
+ * Checks of the GitHub Actions workflows (.github/workflows) and local composite actions
+ * (.github/actions): least privilege, pinned third-party actions, no secrets in scripts, and a
+ * pull-request workflow that cannot deploy. Each check is first shown to catch a bad example.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parse, parseDocument } from "yaml";
+
+const ROOT = path.join(__dirname, "..", "..");
+const GITHUB = path.join(ROOT, ".github");
+
+type Obj = Record<string, unknown>;
+
+interface Step {
+  readonly uses?: string;
+  readonly run?: string;
+  readonly with?: Obj;
+}
+
+const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** Full 40-hex commit SHA pin of a third-party action, with a `# vX.Y.Z` comment on its line. */
+const PINNED = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_./-]+@[0-9a-f]{40}$/;
+const PIN_COMMENT = /^\s*(-\s+)?uses:\s*(\S+)\s+#\s*v\d+\.\d+\.\d+\s*$/;
+
+/** Permissions a pull-request job may hold; anything else must be read or none. */
+const PR_WRITE_ALLOWED = new Set(["pull-requests", "id-token"]);
+
+function stepsOf(job: Obj): Step[] {
+  return Array.isArray(job.steps) ? (job.steps.filter(isObj) as Step[]) : [];
+}
+
+/** Violations of the rules that hold for every workflow file. */
+function checkWorkflow(name: string, text: string): string[] {
+  const problems: string[] = [];
+  const doc = parseDocument(text);
+  if (doc.errors.length > 0) return [`${name}: not valid YAML: ${doc.errors[0].message}`];
+  const wf: unknown = doc.toJS();
+  if (!isObj(wf)) return [`${name}: not a mapping`];
+  const on = wf.on ?? wf[String(true)]; // `on` is a string key for `yaml` (YAML 1.2)
+  const triggers = typeof on === "string" ? [on] : Array.isArray(on) ? on : Object.keys(on ?? {});
+  if (triggers.includes("pull_request_target")) {
+    problems.push(`${name}: uses pull_request_target (runs fork code with secrets)`);
+  }
+  if (!("permissions" in wf)) problems.push(`${name}: no top-level permissions`);
+  if (typeof wf.permissions === "string" && wf.permissions.startsWith("write")) {
+    problems.push(`${name}: top-level permissions ${wf.permissions}`);
+  }
+  const jobs = isObj(wf.jobs) ? wf.jobs : {};
+  if (Object.keys(jobs).length === 0) problems.push(`${name}: no jobs`);
+  for (const [id, job] of Object.entries(jobs)) {
+    if (!isObj(job)) continue;
+    if (!("permissions" in job)) problems.push(`${name}: job ${id} has no explicit permissions`);
+    if (typeof job.permissions === "string") {
+      problems.push(`${name}: job ${id} permissions "${job.permissions}"; list them per scope`);
+    }
+    if (typeof job.uses === "string") problems.push(...checkUses(`${name}: job ${id}`, job.uses));
+    problems.push(...checkSteps(`${name}: job ${id}`, stepsOf(job)));
+  }
+  problems.push(...checkPinComments(name, text));
+  return problems;
+}
+
+/** Violations in a local composite action (.github/actions/<name>/action.yml). */
+function checkCompositeAction(name: string, text: string): string[] {
+  const action: unknown = parse(text);
+  if (!isObj(action) || !isObj(action.runs)) return [`${name}: not an action`];
+  const steps = Array.isArray(action.runs.steps) ? (action.runs.steps.filter(isObj) as Step[]) : [];
+  return [...checkSteps(name, steps), ...checkPinComments(name, text)];
+}
+
+function checkSteps(where: string, steps: readonly Step[]): string[] {
+  const problems: string[] = [];
+  steps.forEach((step, i) => {
+    if (typeof step.uses === "string") problems.push(...checkUses(`${where} step ${i}`, step.uses));
+    if (typeof step.run === "string") {
+      if (/\bsecrets\./.test(step.run)) {
+        problems.push(`${where} step ${i}: reads secrets.* inside run (map it through env)`);
+      }
+      if (/\b(echo|printf)\b[^\n]*\$\{\{\s*secrets\./.test(step.run)) {
+        problems.push(`${where} step ${i}: echoes a secret`);
+      }
+    }
+  });
+  return problems;
+}
+
+function checkUses(where: string, uses: string): string[] {
+  if (uses.startsWith("./")) return [];
+  if (uses.startsWith("docker://")) {
+    return /@sha256:[0-9a-f]{64}$/.test(uses) ? [] : [`${where}: ${uses} is not pinned by digest`];
+  }
+  return PINNED.test(uses) ? [] : [`${where}: ${uses} is not pinned to a full commit SHA`];
+}
+
+/** Every third-party `uses:` line carries its release as a `# vX.Y.Z` comment. */
+function checkPinComments(name: string, text: string): string[] {
+  const problems: string[] = [];
+  text.split("\n").forEach((line, i) => {
+    const m = /^\s*(-\s+)?uses:\s*(\S+)/.exec(line);
+    if (m === null || m[2].startsWith("./")) return;
+    if (!PIN_COMMENT.test(line)) {
+      problems.push(
+        `${name}:${i + 1}: ${m[2]} has no "# vX.Y.Z" comment naming the pinned release`,
+      );
+    }
+  });
+  return problems;
+}
+
+/** Extra rules for the pull-request workflow: it can preview but never deploy. */
+function checkPullRequestWorkflow(
+  name: string,
+  text: string,
+  localActions: Readonly<Record<string, string>>,
+): string[] {
+  const problems: string[] = [];
+  const wf = parse(text) as Obj;
+  const jobs = isObj(wf.jobs) ? wf.jobs : {};
+  for (const [id, job] of Object.entries(jobs)) {
+    if (!isObj(job)) continue;
+    const perms = isObj(job.permissions) ? job.permissions : {};
+    for (const [scope, level] of Object.entries(perms)) {
+      if (level === "write" && !PR_WRITE_ALLOWED.has(scope)) {
+        problems.push(`${name}: job ${id} has ${scope}: write`);
+      }
+    }
+    if ("environment" in job) problems.push(`${name}: job ${id} uses a deployment environment`);
+    const scripts: string[] = [];
+    for (const step of stepsOf(job)) {
+      if (typeof step.run === "string") scripts.push(step.run);
+      if (typeof step.uses === "string" && step.uses.startsWith("./")) {
+        scripts.push(localActions[step.uses.replace(/^\.\//, "").replace(/\/$/, "")] ?? "");
+      }
+      if (typeof step.uses === "string" && /^pulumi\/actions@/.test(step.uses)) {
+        const command = isObj(step.with) ? step.with.command : undefined;
+        if (command !== undefined && command !== "preview") {
+          problems.push(`${name}: job ${id} runs pulumi/actions command ${String(command)}`);
+        }
+      }
+    }
+    for (const script of scripts) {
+      const m = /\bpulumi\s+(up|update|destroy|refresh|import|state|cancel)\b/.exec(script);
+      if (m !== null) problems.push(`${name}: job ${id} runs \`pulumi ${m[1]}\``);
+      if (/\bgit\s+push\b/.test(script)) problems.push(`${name}: job ${id} runs git push`);
+    }
+  }
+  return problems;
+}
+
+function readTree(dir: string, match: RegExp): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!fs.existsSync(dir)) return out;
+  for (const entry of fs.readdirSync(dir, { recursive: true, encoding: "utf8" })) {
+    const file = path.join(dir, entry);
+    if (match.test(entry) && fs.statSync(file).isFile()) out[entry] = fs.readFileSync(file, "utf8");
+  }
+  return out;
+}
+
+const workflows = readTree(path.join(GITHUB, "workflows"), /\.ya?ml$/);
+/** Keyed by the path a workflow writes in `uses: ./<path>`. */
+const localActions = Object.fromEntries(
+  Object.entries(readTree(path.join(GITHUB, "actions"), /(^|\/)action\.ya?ml$/)).map(
+    ([file, text]) => [`.github/actions/${path.dirname(file)}`, text],
+  ),
+);
+
+const SHA = "3d3c42e5aac5ba805825da76410c181273ba90b1";
+
+describe("the checks catch what they are for", () => {
+  const good = (body: string): string =>
+    `on: push\npermissions: {}\njobs:\n  a:\n    runs-on: ubuntu-latest\n${body}`;
+
+  it("a job without explicit permissions", () => {
+    expect(checkWorkflow("w", good("    steps:\n      - run: true\n"))).toEqual([
+      "w: job a has no explicit permissions",
+    ]);
+  });
+
+  it("a tag, a branch or a short SHA instead of a full commit SHA, and a missing version comment", () => {
+    const text = good(
+      [
+        "    permissions: {}",
+        "    steps:",
+        "      - uses: actions/checkout@v4",
+        "      - uses: actions/checkout@main # v4.2.2",
+        "      - uses: actions/checkout@3d3c42e # v7.0.1",
+        `      - uses: actions/checkout@${SHA}`,
+        `      - uses: actions/checkout@${SHA} # v7.0.1`,
+        "      - uses: ./.github/actions/setup",
+        "",
+      ].join("\n"),
+    );
+    expect(checkWorkflow("w", text)).toEqual([
+      "w: job a step 0: actions/checkout@v4 is not pinned to a full commit SHA",
+      "w: job a step 1: actions/checkout@main is not pinned to a full commit SHA",
+      "w: job a step 2: actions/checkout@3d3c42e is not pinned to a full commit SHA",
+      'w:8: actions/checkout@v4 has no "# vX.Y.Z" comment naming the pinned release',
+      `w:11: actions/checkout@${SHA} has no "# vX.Y.Z" comment naming the pinned release`,
+    ]);
+  });
+
+  it("secrets read or echoed in a script", () => {
+    const text = good(
+      [
+        "    permissions: {}",
+        "    env:",
+        "      TOKEN: ${{ secrets.TOKEN }}",
+        "    steps:",
+        '      - run: echo "${{ secrets.TOKEN }}"',
+        '      - run: curl -H "token ${{ secrets.TOKEN }}" url',
+        '      - run: curl -H "token $TOKEN" url',
+        "",
+      ].join("\n"),
+    );
+    expect(checkWorkflow("w", text)).toEqual([
+      "w: job a step 0: reads secrets.* inside run (map it through env)",
+      "w: job a step 0: echoes a secret",
+      "w: job a step 1: reads secrets.* inside run (map it through env)",
+    ]);
+  });
+
+  it("pull_request_target and missing top-level permissions", () => {
+    expect(
+      checkWorkflow("w", "on: [pull_request_target]\njobs:\n  a:\n    permissions: {}\n"),
+    ).toEqual([
+      "w: uses pull_request_target (runs fork code with secrets)",
+      "w: no top-level permissions",
+    ]);
+  });
+
+  it("a pull-request workflow that could deploy", () => {
+    const text = [
+      "on: pull_request",
+      "permissions: {}",
+      "jobs:",
+      "  a:",
+      "    environment: production",
+      "    permissions:",
+      "      contents: write",
+      "      pull-requests: write",
+      "      id-token: write",
+      "    steps:",
+      "      - run: pulumi preview --stack dev",
+      "      - run: pulumi up --stack dev --yes",
+      `      - uses: pulumi/actions@${SHA} # v7.0.0`,
+      "        with:",
+      "          command: destroy",
+      "      - uses: ./.github/actions/deploy",
+      "",
+    ].join("\n");
+    expect(
+      checkPullRequestWorkflow("pr", text, {
+        ".github/actions/deploy": "runs:\n  steps:\n    - run: pulumi destroy --yes\n",
+      }),
+    ).toEqual([
+      "pr: job a has contents: write",
+      "pr: job a uses a deployment environment",
+      "pr: job a runs pulumi/actions command destroy",
+      "pr: job a runs `pulumi up`",
+      "pr: job a runs `pulumi destroy`",
+    ]);
+  });
+});
+
+describe("the repository's workflows", () => {
+  it("exist: pr, main, promote, train", () => {
+    expect(Object.keys(workflows).sort()).toEqual(
+      expect.arrayContaining(["main.yml", "pr.yml", "promote.yml", "train.yml"]),
+    );
+  });
+
+  it.each(Object.keys(workflows).sort())(
+    "%s: permissions per job, pinned actions, no secrets in scripts",
+    (file) => {
+      expect(checkWorkflow(file, workflows[file])).toEqual([]);
+    },
+  );
+
+  it.each(Object.keys(localActions).sort())("%s: pinned actions, no secrets in scripts", (dir) => {
+    expect(checkCompositeAction(dir, localActions[dir])).toEqual([]);
+  });
+
+  it("every local action a workflow uses exists", () => {
+    for (const text of Object.values(workflows)) {
+      for (const m of text.matchAll(/uses:\s*\.\/(\S+)/g)) {
+        expect(Object.keys(localActions)).toContain(m[1].replace(/\/$/, ""));
+      }
+    }
+  });
+
+  it("pr.yml runs on pull_request only, checks everything, and cannot deploy", () => {
+    const text = workflows["pr.yml"];
+    const wf = parse(text) as Obj;
+    expect(Object.keys(wf.on as Obj)).toEqual(["pull_request"]);
+    expect(checkPullRequestWorkflow("pr.yml", text, localActions)).toEqual([]);
+    expect(text).toContain("npm run lint");
+    expect(text).toContain("npm run typecheck");
+    expect(text).toContain("npx jest --selectProjects unit policy service");
+    for (const stack of ["dev", "prod"]) {
+      expect((((wf.jobs as Obj).preview as Obj).strategy as Obj).matrix).toEqual({
+        stack: ["dev", "prod"],
+      });
+      expect(fs.existsSync(path.join(ROOT, "policy", "config", `${stack}.json`))).toBe(true);
+    }
+    expect(text).toContain('--policy-pack policy --policy-pack-config "policy/config/$STACK.json"');
+    expect(wf.concurrency).toEqual({
+      group: "pr-${{ github.event.pull_request.number }}",
+      "cancel-in-progress": true,
+    });
+  });
+
+  it("deploys to prod only from promote.yml, in the production environment", () => {
+    for (const [file, text] of Object.entries(workflows)) {
+      const jobs = (parse(text) as Obj).jobs as Obj;
+      for (const [id, job] of Object.entries(jobs)) {
+        const j = job as Obj;
+        const scripts = stepsOf(j)
+          .map((s) => s.run ?? "")
+          .join("\n");
+        const env = isObj(j.env) ? j.env : {};
+        if (/\bpulumi up\b/.test(scripts) && env.STACK === "prod") {
+          expect(`${file}:${id}`).toBe("promote.yml:deploy-prod");
+          expect(j.environment).toBe("production");
+        }
+      }
+    }
+  });
+
+  it("train.yml opens a pull request and never pushes to main", () => {
+    const text = workflows["train.yml"];
+    expect(text).not.toMatch(/\bgit\s+push\b/);
+    const steps = stepsOf(((parse(text) as Obj).jobs as Obj).train as Obj);
+    const pr = steps.find((s) => s.uses?.startsWith("peter-evans/create-pull-request@"));
+    expect(pr?.with?.branch).not.toBe("main");
+    expect(pr?.with?.base).toBe("main");
+  });
+
+  it("every pinned action is listed with its SHA in .github/ACTIONS_PINNING.md", () => {
+    const doc = fs.readFileSync(path.join(GITHUB, "ACTIONS_PINNING.md"), "utf8");
+    const all = [...Object.values(workflows), ...Object.values(localActions)].join("\n");
+    const pins = new Set([...all.matchAll(/uses:\s*([^\s@]+)@([0-9a-f]{40})/g)].map((m) => m[0]));
+    expect(pins.size).toBeGreaterThan(0);
+    for (const pin of pins) {
+      const [, action, sha] = /uses:\s*([^\s@]+)@([0-9a-f]{40})/.exec(pin)!;
+      expect(doc).toContain(`\`${action}\``);
+      expect(doc).toContain(sha);
+    }
+  });
+});
