@@ -123,16 +123,31 @@ export function softmaxFit(
     intercepts: new Array<number>(classes).fill(0),
     coefficients: Array.from({ length: classes }, () => new Array<number>(d).fill(0)),
   };
+  const gb = new Float64Array(classes);
+  const gw = Array.from({ length: classes }, () => new Float64Array(d));
+  const logits = new Float64Array(classes);
   for (let epoch = 0; epoch < opts.epochs; epoch++) {
-    const gb = new Array<number>(classes).fill(0);
-    const gw = Array.from({ length: classes }, () => new Array<number>(d).fill(0));
+    gb.fill(0);
+    for (const g of gw) g.fill(0);
     for (let i = 0; i < n; i++) {
-      const p = softmax(softmaxLogits(model, x[i]));
+      const row = x[i];
+      let max = -Infinity;
       for (let k = 0; k < classes; k++) {
-        const err = p[k] - (y[i] === k ? 1 : 0);
+        const w = model.coefficients[k];
+        let s = model.intercepts[k];
+        for (let j = 0; j < d; j++) s += w[j] * row[j];
+        logits[k] = s;
+        if (s > max) max = s;
+      }
+      let sum = 0;
+      for (let k = 0; k < classes; k++) {
+        logits[k] = Math.exp(logits[k] - max);
+        sum += logits[k];
+      }
+      for (let k = 0; k < classes; k++) {
+        const err = logits[k] / sum - (y[i] === k ? 1 : 0);
         gb[k] += err;
         const g = gw[k];
-        const row = x[i];
         for (let j = 0; j < d; j++) g[j] += err * row[j];
       }
     }

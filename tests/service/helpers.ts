@@ -1,0 +1,108 @@
+import { mkdtempSync } from "node:fs";
+import * as http from "node:http";
+import type { IncomingHttpHeaders } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { FastifyInstance } from "fastify";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import type { ServiceConfig } from "../../service/src/config";
+import { loadConfig } from "../../service/src/config";
+import type { ClassificationArtifact, ModelArtifact, RegressionArtifact } from "../../service/src/model/artifact";
+import { runCli } from "../../service/train/cli";
+import { DATASETS, loadDataset } from "../../service/train/datasets";
+import { DEFAULT_TRAIN_OPTIONS, trainModel, type TrainOptions } from "../../service/train/pipeline";
+
+export const SERVICE_DIR = path.resolve(__dirname, "../../service");
+export const REPO_DIR = path.resolve(__dirname, "../..");
+
+export function trainAll(options: Partial<TrainOptions> = {}): ModelArtifact[] {
+  return DATASETS.map(
+    (spec) => trainModel(spec, loadDataset(spec), { ...DEFAULT_TRAIN_OPTIONS, createdAt: "2024-01-01T00:00:00.000Z", ...options }).artifact,
+  );
+}
+
+let cached: { mpg: RegressionArtifact; penguin: ClassificationArtifact } | undefined;
+
+/** The two bundled models, trained once per test file with the default options. */
+export function artifacts(): { mpg: RegressionArtifact; penguin: ClassificationArtifact } {
+  if (!cached) {
+    const all = trainAll();
+    cached = {
+      mpg: all.find((a) => a.name === "mpg-regressor") as RegressionArtifact,
+      penguin: all.find((a) => a.name === "penguin-classifier") as ClassificationArtifact,
+    };
+  }
+  return cached;
+}
+
+export function tempDir(prefix = "svc-test-"): string {
+  return mkdtempSync(path.join(tmpdir(), prefix));
+}
+
+/** Runs the training CLI in-process into a fresh temp dir (or `dir`); returns exit code and output. */
+export function trainCli(args: string[], env: NodeJS.ProcessEnv = {}): { code: number; out: string; err: string } {
+  let out = "";
+  let err = "";
+  const code = runCli(args, env, { out: (l) => (out += l + "\n"), err: (l) => (err += l + "\n") });
+  return { code, out, err };
+}
+
+export function testConfig(overrides: Record<string, string> = {}): ServiceConfig {
+  return loadConfig({ MODEL_DIR: "/nonexistent", LOG_LEVEL: "silent", ...overrides });
+}
+
+/** A deep, mutable copy of an artifact for corrupting in tests. */
+export function mutable(a: ModelArtifact): Record<string, any> {
+  return JSON.parse(JSON.stringify(a)) as Record<string, any>;
+}
+
+export interface HttpReply {
+  readonly statusCode: number;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: string;
+  json(): any;
+}
+
+export interface HttpRequest {
+  readonly method?: string;
+  readonly url: string;
+  readonly headers?: Record<string, string>;
+  /** Objects are sent as JSON; strings are sent as they are. */
+  readonly payload?: unknown;
+}
+
+/**
+ * Real-socket stand-in for fastify's `inject` (same call shape): light-my-request 6.8 requires
+ * the ESM-only cookie@2, which Jest cannot load on Node 20. Listens on 127.0.0.1 only.
+ */
+export async function localClient(app: FastifyInstance): Promise<(req: HttpRequest | string) => Promise<HttpReply>> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
+  app.addHook("onClose", async () => agent.destroy());
+  await app.listen({ port: 0, host: "127.0.0.1" });
+  const { port } = app.server.address() as AddressInfo;
+  return (req) => {
+    const r = typeof req === "string" ? { url: req } : req;
+    const headers: Record<string, string> = { ...(r.headers ?? {}) };
+    let body: string | undefined;
+    if (r.payload !== undefined) {
+      body = typeof r.payload === "string" ? r.payload : JSON.stringify(r.payload);
+      if (typeof r.payload !== "string" && !headers["content-type"]) headers["content-type"] = "application/json";
+    }
+    return new Promise<HttpReply>((resolve, reject) => {
+      const q = http.request(
+        { host: "127.0.0.1", port, method: r.method ?? "GET", path: r.url, headers, agent },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on("data", (c: Buffer) => chunks.push(c));
+          res.on("end", () => {
+            const text = Buffer.concat(chunks).toString("utf8");
+            resolve({ statusCode: res.statusCode ?? 0, headers: res.headers, body: text, json: () => JSON.parse(text) });
+          });
+          res.on("error", reject);
+        },
+      );
+      q.on("error", reject);
+      q.end(body);
+    });
+  };
+}
