@@ -5,9 +5,8 @@
  * keys replaced, and goes through `loadConfig` exactly as `pulumi up` would.
  */
 import * as pulumi from "@pulumi/pulumi";
-import * as fs from "fs";
-import * as yaml from "js-yaml";
 import * as path from "path";
+import { readStackFile } from "../../stacks/synth";
 
 export type StackName = "local" | "dev" | "prod";
 
@@ -26,15 +25,8 @@ export interface ProgramRun {
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
 
 /** The `mlops:` values of a stack file, keyed without the namespace. */
-export function stackConfig(stack: string): Record<string, unknown> {
-  const file = path.join(REPO_ROOT, `Pulumi.${stack}.yaml`);
-  const doc = yaml.load(fs.readFileSync(file, "utf8")) as { config?: Record<string, unknown> };
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(doc.config ?? {})) {
-    if (key.startsWith("mlops:")) out[key.slice("mlops:".length)] = value;
-  }
-  return out;
-}
+export const stackConfig = (stack: string) =>
+  readStackFile(stack, REPO_ROOT) as Record<string, unknown>;
 
 /** Canned outputs of the Azure resources whose outputs the program reads. */
 function mockState(type: string, name: string, inputs: Record<string, unknown>) {

@@ -1,0 +1,43 @@
+# shellcheck shell=bash
+# Shared by scripts/up.sh and scripts/down.sh (sourced): the toolchain, the cluster and the
+# Pulumi backend the `local` stack is deployed with.
+#
+#   MLOPS_KUBE_CONTEXT  a kube context to deploy to (kind-kind, minikube, docker-desktop...).
+#                       Unset: the local control plane of scripts/control-plane.sh is started
+#                       and used. Explicit on purpose: `npm run up` never deploys to whatever
+#                       context happens to be current.
+#   MLOPS_STACK         the stack. Default: local
+#   PULUMI_BACKEND_URL  default: a file backend under ~/.cache/mlops-platform/state (no account)
+#   PULUMI_CONFIG_PASSPHRASE  default for the local file backend only: "local-dev-only"
+
+SCRIPTS_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO_ROOT="$(cd "$SCRIPTS_DIR/.." && pwd)"
+# shellcheck disable=SC2034 # used by the scripts that source this file
+STACK="${MLOPS_STACK:-local}"
+STATE_ROOT="${XDG_CACHE_HOME:-$HOME/.cache}/mlops-platform"
+
+say() { printf '[%s] %s\n' "$(basename "$0" .sh)" "$*" >&2; }
+fail() { printf '[%s] ERROR: %s\n' "$(basename "$0" .sh)" "$*" >&2; exit 1; }
+
+command -v node >/dev/null || fail "Node.js 20+ is required"
+[[ -d "$REPO_ROOT/node_modules/@pulumi/pulumi" ]] || fail "dependencies are missing: run npm ci first"
+
+# The Pulumi CLI: an installed one when present, else the one built from source (cached).
+if [[ "${MLOPS_TOOLCHAIN:-auto}" != build ]] && command -v pulumi >/dev/null; then
+  say "using the installed pulumi CLI ($(command -v pulumi))"
+  [[ -n "${MLOPS_KUBE_CONTEXT:-}" ]] || "$SCRIPTS_DIR/toolchain/build.sh" kubernetes kwok >&2
+else
+  command -v go >/dev/null || fail "no pulumi CLI on PATH and no Go to build one: install either"
+  say "no pulumi CLI on PATH: using the one built from source (the first build takes long; later runs are cached)"
+  "$SCRIPTS_DIR/toolchain/build.sh" >&2
+fi
+# shellcheck source=scripts/toolchain/env.sh
+source "$SCRIPTS_DIR/toolchain/env.sh"
+
+export PULUMI_SKIP_UPDATE_CHECK=true
+if [[ -z "${PULUMI_BACKEND_URL:-}" ]]; then
+  mkdir -p "$STATE_ROOT/state"
+  export PULUMI_BACKEND_URL="file://$STATE_ROOT/state"
+  export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE-local-dev-only}"
+fi
+say "Pulumi backend: $PULUMI_BACKEND_URL"

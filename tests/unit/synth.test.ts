@@ -1,0 +1,50 @@
+import * as yaml from "js-yaml";
+import { synthStack } from "../../stacks/synth";
+import { findResource, runProgram } from "../support/program";
+
+describe("npm run synth", () => {
+  test("writes exactly the manifests the local stack deploys", async () => {
+    const synthesized = yaml.loadAll(synthStack("local"));
+    const deployed = findResource(await runProgram("local"), "kubernetes:yaml/v2:ConfigGroup")
+      .inputs.objs;
+    expect(synthesized).toEqual(deployed);
+  });
+
+  test("local manifests (snapshot)", () => {
+    const text = synthStack("local");
+    const kinds = yaml.loadAll(text).map((m) => (m as { kind: string }).kind);
+    expect(kinds).toEqual([
+      "Namespace",
+      "ServiceAccount",
+      "Deployment",
+      "Service",
+      "Ingress",
+      "HorizontalPodAutoscaler",
+      "NetworkPolicy",
+      "ServiceAccount",
+      "CronJob",
+      "NetworkPolicy",
+    ]);
+    expect(text).toMatchSnapshot();
+  });
+
+  test("Azure stacks leave only deploy-time values as envsubst placeholders", () => {
+    const text = synthStack("dev");
+    const placeholders = [...new Set(text.match(/\$\{[A-Z_]+\}/g))].sort();
+    expect(placeholders).toEqual([
+      "${IMAGE_REF}",
+      "${MODEL_STORE_ACCOUNT}",
+      "${MODEL_STORE_CLIENT_ID}",
+      "${MODEL_STORE_URL}",
+      "${RESOURCE_GROUP}",
+    ]);
+    // prod pins its image by digest: no image placeholder.
+    expect(synthStack("prod")).not.toContain("${IMAGE_REF}");
+  });
+
+  test("an unknown stack names the stacks that exist", () => {
+    expect(() => synthStack("staging")).toThrow(
+      /no stack file .*Pulumi\.staging\.yaml; stacks here: dev, local, prod/,
+    );
+  });
+});
