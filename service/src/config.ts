@@ -8,7 +8,7 @@ export const ENV_SCHEMA = {
   type: "object",
   additionalProperties: true,
   properties: {
-    PORT: { type: "integer", minimum: 1, maximum: 65535, default: 8080 },
+    PORT: { type: "integer", minimum: 0, maximum: 65535, default: 8080 },
     HOST: { type: "string", minLength: 1, default: "0.0.0.0" },
     /** Root of `<name>/<version>/model.json` artifacts; default: the service's models/ dir. */
     MODEL_DIR: { type: "string", minLength: 1 },
