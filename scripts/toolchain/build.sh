@@ -1,0 +1,236 @@
+#!/usr/bin/env bash
+# Builds the air-gapped toolchain from source through the Go module proxy:
+#   pulumi CLI + pulumi-language-nodejs (one bin dir), pulumi-analyzer-policy-nodejs,
+#   the Kubernetes provider plugin (installed into our own PULUMI_HOME plugin cache),
+#   kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, etcd, kwok.
+#
+# usage: scripts/toolchain/build.sh [--check] [all|pulumi|kubernetes|kwok]...
+#   --check   build nothing; report what is cached (exit 1 if something is missing)
+#
+# Idempotent: every artifact is cached by version under
+#   ${MLOPS_TOOLCHAIN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mlops-platform/toolchain}
+# and a warm cache rebuilds nothing. The first build is slow (tens of minutes on
+# 2 cores); Go's own module and build caches make later version bumps cheaper.
+#
+# MLOPS_TOOLCHAIN=auto (default): a `pulumi` already on PATH (outside this cache)
+#   is used as is and the Pulumi part is not built (it acquires plugins itself).
+# MLOPS_TOOLCHAIN=build: always build and use our own Pulumi toolchain.
+set -euo pipefail
+
+# shellcheck source=scripts/toolchain/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+CHECK_ONLY=0
+targets=()
+for arg in "$@"; do
+  case "$arg" in
+    --check) CHECK_ONLY=1 ;;
+    all | pulumi | kubernetes | kwok) targets+=("$arg") ;;
+    -h | --help) sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) die "unknown argument '$arg' (expected --check, all, pulumi, kubernetes or kwok)" ;;
+  esac
+done
+[[ ${#targets[@]} -gt 0 ]] || targets=(all)
+want() { [[ " ${targets[*]} " == *" all "* || " ${targets[*]} " == *" $1 "* ]]; }
+
+command -v go >/dev/null || die "go is required (Go >= 1.25) to build the toolchain"
+MISSING=()
+FAILED=()
+
+# ready <path> <version command...>: reports a cached binary; false when absent.
+ready() {
+  local bin="$1"
+  shift
+  [[ -x "$bin" ]] || return 1
+  log "cached  $(basename "$bin"): $("$@" 2>&1 | head -n 1)"
+}
+
+# timed <label> <command...>: runs a build step in a subshell (so one failure
+# does not stop the others), reports its duration, records a failure.
+timed() {
+  local label="$1" start=$SECONDS
+  shift
+  log "building $label (first build only; later runs use the cache) ..."
+  # An asynchronous subshell keeps `set -e` in force (it is off inside an `if` condition).
+  ("$@") &
+  if wait "$!"; then
+    log "built   $label in $((SECONDS - start))s"
+  else
+    log "FAILED  $label after $((SECONDS - start))s (reason above)"
+    FAILED+=("$label")
+  fi
+}
+
+# --- Pulumi CLI, Node language host, policy analyzer --------------------------
+
+pulumi_gomod="$TOOLCHAIN_DIR/pulumi/go.mod"
+
+build_pulumi_cli() {
+  local pinned
+  pinned="$(gomod_version "$pulumi_gomod" github.com/pulumi/pulumi/pkg/v3)"
+  [[ "$pinned" == "v$PULUMI_VERSION" ]] ||
+    die "scripts/toolchain/pulumi/go.mod pins pkg/v3 $pinned but package-lock.json has @pulumi/pulumi $PULUMI_VERSION; run: (cd scripts/toolchain/pulumi && go get github.com/pulumi/pulumi/pkg/v3@v$PULUMI_VERSION github.com/pulumi/pulumi/sdk/v3@v$PULUMI_VERSION && go mod tidy)"
+  mkdir -p "$PULUMI_BIN_DIR"
+  (cd "$TOOLCHAIN_DIR/pulumi" && go build -trimpath \
+    -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$PULUMI_VERSION" \
+    -o "$PULUMI_BIN_DIR/pulumi.tmp" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi)
+  mv "$PULUMI_BIN_DIR/pulumi.tmp" "$PULUMI_BIN_DIR/pulumi"
+}
+
+# The language host module has no tags: its version is the pseudo-version of
+# the commit that carries the pkg/v3 release tag.
+langhost_pseudo_version() {
+  local json
+  json="$(go mod download -json "github.com/pulumi/pulumi/pkg/v3@v$PULUMI_VERSION")" ||
+    die "cannot resolve github.com/pulumi/pulumi/pkg/v3@v$PULUMI_VERSION through the Go module proxy"
+  # The .info file the proxy served records the tag's commit and its time.
+  # shellcheck disable=SC2016 # JavaScript, not shell
+  node -e '
+    const fs = require("fs");
+    const i = JSON.parse(fs.readFileSync(JSON.parse(fs.readFileSync(0, "utf8")).Info, "utf8"));
+    if (!i.Origin || !i.Origin.Hash || !i.Time) { process.exit(1); }
+    const t = i.Time.replace(/[-:TZ]/g, "").slice(0, 14);
+    console.log(`v3.0.0-${t}-${i.Origin.Hash.slice(0, 12)}`);' <<<"$json" ||
+    die "the module proxy did not report the commit of pkg/v3@v$PULUMI_VERSION"
+}
+
+# go_module_source <module@version> <dest>: a writable copy of a module's source
+# (the module cache is read-only, and some modules must be edited before building).
+go_module_source() {
+  local modver="$1" dest="$2" json dir
+  json="$(go mod download -json "$modver" 2>&1)" || true
+  dir="$(node -p 'try { JSON.parse(process.argv[1]).Dir || "" } catch { "" }' "$json")"
+  if [[ -z "$dir" ]]; then
+    log "$json"
+    die "the Go module proxy does not serve $modver (see its answer above). Alternatives: put a pulumi CLI with its plugins on PATH (MLOPS_TOOLCHAIN=auto), or point GOPROXY at a proxy that serves it."
+  fi
+  rm -rf "$dest"
+  mkdir -p "$(dirname "$dest")"
+  cp -R "$dir" "$dest"
+  chmod -R u+w "$dest"
+}
+
+build_langhost() {
+  local mod=github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3 ver src
+  ver="$(langhost_pseudo_version)"
+  src="$BUILD_DIR/pulumi-language-nodejs-$ver"
+  log "pulumi-language-nodejs: $mod@$ver"
+  go_module_source "$mod@$ver" "$src"
+  # Its go.mod points pkg/v3 and sdk/v3 at the monorepo (../../..): use the
+  # released modules of the same version, plus pkg/v3's own replace.
+  (cd "$src" && go mod edit \
+    -replace "github.com/pulumi/pulumi/pkg/v3=github.com/pulumi/pulumi/pkg/v3@v$PULUMI_VERSION" \
+    -replace "github.com/pulumi/pulumi/sdk/v3=github.com/pulumi/pulumi/sdk/v3@v$PULUMI_VERSION" \
+    -replace "github.com/atotto/clipboard=github.com/tgummerer/clipboard@v0.0.0-20241001131231-d02d263e614e" &&
+    GOFLAGS=-mod=mod go build -trimpath \
+      -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$PULUMI_VERSION" \
+      -o "$PULUMI_BIN_DIR/pulumi-language-nodejs.tmp" .)
+  mv "$PULUMI_BIN_DIR/pulumi-language-nodejs.tmp" "$PULUMI_BIN_DIR/pulumi-language-nodejs"
+}
+
+# The provider embeds generated files (schema-embed.json, terraform-mapping-embed.json):
+# its `go generate` step (VERSION=<version>) must run before `go build`.
+build_k8s_provider() {
+  local mod=github.com/pulumi/pulumi-kubernetes/provider/v4 ver="v$K8S_PROVIDER_VERSION" src
+  src="$BUILD_DIR/pulumi-kubernetes-provider-$ver"
+  go_module_source "$mod@$ver" "$src"
+  (cd "$src" &&
+    go mod edit -dropreplace github.com/pulumi/pulumi-kubernetes/sdk/v4 \
+      -require "github.com/pulumi/pulumi-kubernetes/sdk/v4@$ver" &&
+    (cd cmd/pulumi-resource-kubernetes && VERSION="$K8S_PROVIDER_VERSION" GOFLAGS=-mod=mod go generate ./main.go) &&
+    GOFLAGS=-mod=mod go build -trimpath \
+      -ldflags "-s -w -X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=$K8S_PROVIDER_VERSION" \
+      -o "$src/pulumi-resource-kubernetes" ./cmd/pulumi-resource-kubernetes)
+  # The plugin cache layout the CLI expects: plugins/resource-<name>-v<version>/pulumi-resource-<name>;
+  # a sibling <dir>.partial marks an unfinished install, so write it first and remove it last.
+  mkdir -p "$K8S_PLUGIN_DIR"
+  : >"$K8S_PLUGIN_DIR.partial"
+  cp "$src/pulumi-resource-kubernetes" "$K8S_PLUGIN_DIR/pulumi-resource-kubernetes"
+  rm -f "$K8S_PLUGIN_DIR.partial"
+}
+
+do_pulumi() {
+  if [[ "${MLOPS_TOOLCHAIN:-auto}" != build ]]; then
+    local ambient
+    ambient="$(command -v pulumi || true)"
+    if [[ -n "$ambient" && "$ambient" != "$PULUMI_BIN_DIR/pulumi" ]]; then
+      log "using pulumi on PATH: $ambient ($("$ambient" version 2>/dev/null || echo 'version unknown')); not building Pulumi (MLOPS_TOOLCHAIN=build forces it)"
+      return 0
+    fi
+  fi
+  mkdir -p "$PULUMI_BIN_DIR"
+  install -m 0755 "$TOOLCHAIN_DIR/pulumi-analyzer-policy-nodejs" "$PULUMI_BIN_DIR/pulumi-analyzer-policy-nodejs"
+
+  ready "$PULUMI_BIN_DIR/pulumi" "$PULUMI_BIN_DIR/pulumi" version || {
+    if ((CHECK_ONLY)); then MISSING+=(pulumi); else timed "pulumi v$PULUMI_VERSION" build_pulumi_cli; fi
+  }
+  # The language host has no version flag; `ready` just lists it.
+  ready "$PULUMI_BIN_DIR/pulumi-language-nodejs" echo "present (v$PULUMI_VERSION)" || {
+    if ((CHECK_ONLY)); then MISSING+=(pulumi-language-nodejs); else timed "pulumi-language-nodejs v$PULUMI_VERSION" build_langhost; fi
+  }
+  if [[ -x "$K8S_PLUGIN_DIR/pulumi-resource-kubernetes" && ! -e "$K8S_PLUGIN_DIR.partial" ]]; then
+    log "cached  pulumi-resource-kubernetes: v$K8S_PROVIDER_VERSION in $K8S_PLUGIN_DIR"
+  elif ((CHECK_ONLY)); then
+    MISSING+=(pulumi-resource-kubernetes)
+  else
+    timed "pulumi-resource-kubernetes v$K8S_PROVIDER_VERSION" build_k8s_provider
+  fi
+}
+
+# --- Kubernetes control plane and etcd -----------------------------------------
+
+build_kubernetes() {
+  local major minor p ld="-s -w" build_date
+  major="${KUBE_VERSION#v}"; major="${major%%.*}"
+  minor="${KUBE_VERSION#v*.}"; minor="${minor%%.*}"
+  # The release date of the version, from the module proxy (reproducible builds).
+  build_date="$(go mod download -json "k8s.io/kubernetes@$KUBE_VERSION" | node -p 'JSON.parse(require("fs").readFileSync(0, "utf8")).Time')"
+  # Without these every client sees the server as version 0.0 (hack/lib/version.sh).
+  for p in k8s.io/client-go/pkg/version k8s.io/component-base/version; do
+    ld+=" -X $p.gitVersion=$KUBE_VERSION -X $p.gitMajor=$major -X $p.gitMinor=$minor"
+    ld+=" -X $p.gitTreeState=clean -X $p.buildDate=$build_date"
+  done
+  mkdir -p "$KUBE_BIN_DIR.tmp"
+  (cd "$TOOLCHAIN_DIR/kubernetes" && go build -trimpath -ldflags "$ld" -o "$KUBE_BIN_DIR.tmp/" \
+    k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
+    k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl &&
+    go build -trimpath -ldflags "-s -w" -o "$KUBE_BIN_DIR.tmp/etcd" go.etcd.io/etcd/server/v3)
+  mkdir -p "$KUBE_BIN_DIR"
+  mv "$KUBE_BIN_DIR.tmp"/* "$KUBE_BIN_DIR/"
+  rmdir "$KUBE_BIN_DIR.tmp"
+}
+
+do_kubernetes() {
+  local ok=1 b
+  for b in kube-apiserver kube-controller-manager kube-scheduler; do
+    ready "$KUBE_BIN_DIR/$b" "$KUBE_BIN_DIR/$b" --version || ok=0
+  done
+  ready "$KUBE_BIN_DIR/kubectl" "$KUBE_BIN_DIR/kubectl" version --client || ok=0
+  ready "$KUBE_BIN_DIR/etcd" "$KUBE_BIN_DIR/etcd" --version || ok=0
+  ((ok)) && return 0
+  if ((CHECK_ONLY)); then MISSING+=("kubernetes $KUBE_VERSION"); return 0; fi
+  timed "kubernetes $KUBE_VERSION (apiserver, controller-manager, scheduler, kubectl) + etcd $ETCD_VERSION" build_kubernetes
+}
+
+# --- kwok ------------------------------------------------------------------------
+
+do_kwok() {
+  ready "$KWOK_BIN_DIR/kwok" "$KWOK_BIN_DIR/kwok" --version && return 0
+  if ((CHECK_ONLY)); then MISSING+=("kwok $KWOK_VERSION"); return 0; fi
+  mkdir -p "$KWOK_BIN_DIR"
+  timed "kwok $KWOK_VERSION" env GOBIN="$KWOK_BIN_DIR" go install -trimpath -ldflags "-s -w" "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION"
+}
+
+start=$SECONDS
+log "cache: $TOOLCHAIN_CACHE"
+want pulumi && do_pulumi
+want kubernetes && do_kubernetes
+want kwok && do_kwok
+if ((${#FAILED[@]})); then
+  die "could not build: $(printf '%s; ' "${FAILED[@]}")see the reasons above"
+fi
+if ((${#MISSING[@]})); then
+  log "not built yet: ${MISSING[*]} (run scripts/toolchain/build.sh)"
+  exit 1
+fi
+log "toolchain ready in $((SECONDS - start))s; environment: eval \"\$(scripts/toolchain/env.sh)\""

@@ -1,0 +1,55 @@
+# shellcheck shell=bash
+# Shared definitions for scripts/toolchain/*.sh: versions, cache layout, helpers.
+# Sourced, never executed. Everything version-related is derived from the repo:
+#   - Pulumi CLI + Node language host: @pulumi/pulumi in package-lock.json
+#   - Kubernetes provider plugin:      @pulumi/kubernetes in package-lock.json
+#   - Kubernetes + etcd:               scripts/toolchain/kubernetes/go.mod
+#   - kwok:                            KWOK_VERSION below
+
+# shellcheck disable=SC2034 # variables are used by the scripts that source this file
+TOOLCHAIN_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO_ROOT="$(cd "$TOOLCHAIN_DIR/../.." && pwd)"
+
+KWOK_VERSION="v0.8.0"
+
+TOOLCHAIN_CACHE="${MLOPS_TOOLCHAIN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mlops-platform/toolchain}"
+
+log() { printf '[toolchain] %s\n' "$*" >&2; }
+die() { printf '[toolchain] ERROR: %s\n' "$*" >&2; exit 1; }
+
+# lock_version <npm package>: the version package-lock.json pins for it.
+lock_version() {
+  command -v node >/dev/null || die "node is required to read versions from package-lock.json"
+  node -p "(require(process.argv[1]).packages['node_modules/' + process.argv[2]] || {}).version || ''" \
+    "$REPO_ROOT/package-lock.json" "$1"
+}
+
+# gomod_version <go.mod> <module>: the version a go.mod requires for a module.
+gomod_version() {
+  awk -v m="$2" '($1 == m || ($1 == "require" && $2 == m)) { print ($1 == m ? $2 : $3); exit }' "$1"
+}
+
+PULUMI_VERSION="$(lock_version @pulumi/pulumi)"
+K8S_PROVIDER_VERSION="$(lock_version @pulumi/kubernetes)"
+[[ -n "$PULUMI_VERSION" ]] || die "package-lock.json pins no @pulumi/pulumi"
+[[ -n "$K8S_PROVIDER_VERSION" ]] || die "package-lock.json pins no @pulumi/kubernetes"
+KUBE_VERSION="$(gomod_version "$TOOLCHAIN_DIR/kubernetes/go.mod" k8s.io/kubernetes)"
+ETCD_VERSION="$(gomod_version "$TOOLCHAIN_DIR/kubernetes/go.mod" go.etcd.io/etcd/server/v3)"
+
+# Cache layout: one directory per version key; a warm key is never rebuilt.
+PULUMI_BIN_DIR="$TOOLCHAIN_CACHE/pulumi-v$PULUMI_VERSION/bin"
+KUBE_BIN_DIR="$TOOLCHAIN_CACHE/kubernetes-$KUBE_VERSION-etcd-$ETCD_VERSION/bin"
+KWOK_BIN_DIR="$TOOLCHAIN_CACHE/kwok-$KWOK_VERSION/bin"
+BUILD_DIR="$TOOLCHAIN_CACHE/build"
+# PULUMI_HOME lives in the cache, so the air-gapped toolchain never touches ~/.pulumi.
+TOOLCHAIN_PULUMI_HOME="$TOOLCHAIN_CACHE/pulumi-home"
+K8S_PLUGIN_DIR="$TOOLCHAIN_PULUMI_HOME/plugins/resource-kubernetes-v$K8S_PROVIDER_VERSION"
+
+# The checksum database has no records for some Pulumi releases the module proxy
+# serves (lookups answer 404). go.sum of our tools modules still pins every hash
+# of what they build; only the two modules built outside them (language host,
+# provider) rely on the proxy alone.
+case ",${GONOSUMDB:-}," in
+  *,github.com/pulumi,*) ;;
+  *) export GONOSUMDB="${GONOSUMDB:+$GONOSUMDB,}github.com/pulumi" ;;
+esac
