@@ -152,9 +152,37 @@ export interface TrainingConfig {
   readonly activeDeadlineSeconds: number;
 }
 
+/** The colours of a blue-green release. */
+export const COLOURS = ["blue", "green"] as const;
+export type Colour = (typeof COLOURS)[number];
+
+/** One Deployment of the service: its image and the model versions it must load. */
+export interface TrackConfig {
+  /** @default `mlops:image` (its `ref`, or the built image) */
+  readonly image?: string;
+  /** @default `app.models` */
+  readonly models: Readonly<Record<string, string>>;
+}
+
+export interface CanaryConfig extends TrackConfig {
+  /** Image of the canary Deployment (same rules as `image.ref`). */
+  readonly image: string;
+  /** Percent of requests the ingress sends to the canary (0–100). */
+  readonly weight: number;
+}
+
 export interface ReleaseConfig {
-  /** @default "rolling" */
+  /** `rolling`: one Deployment. `canary`: a second Deployment that the ingress sends `weight`
+   * percent of requests to. `blueGreen`: two Deployments; the Service selects `active`.
+   * @default "rolling" */
   readonly strategy: ReleaseStrategy;
+  /** Required when the strategy is `canary`. */
+  readonly canary?: CanaryConfig;
+  /** The colour the Service sends traffic to (blueGreen). @default "blue" */
+  readonly active?: Colour;
+  /** The blue and green Deployments (blueGreen); each defaults to `mlops:image` + `app.models`. */
+  readonly blue?: TrackConfig;
+  readonly green?: TrackConfig;
 }
 
 export interface PlatformConfig {
@@ -233,7 +261,7 @@ export function parseConfig(raw: RawConfig): PlatformConfig {
   const image = parseImage(obj("image", raw.image ?? {}), environment);
   const ingress = parseIngress(obj("ingress", raw.ingress ?? {}), environment, app.namespace);
   const training = parseTraining(obj("training", raw.training ?? {}));
-  const release = parseRelease(obj("release", raw.release ?? {}));
+  const release = parseRelease(obj("release", raw.release ?? {}), environment, app.models);
 
   if (raw.azure !== undefined && target !== "azure") {
     throw new ConfigError("azure", raw.azure, 'only allowed when mlops:target is "azure"');
@@ -375,17 +403,22 @@ function parseImage(raw: RawConfig, environment: Environment): ImageConfig {
       "required when image.build is false: set repo:tag, or repo@sha256:<digest> in prod",
     );
   }
-  const ref = str("image.ref", raw.ref, /^\S+$/, "an image reference");
+  return { build, ref: imageRef("image.ref", raw.ref, environment), repository };
+}
+
+/** An image reference: `repo:tag` (never `latest`) or `repo@sha256:<64 hex>`; prod: digest only. */
+function imageRef(key: string, value: unknown, environment: Environment): string {
+  const ref = str(key, value, /^\S+$/, "an image reference");
   if (environment === "prod" && !isDigestRef(ref)) {
-    throw new ConfigError("image.ref", ref, "prod deploys by digest: use <repo>@sha256:<64 hex>");
+    throw new ConfigError(key, ref, "prod deploys by digest: use <repo>@sha256:<64 hex>");
   }
   if (!isDigestRef(ref) && !TAG_REF.test(ref)) {
-    throw new ConfigError("image.ref", ref, "use <repo>:<tag> or <repo>@sha256:<64 hex>");
+    throw new ConfigError(key, ref, "use <repo>:<tag> or <repo>@sha256:<64 hex>");
   }
   if (ref.endsWith(":latest")) {
-    throw new ConfigError("image.ref", ref, 'pin a version tag or a digest, not "latest"');
+    throw new ConfigError(key, ref, 'pin a version tag or a digest, not "latest"');
   }
-  return { build, ref, repository };
+  return ref;
 }
 
 function parseIngress(raw: RawConfig, environment: Environment, namespace: string): IngressConfig {
@@ -460,9 +493,80 @@ function parseTraining(raw: RawConfig): TrainingConfig {
   };
 }
 
-function parseRelease(raw: RawConfig): ReleaseConfig {
-  rejectUnknownKeys("release.", raw, ["strategy"]);
-  return { strategy: oneOf("release.strategy", raw.strategy ?? "rolling", RELEASE_STRATEGIES) };
+const RELEASE_KEYS: Record<ReleaseStrategy, readonly string[]> = {
+  rolling: ["strategy"],
+  canary: ["strategy", "canary"],
+  blueGreen: ["strategy", "active", "blue", "green"],
+};
+
+function parseRelease(
+  raw: RawConfig,
+  environment: Environment,
+  models: Readonly<Record<string, string>>,
+): ReleaseConfig {
+  const strategy = oneOf("release.strategy", raw.strategy ?? "rolling", RELEASE_STRATEGIES);
+  rejectUnknownKeys("release.", raw, RELEASE_KEYS[strategy]);
+  if (strategy === "canary") {
+    if (raw.canary === undefined) {
+      throw new ConfigError(
+        "release.canary",
+        undefined,
+        "required when release.strategy is canary: { image, weight, models? }",
+      );
+    }
+    const c = obj("release.canary", raw.canary);
+    rejectUnknownKeys("release.canary.", c, ["image", "weight", "models"]);
+    if (c.image === undefined) {
+      throw new ConfigError("release.canary.image", undefined, "required: the image of the canary");
+    }
+    return {
+      strategy,
+      canary: {
+        image: imageRef("release.canary.image", c.image, environment),
+        weight: int("release.canary.weight", c.weight ?? 0, 0, 100),
+        models: trackModels("release.canary.models", c.models, models),
+      },
+    };
+  }
+  if (strategy === "blueGreen") {
+    const track = (colour: Colour): TrackConfig => {
+      const t = obj(`release.${colour}`, raw[colour] ?? {});
+      rejectUnknownKeys(`release.${colour}.`, t, ["image", "models"]);
+      return {
+        image:
+          t.image === undefined
+            ? undefined
+            : imageRef(`release.${colour}.image`, t.image, environment),
+        models: trackModels(`release.${colour}.models`, t.models, models),
+      };
+    };
+    return {
+      strategy,
+      active: oneOf("release.active", raw.active ?? "blue", COLOURS),
+      blue: track("blue"),
+      green: track("green"),
+    };
+  }
+  return { strategy };
+}
+
+function trackModels(
+  key: string,
+  value: unknown,
+  defaults: Readonly<Record<string, string>>,
+): Readonly<Record<string, string>> {
+  if (value === undefined) return defaults;
+  const models = stringMap(key, value);
+  for (const name of Object.keys(models)) {
+    if (!(BUNDLED_MODELS as readonly string[]).includes(name)) {
+      throw new ConfigError(
+        `${key}.${name}`,
+        models[name],
+        `unknown model; the service ships ${BUNDLED_MODELS.join(", ")}`,
+      );
+    }
+  }
+  return models;
 }
 
 function parseAzure(raw: RawConfig): AzureConfig {

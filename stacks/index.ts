@@ -15,3 +15,4 @@ export const modelStoreUrl = outputs.modelStoreUrl;
 export const kubeconfig = outputs.kubeconfig;
 export const registryLoginServer = outputs.registryLoginServer;
 export const trainingPool = outputs.trainingPool;
+export const release = outputs.release;

@@ -11,6 +11,7 @@ import type { PlatformConfig } from "../infra/config";
 import { ServiceImage } from "../infra/image";
 import { InferenceApp } from "../infra/k8s/app";
 import { InferenceChart } from "../infra/k8s/inference-chart";
+import { releaseTracks } from "../infra/k8s/manifests";
 import { TrainingChart } from "../infra/k8s/training-chart";
 
 /** The stack outputs (see README: "Stack outputs"). */
@@ -23,6 +24,27 @@ export interface PlatformOutputs {
   kubeconfig: pulumi.Output<string>;
   registryLoginServer: pulumi.Output<string>;
   trainingPool: pulumi.Output<{ name: string; minCount: number; maxCount: number }>;
+  release: pulumi.Output<ReleaseOutput>;
+}
+
+/** What serves: the strategy, the track the Service selects, each track's image. */
+export interface ReleaseOutput {
+  strategy: string;
+  serving: string;
+  canaryWeight: number;
+  tracks: Record<string, string>;
+}
+
+function releaseOutput(config: PlatformConfig, image: pulumi.Output<string>) {
+  return image.apply((ref): ReleaseOutput => {
+    const r = releaseTracks(config, ref);
+    return {
+      strategy: config.release.strategy,
+      serving: r.serviceTrack,
+      canaryWeight: r.canary?.weight ?? 0,
+      tracks: Object.fromEntries(r.tracks.map((t) => [t.name, t.image])),
+    };
+  });
 }
 
 /** Component names: part of the contract (renaming one replaces everything under it). */
@@ -44,6 +66,7 @@ export function createPlatform(config: PlatformConfig): PlatformOutputs {
       kubeconfig: pulumi.secret(""),
       registryLoginServer: pulumi.output(""),
       trainingPool: pulumi.output({ name: "", minCount: 0, maxCount: 0 }),
+      release: releaseOutput(config, image.ref),
     };
   }
 
@@ -118,5 +141,6 @@ export function createPlatform(config: PlatformConfig): PlatformOutputs {
       minCount: azure.trainingPool.minCount,
       maxCount: azure.trainingPool.maxCount,
     }),
+    release: releaseOutput(config, image.ref),
   };
 }

@@ -95,6 +95,7 @@ export class Cluster extends pulumi.ComponentResource {
       {
         resourceGroupName: this.resourceGroup.name,
         resourceName: this.cluster.name,
+        tags,
         ...trainingPoolArgs(args.trainingPool),
       },
       { parent: this, ignoreChanges: ["count"] },

@@ -68,6 +68,7 @@ export class MlWorkspace extends pulumi.ComponentResource {
         location,
         workspaceName: this.workspace.name,
         computeName: "training",
+        tags,
         properties: {
           computeType: "AmlCompute",
           properties: {

@@ -26,17 +26,20 @@ export interface InferenceChartProps {
   readonly namespace: string;
   /** `app.kubernetes.io/instance`: the platform instance (stack) these objects belong to. */
   readonly instance: string;
-  /** Image reference of the service (`repo:tag` or `repo@sha256:…`). */
-  readonly image: string;
-  /** The HPA's floor; PDB and topology spread are added when it is above 1. */
+  /** The Deployments of the service: one per release track (see {@link releaseTracks}). */
+  readonly tracks: readonly Track[];
+  /** The track the `inference` Service (and so the ingress) sends traffic to. */
+  readonly serviceTrack: string;
+  /** A canary track the ingress sends `weight` percent of requests to (ingress-nginx canary
+   * annotations on a second Ingress). @default none */
+  readonly canary?: { readonly track: string; readonly weight: number };
+  /** Each Deployment's HPA floor; PDB and topology spread are added when it is above 1. */
   readonly replicas: number;
   /** The HPA's ceiling. */
   readonly maxReplicas: number;
   /** Average CPU utilisation the HPA aims for, in percent. */
   readonly targetCpuPercent: number;
   readonly resources: ResourcesConfig;
-  /** Model name -> version the service must load (its `MODEL_PINS`). */
-  readonly models: Readonly<Record<string, string>>;
   /** @default "ClusterIP" */
   readonly serviceType?: ServiceType;
   readonly terminationGracePeriodSeconds: number;
@@ -48,6 +51,21 @@ export interface InferenceChartProps {
   readonly env?: Readonly<Record<string, string>>;
 }
 
+/** One Deployment of the service. */
+export interface Track {
+  /** Value of the {@link TRACK_LABEL} label: `stable`, `canary`, `blue` or `green`. */
+  readonly name: string;
+  /** Name of its Deployment, HPA and PDB. */
+  readonly deploymentName: string;
+  /** Image reference (`repo:tag` or `repo@sha256:…`). */
+  readonly image: string;
+  /** Model name -> version the service must load (its `MODEL_PINS`). */
+  readonly models: Readonly<Record<string, string>>;
+}
+
+/** The label that tells the tracks of one release apart; part of each Deployment's selector. */
+export const TRACK_LABEL = "mlops-platform/track";
+
 export class InferenceChart extends Chart {
   /** Name of the Deployment, Service, Ingress, HPA, PDB and NetworkPolicy. */
   static readonly NAME = "inference";
@@ -55,9 +73,13 @@ export class InferenceChart extends Chart {
   constructor(scope: Construct, id: string, props: InferenceChartProps) {
     super(scope, id, { namespace: props.namespace, disableResourceNameHashes: true });
     const name = InferenceChart.NAME;
-    const labels = recommendedLabels(props.instance, "inference", versionOf(props.image));
-    const selector = selectorLabels(props.instance, "inference");
+    const labels = recommendedLabels(props.instance, "inference");
     const workloadIdentity = props.workloadIdentityClientId !== undefined;
+    if (!props.tracks.some((t) => t.name === props.serviceTrack)) {
+      throw new Error(
+        `serviceTrack ${props.serviceTrack} is none of the tracks ${props.tracks.map((t) => t.name).join(", ")}`,
+      );
+    }
 
     const namespace = new kplus.Namespace(this, "namespace", {
       metadata: { name: props.namespace, labels: { "app.kubernetes.io/part-of": PART_OF } },
@@ -76,13 +98,53 @@ export class InferenceChart extends Chart {
       automountToken: false,
     });
 
-    const tmp = kplus.Volume.fromEmptyDir(this, "tmp", "tmp", { sizeLimit: Size.mebibytes(64) });
-    const deployment = new kplus.Deployment(this, "deployment", {
+    for (const track of props.tracks) {
+      this.addTrack(track, props, serviceAccount);
+    }
+
+    const service = this.addService(name, props, props.serviceTrack, labels);
+    this.addIngress("ingress", name, props, service, labels);
+    if (props.canary) {
+      const canaryName = `${name}-${props.canary.track}`;
+      const canaryService = this.addService(canaryName, props, props.canary.track, labels);
+      this.addIngress("canary-ingress", canaryName, props, canaryService, labels, {
+        "nginx.ingress.kubernetes.io/canary": "true",
+        "nginx.ingress.kubernetes.io/canary-weight": String(props.canary.weight),
+      });
+    }
+
+    // Only the ingress controller (traffic) and the metrics scraper (/metrics) reach the pods.
+    new kplus.k8s.KubeNetworkPolicy(this, "network-policy", {
       metadata: { name, labels },
+      spec: {
+        // Every track's pods.
+        podSelector: { matchLabels: selectorLabels(props.instance, "inference") },
+        policyTypes: ["Ingress"],
+        ingress: [props.ingress.controllerNamespace, props.ingress.metricsNamespace].map((ns) => ({
+          from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": ns } } }],
+          ports: [{ protocol: "TCP", port: kplus.k8s.IntOrString.fromNumber(CONTAINER_PORT) }],
+        })),
+      },
+    });
+  }
+
+  private addTrack(track: Track, props: InferenceChartProps, serviceAccount: kplus.ServiceAccount) {
+    const labels = {
+      ...recommendedLabels(props.instance, "inference", versionOf(track.image)),
+      [TRACK_LABEL]: track.name,
+    };
+    const selector = { ...selectorLabels(props.instance, "inference"), [TRACK_LABEL]: track.name };
+    const tmp = kplus.Volume.fromEmptyDir(this, `${track.name}-tmp`, "tmp", {
+      sizeLimit: Size.mebibytes(64),
+    });
+    const deployment = new kplus.Deployment(this, `${track.name}-deployment`, {
+      metadata: { name: track.deploymentName, labels },
       podMetadata: {
         labels: {
           ...labels,
-          ...(workloadIdentity ? { "azure.workload.identity/use": "true" } : {}),
+          ...(props.workloadIdentityClientId !== undefined
+            ? { "azure.workload.identity/use": "true" }
+            : {}),
         },
       },
       select: false,
@@ -101,14 +163,14 @@ export class InferenceChart extends Chart {
       }),
       containers: [
         {
-          name,
-          image: props.image,
+          name: InferenceChart.NAME,
+          image: track.image,
           imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
           ports: [{ number: CONTAINER_PORT, name: "http" }],
           envVariables: envOf({
             PORT: String(CONTAINER_PORT),
             HOST: "0.0.0.0",
-            MODEL_PINS: modelPins(props.models),
+            MODEL_PINS: modelPins(track.models),
             // Leave the kubelet a margin between our own deadline and SIGKILL.
             SHUTDOWN_GRACE_MS: String(Math.max(1, props.terminationGracePeriodSeconds - 5) * 1000),
             ...props.env,
@@ -161,21 +223,63 @@ export class InferenceChart extends Chart {
       );
     }
 
-    const service = new kplus.Service(this, "service", {
+    new kplus.HorizontalPodAutoscaler(this, `${track.name}-hpa`, {
+      metadata: { name: track.deploymentName, labels },
+      target: deployment,
+      minReplicas: props.replicas,
+      maxReplicas: props.maxReplicas,
+      metrics: [
+        kplus.Metric.resourceCpu(kplus.MetricTarget.averageUtilization(props.targetCpuPercent)),
+      ],
+    });
+
+    if (props.replicas > 1) {
+      new kplus.k8s.KubePodDisruptionBudget(this, `${track.name}-pdb`, {
+        metadata: { name: track.deploymentName, labels },
+        spec: {
+          maxUnavailable: kplus.k8s.IntOrString.fromNumber(1),
+          selector: { matchLabels: selector },
+        },
+      });
+    }
+  }
+
+  private addService(
+    name: string,
+    props: InferenceChartProps,
+    track: string,
+    labels: Record<string, string>,
+  ): kplus.Service {
+    const service = new kplus.Service(this, `${name}-service`, {
       metadata: { name, labels },
       type: serviceTypeOf(props.serviceType ?? "ClusterIP"),
       ports: [{ name: "http", port: SERVICE_PORT, targetPort: CONTAINER_PORT }],
     });
+    const selector = { ...selectorLabels(props.instance, "inference"), [TRACK_LABEL]: track };
     for (const [key, value] of Object.entries(selector)) service.selectLabel(key, value);
+    return service;
+  }
 
-    const ingress = new kplus.Ingress(this, "ingress", {
-      metadata: { name, labels },
+  private addIngress(
+    id: string,
+    name: string,
+    props: InferenceChartProps,
+    service: kplus.Service,
+    labels: Record<string, string>,
+    annotations?: Record<string, string>,
+  ): void {
+    const ingress = new kplus.Ingress(this, id, {
+      metadata: { name, labels, annotations },
       className: props.ingress.className,
       tls: props.ingress.tls
         ? [
             {
               hosts: [props.ingress.host],
-              secret: kplus.Secret.fromSecretName(this, "tls-secret", props.ingress.tlsSecretName),
+              secret: kplus.Secret.fromSecretName(
+                this,
+                `${id}-tls-secret`,
+                props.ingress.tlsSecretName,
+              ),
             },
           ]
         : undefined,
@@ -186,39 +290,6 @@ export class InferenceChart extends Chart {
       kplus.IngressBackend.fromService(service, { port: SERVICE_PORT }),
       kplus.HttpIngressPathType.PREFIX,
     );
-
-    new kplus.HorizontalPodAutoscaler(this, "hpa", {
-      metadata: { name, labels },
-      target: deployment,
-      minReplicas: props.replicas,
-      maxReplicas: props.maxReplicas,
-      metrics: [
-        kplus.Metric.resourceCpu(kplus.MetricTarget.averageUtilization(props.targetCpuPercent)),
-      ],
-    });
-
-    if (props.replicas > 1) {
-      new kplus.k8s.KubePodDisruptionBudget(this, "pdb", {
-        metadata: { name, labels },
-        spec: {
-          maxUnavailable: kplus.k8s.IntOrString.fromNumber(1),
-          selector: { matchLabels: selector },
-        },
-      });
-    }
-
-    // Only the ingress controller (traffic) and the metrics scraper (/metrics) reach the pods.
-    new kplus.k8s.KubeNetworkPolicy(this, "network-policy", {
-      metadata: { name, labels },
-      spec: {
-        podSelector: { matchLabels: selector },
-        policyTypes: ["Ingress"],
-        ingress: [props.ingress.controllerNamespace, props.ingress.metricsNamespace].map((ns) => ({
-          from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": ns } } }],
-          ports: [{ protocol: "TCP", port: kplus.k8s.IntOrString.fromNumber(CONTAINER_PORT) }],
-        })),
-      },
-    });
   }
 }
 

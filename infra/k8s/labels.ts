@@ -6,16 +6,19 @@ export const MANAGED_BY = "pulumi";
 
 export type Component = "inference" | "training";
 
-/** The recommended labels of one component of one platform instance. */
+/**
+ * The recommended labels of one component of one platform instance. `version` (the image's tag
+ * or digest) goes only on objects that run an image, so a new image changes only those.
+ */
 export function recommendedLabels(
   instance: string,
   component: Component,
-  version: string,
+  version?: string,
 ): Record<string, string> {
   return {
     "app.kubernetes.io/name": APP_NAME,
     "app.kubernetes.io/instance": instance,
-    "app.kubernetes.io/version": labelValue(version),
+    ...(version === undefined ? {} : { "app.kubernetes.io/version": labelValue(version) }),
     "app.kubernetes.io/component": component,
     "app.kubernetes.io/part-of": PART_OF,
     "app.kubernetes.io/managed-by": MANAGED_BY,

@@ -4,7 +4,7 @@
  */
 import { App } from "cdk8s";
 import type { PlatformConfig } from "../config";
-import { InferenceChart } from "./inference-chart";
+import { InferenceChart, Track } from "./inference-chart";
 import { BlobModelStore, TrainingChart } from "./training-chart";
 
 /** A Kubernetes manifest as cdk8s synthesises it. */
@@ -34,12 +34,11 @@ export function synthManifests(inputs: ManifestInputs): Manifest[] {
   new InferenceChart(app, "inference", {
     namespace: config.app.namespace,
     instance: inputs.instance,
-    image: inputs.image,
+    ...releaseTracks(config, inputs.image),
     replicas: config.app.replicas,
     maxReplicas: config.app.autoscaling.maxReplicas,
     targetCpuPercent: config.app.autoscaling.targetCpuPercent,
     resources: config.app.resources,
-    models: config.app.models,
     serviceType: config.app.serviceType,
     terminationGracePeriodSeconds: config.app.terminationGracePeriodSeconds,
     ingress: config.ingress,
@@ -54,4 +53,44 @@ export function synthManifests(inputs: ManifestInputs): Manifest[] {
     modelStore: inputs.modelStore,
   });
   return app.charts.flatMap((chart) => chart.toJson() as Manifest[]);
+}
+
+/** The Deployments a release strategy runs, and where the Service and ingress send traffic. */
+export function releaseTracks(
+  config: PlatformConfig,
+  image: string,
+): { tracks: Track[]; serviceTrack: string; canary?: { track: string; weight: number } } {
+  const { release } = config;
+  const name = InferenceChart.NAME;
+  const stable: Track = { name: "stable", deploymentName: name, image, models: config.app.models };
+  switch (release.strategy) {
+    case "rolling":
+      return { tracks: [stable], serviceTrack: "stable" };
+    case "canary": {
+      const canary = release.canary!;
+      return {
+        tracks: [
+          stable,
+          {
+            name: "canary",
+            deploymentName: `${name}-canary`,
+            image: canary.image,
+            models: canary.models,
+          },
+        ],
+        serviceTrack: "stable",
+        canary: { track: "canary", weight: canary.weight },
+      };
+    }
+    case "blueGreen":
+      return {
+        tracks: (["blue", "green"] as const).map((colour) => ({
+          name: colour,
+          deploymentName: `${name}-${colour}`,
+          image: release[colour]?.image ?? image,
+          models: release[colour]?.models ?? config.app.models,
+        })),
+        serviceTrack: release.active!,
+      };
+  }
 }

@@ -124,3 +124,19 @@ describe("values the config layer rejects before any policy runs", () => {
     );
   });
 });
+
+describe("every release strategy obeys the pack in prod", () => {
+  const digest = (c: string) => `registry.example/mlops-inference@sha256:${c.repeat(64)}`;
+  it.each([
+    ["canary", { strategy: "canary", canary: { image: digest("c"), weight: 10 } }],
+    ["blueGreen", { strategy: "blueGreen", active: "green", green: { image: digest("d") } }],
+  ])(
+    "%s: no mandatory violation; a PDB and HPA floor cover every Deployment",
+    async (_name, release) => {
+      const { types, diagnostics } = await check("prod", { release });
+      expect(types.filter((t) => t === "kubernetes:apps/v1:Deployment")).toHaveLength(2);
+      expect(types.filter((t) => t === "kubernetes:policy/v1:PodDisruptionBudget")).toHaveLength(2);
+      expect(mandatory(diagnostics)).toEqual([]);
+    },
+  );
+});

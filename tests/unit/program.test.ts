@@ -122,6 +122,7 @@ describe.each(["local", "dev", "prod"] as const)("stack %s", (stack) => {
       "app.kubernetes.io/name": "mlops-inference",
       "app.kubernetes.io/instance": stack,
       "app.kubernetes.io/component": "inference",
+      "mlops-platform/track": "stable",
     });
     expect(deployment.spec.template.metadata.labels).toMatchObject(selector);
     expect(k8s(resources, "Service", "inference")!.spec.selector).toEqual(selector);
@@ -170,6 +171,12 @@ describe("per-environment differences", () => {
     expect(k8s(resources, "Ingress", "inference")!.spec.ingressClassName).toBe("nginx");
     expect(outputs.endpointUrl).toBe("http://mlops.localtest.me/");
     expect(outputs.imageRef).toBe("mlops-inference:0.1.0");
+    expect(outputs.release).toEqual({
+      strategy: "rolling",
+      serving: "stable",
+      canaryWeight: 0,
+      tracks: { stable: "mlops-inference:0.1.0" },
+    });
     expect(
       k8s(resources, "CronJob", "training")!.spec.jobTemplate.spec.template.spec.volumes,
     ).toContainEqual({
