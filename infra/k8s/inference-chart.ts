@@ -10,13 +10,12 @@ import * as kplus from "cdk8s-plus-27";
 import { Construct } from "constructs";
 import type { IngressConfig, ResourcesConfig, ServiceType } from "../config";
 import { PART_OF, recommendedLabels, selectorLabels, versionOf } from "./labels";
+import { CONTAINER_SECURITY_CONTEXT, hardenPod, POD_SECURITY_CONTEXT } from "./security";
 
 /** The port the service listens on inside the container (its `PORT`). */
 export const CONTAINER_PORT = 8080;
 /** The port of the Kubernetes Service in front of it. */
 export const SERVICE_PORT = 80;
-/** The numeric non-root user of the service image (service/Dockerfile). */
-export const RUN_AS_USER = 10001;
 /** Health routes of the Open Inference Protocol, used by the probes. */
 export const LIVE_PATH = "/v2/health/live";
 export const READY_PATH = "/v2/health/ready";
@@ -150,12 +149,7 @@ export class InferenceChart extends Chart {
       select: false,
       serviceAccount,
       automountServiceAccountToken: false,
-      securityContext: {
-        ensureNonRoot: true,
-        user: RUN_AS_USER,
-        group: RUN_AS_USER,
-        fsGroup: RUN_AS_USER,
-      },
+      securityContext: POD_SECURITY_CONTEXT,
       terminationGracePeriod: Duration.seconds(props.terminationGracePeriodSeconds),
       strategy: kplus.DeploymentStrategy.rollingUpdate({
         maxSurge: kplus.PercentOrAbsolute.absolute(1),
@@ -200,14 +194,7 @@ export class InferenceChart extends Chart {
             periodSeconds: Duration.seconds(10),
             failureThreshold: 3,
           }),
-          securityContext: {
-            ensureNonRoot: true,
-            user: RUN_AS_USER,
-            group: RUN_AS_USER,
-            privileged: false,
-            allowPrivilegeEscalation: false,
-            readOnlyRootFilesystem: true,
-          },
+          securityContext: CONTAINER_SECURITY_CONTEXT,
           volumeMounts: [{ path: "/tmp", volume: tmp }],
         },
       ],
@@ -299,24 +286,6 @@ export function modelPins(models: Readonly<Record<string, string>>): string {
     .sort()
     .map((name) => `${name}=${models[name]}`)
     .join(",");
-}
-
-/**
- * Settings cdk8s-plus-27 has no prop for: the RuntimeDefault seccomp profile of the pod, and every
- * Linux capability dropped from each of its `containerCount` containers.
- */
-export function hardenPod(workload: Construct, podSpecPath: string, containerCount = 1): void {
-  const object = ApiObject.of(workload);
-  object.addJsonPatch(
-    JsonPatch.add(`${podSpecPath}/securityContext/seccompProfile`, { type: "RuntimeDefault" }),
-  );
-  for (let i = 0; i < containerCount; i++) {
-    object.addJsonPatch(
-      JsonPatch.add(`${podSpecPath}/containers/${i}/securityContext/capabilities`, {
-        drop: ["ALL"],
-      }),
-    );
-  }
 }
 
 /** Container environment from plain strings. */

@@ -9,8 +9,9 @@ import { Chart, Cron, Duration, JsonPatch, Size } from "cdk8s";
 import * as kplus from "cdk8s-plus-27";
 import { Construct } from "constructs";
 import { TRAINING_POOL_LABEL_KEY, TRAINING_POOL_LABEL_VALUE, TRAINING_TAINT } from "../config";
-import { envOf, hardenPod, RUN_AS_USER } from "./inference-chart";
+import { envOf } from "./inference-chart";
 import { recommendedLabels, selectorLabels, versionOf } from "./labels";
+import { CONTAINER_SECURITY_CONTEXT, hardenPod, POD_SECURITY_CONTEXT } from "./security";
 
 /** Where the training container writes artifacts (the model store's mount). */
 export const MODEL_OUTPUT_DIR = "/models";
@@ -88,12 +89,7 @@ export class TrainingChart extends Chart {
       restartPolicy: kplus.RestartPolicy.NEVER,
       serviceAccount,
       automountServiceAccountToken: false,
-      securityContext: {
-        ensureNonRoot: true,
-        user: RUN_AS_USER,
-        group: RUN_AS_USER,
-        fsGroup: RUN_AS_USER,
-      },
+      securityContext: POD_SECURITY_CONTEXT,
       containers: [
         {
           name,
@@ -111,14 +107,7 @@ export class TrainingChart extends Chart {
               limit: Size.mebibytes(props.memoryRequestMib),
             },
           },
-          securityContext: {
-            ensureNonRoot: true,
-            user: RUN_AS_USER,
-            group: RUN_AS_USER,
-            privileged: false,
-            allowPrivilegeEscalation: false,
-            readOnlyRootFilesystem: true,
-          },
+          securityContext: CONTAINER_SECURITY_CONTEXT,
           volumeMounts: [
             { path: MODEL_OUTPUT_DIR, volume: models },
             { path: "/tmp", volume: tmp },
