@@ -41,7 +41,11 @@
       var parts = names.map(function (n) {
         return n + " " + (100 * probabilities[n]).toFixed(1) + "%";
       });
-      return { label: label, probabilities: probabilities, text: target + ": " + label + " (" + parts.join(", ") + ")" };
+      return {
+        label: label,
+        probabilities: probabilities,
+        text: target + ": " + label + " (" + parts.join(", ") + ")",
+      };
     }
     var value = outputs.predict.data[0];
     return { value: value, text: target + ": " + value.toFixed(2) };
@@ -73,7 +77,9 @@
 
   function renderModel(doc, fetchFn, metadata) {
     var section = el(doc, "section", { class: "model", id: "model-" + metadata.name });
-    section.appendChild(el(doc, "h2", {}, metadata.name + " (version " + metadata.parameters.version + ")"));
+    section.appendChild(
+      el(doc, "h2", {}, metadata.name + " (version " + metadata.parameters.version + ")"),
+    );
     section.appendChild(el(doc, "p", {}, metadata.parameters.description));
     var form = el(doc, "form", { class: "features" });
     metadata.inputs.forEach(function (input) {
@@ -87,8 +93,21 @@
         });
       } else {
         var mid = (p.training_min + p.training_max) / 2;
-        field = el(doc, "input", { name: input.name, type: "number", step: "any", required: "", value: String(Math.round(mid * 10) / 10) });
-        label.appendChild(el(doc, "small", { class: "hint" }, "training range " + p.training_min + " – " + p.training_max));
+        field = el(doc, "input", {
+          name: input.name,
+          type: "number",
+          step: "any",
+          required: "",
+          value: String(Math.round(mid * 10) / 10),
+        });
+        label.appendChild(
+          el(
+            doc,
+            "small",
+            { class: "hint" },
+            "training range " + p.training_min + " – " + p.training_max,
+          ),
+        );
       }
       label.appendChild(field);
       form.appendChild(label);
@@ -145,7 +164,11 @@
       });
   }
 
-  root.InferenceForm = { buildInferRequest: buildInferRequest, describePrediction: describePrediction, predict: predict };
+  root.InferenceForm = {
+    buildInferRequest: buildInferRequest,
+    describePrediction: describePrediction,
+    predict: predict,
+  };
   if (typeof document !== "undefined") {
     document.addEventListener("DOMContentLoaded", function () {
       init(document, root.fetch.bind(root));

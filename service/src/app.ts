@@ -48,7 +48,11 @@ class RequestLog extends LogController {
 
   incomingRequest(): void {}
 
-  requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+  requestCompleted(
+    error: Error | null | undefined,
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ): void {
     const fields = {
       method: request.method,
       route: request.routeOptions.url ?? "unmatched",
@@ -79,12 +83,13 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const ctx: RouteContext = { store, config, metrics, readiness };
 
   app.decorateRequest("metricModel", NO_MODEL);
-  app.addHook("onRequest", async (request, reply) => {
+  app.addHook("onRequest", (request, reply, done) => {
     reply.header("x-request-id", request.id);
     // Not ready (starting, or draining for shutdown): ask clients not to reuse this connection.
     if (!readiness.ready) reply.header("connection", "close");
+    done();
   });
-  app.addHook("onResponse", async (request, reply) => {
+  app.addHook("onResponse", (request, reply, done) => {
     const labels = {
       method: request.method,
       route: request.routeOptions.url ?? "unmatched",
@@ -94,10 +99,14 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     const seconds = reply.elapsedTime / 1000;
     metrics.httpRequests.inc(labels);
     metrics.httpDuration.observe(labels, seconds);
+    done();
   });
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
-    const status = err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
+    const status =
+      err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 600
+        ? err.statusCode
+        : 500;
     if (status >= 500) {
       request.log.error({ err }, "request failed");
       return reply.code(status).send({ error: "internal server error" });
@@ -134,6 +143,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(async (scope) => v2Routes(scope, ctx));
   await app.register(async (scope) => v1Routes(scope, ctx));
   await app.register(async (scope) => opsRoutes(scope, ctx));
-  await app.register(async (scope) => webRoutes(scope, opts.publicDir ?? path.join(packageInfo().root, "public")));
+  await app.register(async (scope) =>
+    webRoutes(scope, opts.publicDir ?? path.join(packageInfo().root, "public")),
+  );
   return app;
 }

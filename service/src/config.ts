@@ -81,7 +81,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig 
   const config: ServiceConfig = {
     PORT: raw.PORT as number,
     HOST: raw.HOST as string,
-    MODEL_DIR: path.resolve((raw.MODEL_DIR as string | undefined) ?? path.join(packageInfo().root, "models")),
+    MODEL_DIR: path.resolve(
+      (raw.MODEL_DIR as string | undefined) ?? path.join(packageInfo().root, "models"),
+    ),
     MODEL_PINS: parseModelPins(raw.MODEL_PINS as string),
     LOG_LEVEL: raw.LOG_LEVEL as string,
     BODY_LIMIT_BYTES: raw.BODY_LIMIT_BYTES as number,

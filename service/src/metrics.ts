@@ -54,7 +54,11 @@ export class ServiceMetrics {
         for (const m of store.all()) {
           for (const w of m.drift.windows) {
             const v = w.psi();
-            if (v !== undefined) this.set({ model: m.artifact.name, version: m.artifact.version, feature: w.feature }, v);
+            if (v !== undefined)
+              this.set(
+                { model: m.artifact.name, version: m.artifact.version, feature: w.feature },
+                v,
+              );
           }
         }
       },
@@ -66,7 +70,10 @@ export class ServiceMetrics {
       registers,
       collect() {
         for (const m of store.all()) {
-          this.set({ model: m.artifact.name, version: m.artifact.version }, m.drift.windows[0]?.samples ?? 0);
+          this.set(
+            { model: m.artifact.name, version: m.artifact.version },
+            m.drift.windows[0]?.samples ?? 0,
+          );
         }
       },
     });
@@ -78,7 +85,12 @@ export class ServiceMetrics {
     });
     for (const m of store.all()) {
       info.set(
-        { model: m.artifact.name, version: m.artifact.version, kind: m.artifact.kind, default: String(store.isDefault(m)) },
+        {
+          model: m.artifact.name,
+          version: m.artifact.version,
+          kind: m.artifact.kind,
+          default: String(store.isDefault(m)),
+        },
         1,
       );
     }

@@ -23,7 +23,10 @@ function installShutdown(app: FastifyInstance, config: ServiceConfig, readiness:
     if (stopping) return;
     stopping = true;
     readiness.ready = false;
-    app.log.info({ signal, delayMs: config.SHUTDOWN_DELAY_MS, graceMs: config.SHUTDOWN_GRACE_MS }, "shutting down");
+    app.log.info(
+      { signal, delayMs: config.SHUTDOWN_DELAY_MS, graceMs: config.SHUTDOWN_GRACE_MS },
+      "shutting down",
+    );
     const deadline = setTimeout(() => {
       app.log.error("shutdown grace period exceeded; dropping remaining connections");
       app.server.closeAllConnections();
@@ -57,7 +60,10 @@ async function main(): Promise<void> {
   }
   let store: ModelStore;
   try {
-    store = ModelStore.loadFromDir(config.MODEL_DIR, { driftWindow: config.DRIFT_WINDOW, pins: config.MODEL_PINS });
+    store = ModelStore.loadFromDir(config.MODEL_DIR, {
+      driftWindow: config.DRIFT_WINDOW,
+      pins: config.MODEL_PINS,
+    });
   } catch (e) {
     if (e instanceof ModelLoadError) fatal(`cannot load models: ${e.message}`);
     throw e;
@@ -68,7 +74,10 @@ async function main(): Promise<void> {
   await app.listen({ port: config.PORT, host: config.HOST });
   readiness.ready = true;
   app.log.info(
-    { models: store.all().map((m) => `${m.artifact.name}@${m.artifact.version}`), modelDir: config.MODEL_DIR },
+    {
+      models: store.all().map((m) => `${m.artifact.name}@${m.artifact.version}`),
+      modelDir: config.MODEL_DIR,
+    },
     "ready",
   );
 }

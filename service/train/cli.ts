@@ -1,7 +1,11 @@
 import { existsSync, mkdirSync, readdirSync, renameSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { MODEL_NAME_PATTERN, MODEL_VERSION_PATTERN, type ModelArtifact } from "../src/model/artifact";
+import {
+  MODEL_NAME_PATTERN,
+  MODEL_VERSION_PATTERN,
+  type ModelArtifact,
+} from "../src/model/artifact";
 import { DATASETS, loadDataset } from "./datasets";
 import { DEFAULT_TRAIN_OPTIONS, trainModel, type TrainOptions } from "./pipeline";
 
@@ -45,11 +49,19 @@ export interface CliConfig {
   readonly options: TrainOptions;
 }
 
-function numberArg(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
+function numberArg(
+  name: string,
+  raw: string | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
   if (raw === undefined) return fallback;
   const v = Number(raw);
   if (raw.trim() === "" || !Number.isFinite(v) || v < min || v > max) {
-    throw new UsageError(`${name} must be a number in [${min}, ${max}], got ${JSON.stringify(raw)}`);
+    throw new UsageError(
+      `${name} must be a number in [${min}, ${max}], got ${JSON.stringify(raw)}`,
+    );
   }
   return v;
 }
@@ -81,9 +93,17 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliCo
   if (!outDir) throw new UsageError("--out <dir> (or MODEL_OUTPUT_DIR) is required");
   const version = values.version ?? env.MODEL_VERSION ?? DEFAULT_TRAIN_OPTIONS.version;
   if (!MODEL_VERSION_PATTERN.test(version)) {
-    throw new UsageError(`--version must match ${MODEL_VERSION_PATTERN}, got ${JSON.stringify(version)}`);
+    throw new UsageError(
+      `--version must match ${MODEL_VERSION_PATTERN}, got ${JSON.stringify(version)}`,
+    );
   }
-  const seed = numberArg("--seed", values.seed ?? env.TRAIN_SEED, DEFAULT_TRAIN_OPTIONS.seed, 0, 2 ** 32 - 1);
+  const seed = numberArg(
+    "--seed",
+    values.seed ?? env.TRAIN_SEED,
+    DEFAULT_TRAIN_OPTIONS.seed,
+    0,
+    2 ** 32 - 1,
+  );
   if (!Number.isInteger(seed)) throw new UsageError(`--seed must be an integer, got ${seed}`);
   const epoch = env.SOURCE_DATE_EPOCH;
   let createdAt: string | undefined;
@@ -169,7 +189,9 @@ export function runCli(argv: readonly string[], env: NodeJS.ProcessEnv, io: CliI
     const metrics = Object.entries(artifact.metrics)
       .map(([k, v]) => `${k}=${v.toFixed(4)}`)
       .join(" ");
-    io.out(`train: ${artifact.name}@${artifact.version} held-out ${metrics} (gate: ${gate.metric} >= ${floor})`);
+    io.out(
+      `train: ${artifact.name}@${artifact.version} held-out ${metrics} (gate: ${gate.metric} >= ${floor})`,
+    );
     if (!(gate.value >= floor)) {
       failures.push(
         `${artifact.name}: held-out ${gate.metric} ${gate.value.toFixed(4)} is below the floor ${floor}` +

@@ -89,7 +89,9 @@ export function vegaDatasetsDir(): string {
   let dir = path.dirname(require.resolve("vega-datasets"));
   for (;;) {
     try {
-      const pkg = JSON.parse(readFileSync(path.join(dir, "package.json"), "utf8")) as { name?: string };
+      const pkg = JSON.parse(readFileSync(path.join(dir, "package.json"), "utf8")) as {
+        name?: string;
+      };
       if (pkg.name === "vega-datasets") return dir;
     } catch {
       // no package.json here; keep walking up

@@ -67,7 +67,10 @@ interface Row {
 function parseRows(spec: DatasetSpec, records: readonly Record<string, unknown>[]): Row[] {
   const rows: Row[] = [];
   for (const rec of records) {
-    const y = spec.kind === "regression" ? parseNumber(rec[spec.target.source]) : parseCategory(rec[spec.target.source]);
+    const y =
+      spec.kind === "regression"
+        ? parseNumber(rec[spec.target.source])
+        : parseCategory(rec[spec.target.source]);
     if (y === null) continue;
     const x = spec.features.map((f) => {
       const parse = f.parse ?? (f.type === "number" ? parseNumber : parseCategory);
@@ -113,7 +116,11 @@ export interface TrainResult {
  * split, fit the model, evaluate on the held-out split through the serving code path, and
  * assemble a validated artifact.
  */
-export function trainModel(spec: DatasetSpec, data: LoadedDataset, options: TrainOptions): TrainResult {
+export function trainModel(
+  spec: DatasetSpec,
+  data: LoadedDataset,
+  options: TrainOptions,
+): TrainResult {
   const rows = parseRows(spec, data.records);
   const order = shuffledIndices(rows.length, mulberry32(options.seed));
   const nTest = Math.round(rows.length * options.testFraction);
@@ -131,7 +138,8 @@ export function trainModel(spec: DatasetSpec, data: LoadedDataset, options: Trai
   const drift: Record<string, DriftReference> = {};
   spec.features.forEach((f, j) => {
     const present = train.map((r) => r.x[j]).filter((v): v is number | string => v !== null);
-    if (present.length === 0) throw new Error(`${spec.modelName}: feature ${f.name} is always missing`);
+    if (present.length === 0)
+      throw new Error(`${spec.modelName}: feature ${f.name} is always missing`);
     if (f.type === "number") {
       const vals = present as number[];
       const med = median(vals);
@@ -165,7 +173,9 @@ export function trainModel(spec: DatasetSpec, data: LoadedDataset, options: Trai
         ? split.map((r) => (r.x[j] === null ? numeric[f.name].median : (r.x[j] as number)))
         : split.map((r) => {
             const v = r.x[j] as string | null;
-            return v !== null && categorical[f.name].categories.includes(v) ? v : categorical[f.name].mode;
+            return v !== null && categorical[f.name].categories.includes(v)
+              ? v
+              : categorical[f.name].mode;
           }),
     ),
   });
@@ -178,7 +188,8 @@ export function trainModel(spec: DatasetSpec, data: LoadedDataset, options: Trai
           const p = numeric[f.name];
           out.push(((cols.columns[j][i] as number) - p.mean) / p.std);
         } else {
-          for (const c of categorical[f.name].categories) out.push(cols.columns[j][i] === c ? 1 : 0);
+          for (const c of categorical[f.name].categories)
+            out.push(cols.columns[j][i] === c ? 1 : 0);
         }
       });
       return out;
@@ -220,7 +231,11 @@ export function trainModel(spec: DatasetSpec, data: LoadedDataset, options: Trai
   const xTrain = encode(train);
   const testColumns = toColumns(test);
   if (spec.kind === "regression") {
-    const w = ridgeFit(xTrain, train.map((r) => r.y as number), options.ridgeLambda);
+    const w = ridgeFit(
+      xTrain,
+      train.map((r) => r.y as number),
+      options.ridgeLambda,
+    );
     const draft: RegressionArtifact = {
       ...base,
       kind: "regression",
@@ -251,7 +266,11 @@ export function trainModel(spec: DatasetSpec, data: LoadedDataset, options: Trai
     classLabels,
     weights: { intercepts: m.intercepts, coefficients: m.coefficients },
     metrics: {},
-    training: training({ learningRate: options.learningRate, l2: options.l2, epochs: options.epochs }),
+    training: training({
+      learningRate: options.learningRate,
+      l2: options.l2,
+      epochs: options.epochs,
+    }),
   };
   const pred = new Predictor(draft).predict(testColumns);
   if (pred.kind !== "classification") throw new Error("unreachable");

@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { validateArtifact } from "../../service/src/model/artifact";
 import { ModelStore } from "../../service/src/model/store";
-import { artifacts, mutable, tempDir } from "./helpers";
+import { artifacts, mutable, tempDir, type Loose } from "./helpers";
 
 function writeModel(dir: string, doc: unknown, name = "mpg-regressor", version = "1"): string {
   mkdirSync(path.join(dir, name, version), { recursive: true });
@@ -18,19 +18,59 @@ describe("validateArtifact", () => {
     expect(validateArtifact(mutable(penguin)).name).toBe("penguin-classifier");
   });
 
-  const cases: [string, (a: Record<string, any>) => void, string][] = [
-    ["wrong schemaVersion", (a) => (a.schemaVersion = 2), "f: schemaVersion must be 1, got number 2"],
+  const cases: [string, (a: Record<string, Loose>) => void, string][] = [
+    [
+      "wrong schemaVersion",
+      (a) => (a.schemaVersion = 2),
+      "f: schemaVersion must be 1, got number 2",
+    ],
     ["bad name", (a) => (a.name = "MPG Regressor"), "f: name must match"],
-    ["unknown kind", (a) => (a.kind = "clustering"), 'f: kind must be "regression" or "classification", got string "clustering"'],
-    ["coefficient count", (a) => a.weights.coefficients.pop(), "f: weights.coefficients must have 9 elements, got 8"],
-    ["non-finite weight", (a) => (a.weights.intercept = "NaN"), 'f: weights.intercept must be a finite number, got string "NaN"'],
-    ["missing drift", (a) => delete a.drift.Horsepower, "f: drift.Horsepower must be an object, got nothing"],
-    ["proportions", (a) => (a.drift.Origin.proportions = [0.5, 0.5, 0.5]), "f: drift.Origin.proportions must sum to 1, got 1.5"],
-    ["unsorted edges", (a) => a.drift.Weight_in_lbs.edges.reverse(), "f: drift.Weight_in_lbs.edges must be strictly ascending"],
-    ["zero std", (a) => (a.preprocessing.numeric.Year.std = 0), "f: preprocessing.numeric.Year.std must be positive, got 0"],
+    [
+      "unknown kind",
+      (a) => (a.kind = "clustering"),
+      'f: kind must be "regression" or "classification", got string "clustering"',
+    ],
+    [
+      "coefficient count",
+      (a) => a.weights.coefficients.pop(),
+      "f: weights.coefficients must have 9 elements, got 8",
+    ],
+    [
+      "non-finite weight",
+      (a) => (a.weights.intercept = "NaN"),
+      'f: weights.intercept must be a finite number, got string "NaN"',
+    ],
+    [
+      "missing drift",
+      (a) => delete a.drift.Horsepower,
+      "f: drift.Horsepower must be an object, got nothing",
+    ],
+    [
+      "proportions",
+      (a) => (a.drift.Origin.proportions = [0.5, 0.5, 0.5]),
+      "f: drift.Origin.proportions must sum to 1, got 1.5",
+    ],
+    [
+      "unsorted edges",
+      (a) => a.drift.Weight_in_lbs.edges.reverse(),
+      "f: drift.Weight_in_lbs.edges must be strictly ascending",
+    ],
+    [
+      "zero std",
+      (a) => (a.preprocessing.numeric.Year.std = 0),
+      "f: preprocessing.numeric.Year.std must be positive, got 0",
+    ],
     ["bad sha", (a) => (a.training.dataSha256 = "abc"), "f: training.dataSha256 must match"],
-    ["bad date", (a) => (a.createdAt = "yesterday"), 'f: createdAt must be an ISO-8601 date, got "yesterday"'],
-    ["duplicate feature", (a) => (a.features[1].name = "Cylinders"), 'f: features[1].name duplicates feature "Cylinders"'],
+    [
+      "bad date",
+      (a) => (a.createdAt = "yesterday"),
+      'f: createdAt must be an ISO-8601 date, got "yesterday"',
+    ],
+    [
+      "duplicate feature",
+      (a) => (a.features[1].name = "Cylinders"),
+      'f: features[1].name duplicates feature "Cylinders"',
+    ],
   ];
   it.each(cases)("rejects %s with a message naming the field", (_label, corrupt, message) => {
     const a = mutable(artifacts().mpg);
@@ -41,7 +81,9 @@ describe("validateArtifact", () => {
   it("rejects a classifier whose coefficient rows disagree with its labels", () => {
     const a = mutable(artifacts().penguin);
     a.classLabels.push("Emperor");
-    expect(() => validateArtifact(a, "f")).toThrow("f: weights.intercepts must have 4 elements, got 3");
+    expect(() => validateArtifact(a, "f")).toThrow(
+      "f: weights.intercepts must have 4 elements, got 3",
+    );
   });
 });
 
@@ -55,7 +97,10 @@ describe("ModelStore.loadFromDir", () => {
     const store = ModelStore.loadFromDir(dir, { driftWindow: 100 });
     expect(store.versions("mpg-regressor")).toEqual(["1", "9", "10"]);
     expect(store.get("mpg-regressor")?.artifact.version).toBe("10");
-    const pinned = ModelStore.loadFromDir(dir, { driftWindow: 100, pins: new Map([["mpg-regressor", "9"]]) });
+    const pinned = ModelStore.loadFromDir(dir, {
+      driftWindow: 100,
+      pins: new Map([["mpg-regressor", "9"]]),
+    });
     expect(pinned.get("mpg-regressor")?.artifact.version).toBe("9");
   });
 
@@ -72,7 +117,9 @@ describe("ModelStore.loadFromDir", () => {
   it("names the file of unparsable JSON", () => {
     const dir = tempDir();
     const file = writeModel(dir, "{not json");
-    expect(() => ModelStore.loadFromDir(dir, { driftWindow: 100 })).toThrow(`${file}: not valid JSON`);
+    expect(() => ModelStore.loadFromDir(dir, { driftWindow: 100 })).toThrow(
+      `${file}: not valid JSON`,
+    );
   });
 
   it("refuses an artifact sitting under the wrong name/version directory", () => {
@@ -88,14 +135,23 @@ describe("ModelStore.loadFromDir", () => {
     writeModel(dir, artifacts().mpg);
     expect(() =>
       ModelStore.loadFromDir(dir, { driftWindow: 100, pins: new Map([["mpg-regressor", "3"]]) }),
-    ).toThrow("MODEL_PINS requires mpg-regressor version 3, which is not loaded (loaded versions: 1)");
+    ).toThrow(
+      "MODEL_PINS requires mpg-regressor version 3, which is not loaded (loaded versions: 1)",
+    );
     expect(() =>
-      ModelStore.loadFromDir(dir, { driftWindow: 100, pins: new Map([["penguin-classifier", "1"]]) }),
-    ).toThrow("MODEL_PINS requires penguin-classifier version 1, which is not loaded (no version of penguin-classifier is loaded)");
+      ModelStore.loadFromDir(dir, {
+        driftWindow: 100,
+        pins: new Map([["penguin-classifier", "1"]]),
+      }),
+    ).toThrow(
+      "MODEL_PINS requires penguin-classifier version 1, which is not loaded (no version of penguin-classifier is loaded)",
+    );
   });
 
   it("refuses an empty or missing directory", () => {
-    expect(() => ModelStore.loadFromDir(tempDir(), { driftWindow: 100 })).toThrow("holds no <name>/<version>/model.json");
+    expect(() => ModelStore.loadFromDir(tempDir(), { driftWindow: 100 })).toThrow(
+      "holds no <name>/<version>/model.json",
+    );
     expect(() => ModelStore.loadFromDir("/nonexistent/models", { driftWindow: 100 })).toThrow(
       "MODEL_DIR /nonexistent/models is not a directory",
     );

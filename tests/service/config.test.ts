@@ -19,7 +19,12 @@ describe("environment configuration", () => {
   });
 
   it("parses values and pins", () => {
-    const c = loadConfig({ PORT: "9000", MODEL_DIR: "/models", MODEL_PINS: "mpg-regressor=1, penguin-classifier=2", PAYLOAD_LOG_SAMPLE_RATE: "0.25" });
+    const c = loadConfig({
+      PORT: "9000",
+      MODEL_DIR: "/models",
+      MODEL_PINS: "mpg-regressor=1, penguin-classifier=2",
+      PAYLOAD_LOG_SAMPLE_RATE: "0.25",
+    });
     expect(c.PORT).toBe(9000);
     expect(c.MODEL_DIR).toBe("/models");
     expect([...c.MODEL_PINS]).toEqual([
@@ -39,8 +44,14 @@ describe("environment configuration", () => {
     [{ PAYLOAD_LOG_SAMPLE_RATE: "2" }, "env/PAYLOAD_LOG_SAMPLE_RATE must be <= 1"],
     [{ LOG_LEVEL: "loud" }, "env/LOG_LEVEL must be equal to one of the allowed values"],
     [{ SHUTDOWN_GRACE_MS: "soon" }, "env/SHUTDOWN_GRACE_MS must be integer"],
-    [{ SHUTDOWN_GRACE_MS: "1000", SHUTDOWN_DELAY_MS: "2000" }, "SHUTDOWN_DELAY_MS (2000) must not exceed SHUTDOWN_GRACE_MS (1000)"],
-    [{ MODEL_PINS: "mpg-regressor" }, 'MODEL_PINS: expected "name=version[,name=version...]", got "mpg-regressor"'],
+    [
+      { SHUTDOWN_GRACE_MS: "1000", SHUTDOWN_DELAY_MS: "2000" },
+      "SHUTDOWN_DELAY_MS (2000) must not exceed SHUTDOWN_GRACE_MS (1000)",
+    ],
+    [
+      { MODEL_PINS: "mpg-regressor" },
+      'MODEL_PINS: expected "name=version[,name=version...]", got "mpg-regressor"',
+    ],
   ])("rejects %j naming the variable", (env, message) => {
     expect(() => loadConfig(env)).toThrow(message);
   });

@@ -7,7 +7,11 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import type { ServiceConfig } from "../../service/src/config";
 import { loadConfig } from "../../service/src/config";
-import type { ClassificationArtifact, ModelArtifact, RegressionArtifact } from "../../service/src/model/artifact";
+import type {
+  ClassificationArtifact,
+  ModelArtifact,
+  RegressionArtifact,
+} from "../../service/src/model/artifact";
 import { runCli } from "../../service/train/cli";
 import { DATASETS, loadDataset } from "../../service/train/datasets";
 import { DEFAULT_TRAIN_OPTIONS, trainModel, type TrainOptions } from "../../service/train/pipeline";
@@ -17,7 +21,12 @@ export const REPO_DIR = path.resolve(__dirname, "../..");
 
 export function trainAll(options: Partial<TrainOptions> = {}): ModelArtifact[] {
   return DATASETS.map(
-    (spec) => trainModel(spec, loadDataset(spec), { ...DEFAULT_TRAIN_OPTIONS, createdAt: "2024-01-01T00:00:00.000Z", ...options }).artifact,
+    (spec) =>
+      trainModel(spec, loadDataset(spec), {
+        ...DEFAULT_TRAIN_OPTIONS,
+        createdAt: "2024-01-01T00:00:00.000Z",
+        ...options,
+      }).artifact,
   );
 }
 
@@ -40,7 +49,10 @@ export function tempDir(prefix = "svc-test-"): string {
 }
 
 /** Runs the training CLI in-process into a fresh temp dir (or `dir`); returns exit code and output. */
-export function trainCli(args: string[], env: NodeJS.ProcessEnv = {}): { code: number; out: string; err: string } {
+export function trainCli(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): { code: number; out: string; err: string } {
   let out = "";
   let err = "";
   const code = runCli(args, env, { out: (l) => (out += l + "\n"), err: (l) => (err += l + "\n") });
@@ -51,16 +63,23 @@ export function testConfig(overrides: Record<string, string> = {}): ServiceConfi
   return loadConfig({ MODEL_DIR: "/nonexistent", LOG_LEVEL: "silent", ...overrides });
 }
 
+/**
+ * Parsed JSON of unknown shape that tests poke into (corrupting artifacts, reading replies).
+ * The one deliberate `any` of these tests: assertions check the values.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Loose = any;
+
 /** A deep, mutable copy of an artifact for corrupting in tests. */
-export function mutable(a: ModelArtifact): Record<string, any> {
-  return JSON.parse(JSON.stringify(a)) as Record<string, any>;
+export function mutable(a: ModelArtifact): Record<string, Loose> {
+  return JSON.parse(JSON.stringify(a)) as Record<string, Loose>;
 }
 
 export interface HttpReply {
   readonly statusCode: number;
   readonly headers: IncomingHttpHeaders;
   readonly body: string;
-  json(): any;
+  json(): Loose;
 }
 
 export interface HttpRequest {
@@ -75,7 +94,9 @@ export interface HttpRequest {
  * Real-socket stand-in for fastify's `inject` (same call shape): light-my-request 6.8 requires
  * the ESM-only cookie@2, which Jest cannot load on Node 20. Listens on 127.0.0.1 only.
  */
-export async function localClient(app: FastifyInstance): Promise<(req: HttpRequest | string) => Promise<HttpReply>> {
+export async function localClient(
+  app: FastifyInstance,
+): Promise<(req: HttpRequest | string) => Promise<HttpReply>> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
   app.addHook("onClose", async () => agent.destroy());
   await app.listen({ port: 0, host: "127.0.0.1" });
@@ -86,7 +107,8 @@ export async function localClient(app: FastifyInstance): Promise<(req: HttpReque
     let body: string | undefined;
     if (r.payload !== undefined) {
       body = typeof r.payload === "string" ? r.payload : JSON.stringify(r.payload);
-      if (typeof r.payload !== "string" && !headers["content-type"]) headers["content-type"] = "application/json";
+      if (typeof r.payload !== "string" && !headers["content-type"])
+        headers["content-type"] = "application/json";
     }
     return new Promise<HttpReply>((resolve, reject) => {
       const q = http.request(
@@ -96,7 +118,12 @@ export async function localClient(app: FastifyInstance): Promise<(req: HttpReque
           res.on("data", (c: Buffer) => chunks.push(c));
           res.on("end", () => {
             const text = Buffer.concat(chunks).toString("utf8");
-            resolve({ statusCode: res.statusCode ?? 0, headers: res.headers, body: text, json: () => JSON.parse(text) });
+            resolve({
+              statusCode: res.statusCode ?? 0,
+              headers: res.headers,
+              body: text,
+              json: () => JSON.parse(text),
+            });
           });
           res.on("error", reject);
         },

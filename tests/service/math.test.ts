@@ -31,7 +31,15 @@ describe("solveLinearSystem", () => {
   });
 
   it("refuses a singular matrix", () => {
-    expect(() => solveLinearSystem([[1, 2], [2, 4]], [1, 2])).toThrow("matrix is singular");
+    expect(() =>
+      solveLinearSystem(
+        [
+          [1, 2],
+          [2, 4],
+        ],
+        [1, 2],
+      ),
+    ).toThrow("matrix is singular");
   });
 });
 
@@ -57,7 +65,11 @@ describe("ridgeFit", () => {
       sxy += (x - mx) * (ys[i] - my);
     });
     const slope = sxy / (sxx + lambda);
-    const [b0, b1] = ridgeFit(xs.map((x) => [x]), ys, lambda);
+    const [b0, b1] = ridgeFit(
+      xs.map((x) => [x]),
+      ys,
+      lambda,
+    );
     expect(b1).toBeCloseTo(slope, 10);
     expect(b0).toBeCloseTo(my - slope * mx, 10);
   });
@@ -129,7 +141,15 @@ describe("metrics", () => {
     expect(rmse([1, 2, 3], [1, 2, 5])).toBeCloseTo(Math.sqrt(4 / 3), 12);
     expect(r2([1, 2, 3], [1, 2, 3])).toBe(1);
     expect(r2([1, 2, 3], [2, 2, 2])).toBeCloseTo(0, 12);
-    expect(logLoss([0, 1], [[0.5, 0.5], [0.2, 0.8]])).toBeCloseTo(-(Math.log(0.5) + Math.log(0.8)) / 2, 12);
+    expect(
+      logLoss(
+        [0, 1],
+        [
+          [0.5, 0.5],
+          [0.2, 0.8],
+        ],
+      ),
+    ).toBeCloseTo(-(Math.log(0.5) + Math.log(0.8)) / 2, 12);
     expect(Number.isFinite(logLoss([0], [[0, 1]]))).toBe(true);
   });
 
@@ -164,7 +184,11 @@ describe("PSI and drift windows", () => {
     [1, 1].forEach((v) => w.add(v)); // -1 1 -1 1 1 1: the window keeps -1 1 1 1
     expect(w.samples).toBe(4);
     expect(w.psi()).toBeCloseTo(psi([0.5, 0.5], [0.25, 0.75]), 12);
-    const c = new FeatureWindow("c", { type: "category", categories: ["a", "b"], proportions: [0.75, 0.25] }, 8);
+    const c = new FeatureWindow(
+      "c",
+      { type: "category", categories: ["a", "b"], proportions: [0.75, 0.25] },
+      8,
+    );
     ["a", "a", "a", "b"].forEach((v) => c.add(v));
     expect(c.psi()).toBe(0);
   });

@@ -19,15 +19,27 @@ interface Started {
 }
 
 function spawnServer(env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(SERVICE_DIR, "src", "server.ts")], {
-    cwd: REPO_DIR,
-    env: { PATH: process.env.PATH ?? "", HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "info", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  return spawn(
+    process.execPath,
+    ["-r", "ts-node/register/transpile-only", path.join(SERVICE_DIR, "src", "server.ts")],
+    {
+      cwd: REPO_DIR,
+      env: {
+        PATH: process.env.PATH ?? "",
+        HOST: "127.0.0.1",
+        PORT: "0",
+        LOG_LEVEL: "info",
+        ...env,
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
 }
 
 /** Runs a server that is expected to refuse to start; returns its exit code and stderr. */
-function expectStartupFailure(env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
+function expectStartupFailure(
+  env: Record<string, string>,
+): Promise<{ code: number | null; stderr: string }> {
   const child = spawnServer(env);
   let stderr = "";
   child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
@@ -56,9 +68,22 @@ function startServer(env: Record<string, string>): Promise<Started> {
   });
 }
 
-const ROW = { Cylinders: 4, Displacement: 97, Horsepower: 88, Weight_in_lbs: 2130, Acceleration: 14.5, Year: 1980, Origin: "Japan" };
+const ROW = {
+  Cylinders: 4,
+  Displacement: 97,
+  Horsepower: 88,
+  Weight_in_lbs: 2130,
+  Acceleration: 14.5,
+  Year: 1980,
+  Origin: "Japan",
+};
 const BODY = JSON.stringify({
-  inputs: Object.entries(ROW).map(([name, v]) => ({ name, shape: [1], datatype: typeof v === "string" ? "BYTES" : "FP64", data: [v] })),
+  inputs: Object.entries(ROW).map(([name, v]) => ({
+    name,
+    shape: [1],
+    datatype: typeof v === "string" ? "BYTES" : "FP64",
+    data: [v],
+  })),
 });
 
 interface Outcome {
@@ -71,28 +96,43 @@ function post(port: number, agent: http.Agent): Promise<Outcome> {
   const startedAt = Date.now();
   return new Promise((resolve) => {
     const req = http.request(
-      { host: "127.0.0.1", port, method: "POST", path: "/v2/models/mpg-regressor/infer", agent, headers: { "content-type": "application/json" } },
+      {
+        host: "127.0.0.1",
+        port,
+        method: "POST",
+        path: "/v2/models/mpg-regressor/infer",
+        agent,
+        headers: { "content-type": "application/json" },
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (c: Buffer) => chunks.push(c));
         res.on("end", () => {
-          const ok = res.statusCode === 200 && JSON.parse(Buffer.concat(chunks).toString()).outputs[0].data.length === 1;
+          const ok =
+            res.statusCode === 200 &&
+            JSON.parse(Buffer.concat(chunks).toString()).outputs[0].data.length === 1;
           resolve({ startedAt, status: ok ? 200 : (res.statusCode ?? 0) });
         });
-        res.on("error", (e: NodeJS.ErrnoException) => resolve({ startedAt, status: -1, error: e.code ?? e.message }));
+        res.on("error", (e: NodeJS.ErrnoException) =>
+          resolve({ startedAt, status: -1, error: e.code ?? e.message }),
+        );
       },
     );
-    req.on("error", (e: NodeJS.ErrnoException) => resolve({ startedAt, error: e.code ?? e.message }));
+    req.on("error", (e: NodeJS.ErrnoException) =>
+      resolve({ startedAt, error: e.code ?? e.message }),
+    );
     req.end(BODY);
   });
 }
 
 function getStatus(port: number, url: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    http.get({ host: "127.0.0.1", port, path: url, agent: false }, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    }).on("error", reject);
+    http
+      .get({ host: "127.0.0.1", port, path: url, agent: false }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      })
+      .on("error", reject);
   });
 }
 
@@ -125,9 +165,14 @@ describe("startup refusals", () => {
   });
 
   it("exits non-zero naming a pinned version that is not loaded", async () => {
-    const r = await expectStartupFailure({ MODEL_DIR: modelDir, MODEL_PINS: "mpg-regressor=1,penguin-classifier=7" });
+    const r = await expectStartupFailure({
+      MODEL_DIR: modelDir,
+      MODEL_PINS: "mpg-regressor=1,penguin-classifier=7",
+    });
     expect(r.code).toBe(1);
-    expect(messages(r.stderr)).toContain("MODEL_PINS requires penguin-classifier version 7, which is not loaded");
+    expect(messages(r.stderr)).toContain(
+      "MODEL_PINS requires penguin-classifier version 7, which is not loaded",
+    );
   });
 
   it("exits non-zero naming a bad environment variable", async () => {

@@ -21,23 +21,44 @@ describe("training", () => {
 
   it("uses the real data files and fingerprints them", () => {
     const { mpg, penguin } = artifacts();
-    const sha = (f: string) => createHash("sha256").update(readFileSync(path.join(vegaDatasetsDir(), "data", f))).digest("hex");
+    const sha = (f: string) =>
+      createHash("sha256")
+        .update(readFileSync(path.join(vegaDatasetsDir(), "data", f)))
+        .digest("hex");
     expect(mpg.training.dataSha256).toBe(sha("cars.json"));
     expect(penguin.training.dataSha256).toBe(sha("penguins.json"));
     // cars.json: 406 rows, 8 without Miles_per_Gallon; penguins.json: 344 rows, 2 without body measurements but all have Species.
-    expect(mpg.training).toMatchObject({ rowsTotal: 406, rowsDropped: 8, rowsTrain: 318, rowsTest: 80 });
-    expect(penguin.training).toMatchObject({ rowsTotal: 344, rowsDropped: 0, rowsTrain: 275, rowsTest: 69 });
+    expect(mpg.training).toMatchObject({
+      rowsTotal: 406,
+      rowsDropped: 8,
+      rowsTrain: 318,
+      rowsTest: 80,
+    });
+    expect(penguin.training).toMatchObject({
+      rowsTotal: 344,
+      rowsDropped: 0,
+      rowsTrain: 275,
+      rowsTest: 69,
+    });
     expect(penguin.classLabels).toEqual(["Adelie", "Chinstrap", "Gentoo"]);
     // "." and null in Sex are missing values, not categories.
-    expect(penguin.features.find((f) => f.name === "Sex")).toMatchObject({ categories: ["FEMALE", "MALE"] });
-    expect(mpg.features.find((f) => f.name === "Year")).toMatchObject({ type: "number", min: 1970, max: 1982 });
+    expect(penguin.features.find((f) => f.name === "Sex")).toMatchObject({
+      categories: ["FEMALE", "MALE"],
+    });
+    expect(mpg.features.find((f) => f.name === "Year")).toMatchObject({
+      type: "number",
+      min: 1970,
+      max: 1982,
+    });
   });
 
   it("fits preprocessing on the training split only", () => {
     // A different seed changes the split, hence the training statistics.
     const [a] = trainAll({ seed: 42 });
     const [b] = trainAll({ seed: 43 });
-    expect(a.preprocessing.numeric.Weight_in_lbs.mean).not.toBe(b.preprocessing.numeric.Weight_in_lbs.mean);
+    expect(a.preprocessing.numeric.Weight_in_lbs.mean).not.toBe(
+      b.preprocessing.numeric.Weight_in_lbs.mean,
+    );
     // Drift reference proportions are computed from exactly the training rows that had a value.
     const d = a.drift.Weight_in_lbs;
     expect(d.type).toBe("number");
@@ -59,7 +80,15 @@ describe("training", () => {
     const store = ModelStore.fromArtifacts([mpg], { driftWindow: 10 });
     const p = store.get("mpg-regressor")!.predictor.predict({
       rows: 2,
-      columns: [[4, 8], [97, 350], [88, 165], [2130, 4209], [14.5, 12], [1980, 1971], ["Japan", "USA"]],
+      columns: [
+        [4, 8],
+        [97, 350],
+        [88, 165],
+        [2130, 4209],
+        [14.5, 12],
+        [1980, 1971],
+        ["Japan", "USA"],
+      ],
     });
     expect(p.kind).toBe("regression");
     if (p.kind === "regression") {
@@ -85,7 +114,11 @@ describe("training CLI", () => {
     const dir = tempDir();
     expect(trainCli([], { MODEL_OUTPUT_DIR: dir, GIT_SHA: "abc123" }).code).toBe(EXIT_OK);
     const a = JSON.parse(readFileSync(path.join(dir, "mpg-regressor", "1", "model.json"), "utf8"));
-    expect(a.codeVersion).toEqual({ package: "@mlops-platform/service", version: expect.any(String), gitSha: "abc123" });
+    expect(a.codeVersion).toEqual({
+      package: "@mlops-platform/service",
+      version: expect.any(String),
+      gitSha: "abc123",
+    });
   });
 
   it("quality gate: refuses to publish anything when a metric is below its floor", () => {
@@ -105,7 +138,10 @@ describe("training CLI", () => {
     [["--out"], "Option '--out <value>' argument missing"],
     [["--bogus"], "Unknown option '--bogus'"],
     [[], "--out <dir> (or MODEL_OUTPUT_DIR) is required"],
-    [["--out", "/tmp/x", "--min-r2", "abc"], '--min-r2 must be a number in [-1000000000, 1], got "abc"'],
+    [
+      ["--out", "/tmp/x", "--min-r2", "abc"],
+      '--min-r2 must be a number in [-1000000000, 1], got "abc"',
+    ],
     [["--out", "/tmp/x", "--seed", "1.5"], "--seed must be an integer, got 1.5"],
     [["--out", "/tmp/x", "--version", "../1"], "--version must match"],
   ])("bad flags %j exit 2 with a reason", (args, reason) => {

@@ -4,15 +4,33 @@ import * as vm from "node:vm";
 import type { FastifyInstance } from "fastify";
 import { buildApp } from "../../service/src/app";
 import { ModelStore } from "../../service/src/model/store";
-import { artifacts, localClient, SERVICE_DIR, testConfig, type HttpReply, type HttpRequest } from "./helpers";
+import {
+  artifacts,
+  localClient,
+  SERVICE_DIR,
+  testConfig,
+  type HttpReply,
+  type HttpRequest,
+} from "./helpers";
 
 interface FormApi {
-  buildInferRequest(metadata: unknown, values: Record<string, string>): { inputs: { name: string; data: unknown[] }[] };
-  predict(
-    fetchFn: (url: string, init?: { method?: string; headers?: Record<string, string>; body?: string }) => Promise<unknown>,
+  buildInferRequest(
     metadata: unknown,
     values: Record<string, string>,
-  ): Promise<{ text: string; label?: string; value?: number; probabilities?: Record<string, number> }>;
+  ): { inputs: { name: string; data: unknown[] }[] };
+  predict(
+    fetchFn: (
+      url: string,
+      init?: { method?: string; headers?: Record<string, string>; body?: string },
+    ) => Promise<unknown>,
+    metadata: unknown,
+    values: Record<string, string>,
+  ): Promise<{
+    text: string;
+    label?: string;
+    value?: number;
+    probabilities?: Record<string, number>;
+  }>;
 }
 
 let app: FastifyInstance;
@@ -20,7 +38,11 @@ let call: (req: HttpRequest | string) => Promise<HttpReply>;
 
 beforeAll(async () => {
   const { mpg, penguin } = artifacts();
-  app = await buildApp({ config: testConfig(), store: ModelStore.fromArtifacts([mpg, penguin], { driftWindow: 10 }), logger: false });
+  app = await buildApp({
+    config: testConfig(),
+    store: ModelStore.fromArtifacts([mpg, penguin], { driftWindow: 10 }),
+    logger: false,
+  });
   call = await localClient(app);
 });
 afterAll(() => app.close());
@@ -37,8 +59,16 @@ async function loadScript(): Promise<FormApi> {
 }
 
 /** fetch() for the script, backed by the real server. */
-const fetchViaServer = async (url: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}) => {
-  const r = await call({ method: init.method ?? "GET", url, headers: init.headers, payload: init.body });
+const fetchViaServer = async (
+  url: string,
+  init: { method?: string; headers?: Record<string, string>; body?: string } = {},
+) => {
+  const r = await call({
+    method: init.method ?? "GET",
+    url,
+    headers: init.headers,
+    payload: init.body,
+  });
   return { ok: r.statusCode < 400, status: r.statusCode, json: async () => r.json() };
 };
 
@@ -67,9 +97,21 @@ describe("web form", () => {
   it("its predict() performs a real regression prediction against the server", async () => {
     const form = await loadScript();
     const metadata = (await call("/v2/models/mpg-regressor")).json();
-    const values = { Cylinders: "4", Displacement: "97", Horsepower: "88", Weight_in_lbs: "2130", Acceleration: "14.5", Year: "1980", Origin: "Japan" };
+    const values = {
+      Cylinders: "4",
+      Displacement: "97",
+      Horsepower: "88",
+      Weight_in_lbs: "2130",
+      Acceleration: "14.5",
+      Year: "1980",
+      Origin: "Japan",
+    };
     const d = await form.predict(fetchViaServer, metadata, values);
-    const direct = await call({ method: "POST", url: "/v2/models/mpg-regressor/infer", payload: form.buildInferRequest(metadata, values) });
+    const direct = await call({
+      method: "POST",
+      url: "/v2/models/mpg-regressor/infer",
+      payload: form.buildInferRequest(metadata, values),
+    });
     expect(d.value).toBe(direct.json().outputs[0].data[0]);
     expect(d.text).toBe(`Miles_per_Gallon: ${d.value!.toFixed(2)}`);
   });
@@ -78,18 +120,36 @@ describe("web form", () => {
     const form = await loadScript();
     const metadata = (await call("/v2/models/penguin-classifier")).json();
     const d = await form.predict(fetchViaServer, metadata, {
-      Beak_Length_mm: "39.1", Beak_Depth_mm: "18.7", Flipper_Length_mm: "181", Body_Mass_g: "3750", Island: "Torgersen", Sex: "MALE",
+      Beak_Length_mm: "39.1",
+      Beak_Depth_mm: "18.7",
+      Flipper_Length_mm: "181",
+      Body_Mass_g: "3750",
+      Island: "Torgersen",
+      Sex: "MALE",
     });
     expect(d.label).toBe("Adelie");
     expect(Object.keys(d.probabilities!)).toEqual(["Adelie", "Chinstrap", "Gentoo"]);
-    expect(d.text).toMatch(/^Species: Adelie \(Adelie \d+\.\d%, Chinstrap \d+\.\d%, Gentoo \d+\.\d%\)$/);
+    expect(d.text).toMatch(
+      /^Species: Adelie \(Adelie \d+\.\d%, Chinstrap \d+\.\d%, Gentoo \d+\.\d%\)$/,
+    );
   });
 
   it("its predict() surfaces the server's 4xx message, and refuses non-numbers before sending", async () => {
     const form = await loadScript();
     const metadata = (await call("/v2/models/penguin-classifier")).json();
-    const values = { Beak_Length_mm: "39", Beak_Depth_mm: "18", Flipper_Length_mm: "181", Body_Mass_g: "3750", Island: "Atlantis", Sex: "MALE" };
-    await expect(form.predict(fetchViaServer, metadata, values)).rejects.toThrow("input 'Island': unknown category");
-    expect(() => form.buildInferRequest(metadata, { ...values, Body_Mass_g: "heavy" })).toThrow("Body_Mass_g: enter a number");
+    const values = {
+      Beak_Length_mm: "39",
+      Beak_Depth_mm: "18",
+      Flipper_Length_mm: "181",
+      Body_Mass_g: "3750",
+      Island: "Atlantis",
+      Sex: "MALE",
+    };
+    await expect(form.predict(fetchViaServer, metadata, values)).rejects.toThrow(
+      "input 'Island': unknown category",
+    );
+    expect(() => form.buildInferRequest(metadata, { ...values, Body_Mass_g: "heavy" })).toThrow(
+      "Body_Mass_g: enter a number",
+    );
   });
 });

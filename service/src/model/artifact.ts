@@ -49,7 +49,11 @@ export interface ClassificationWeights {
 }
 
 export type DriftReference =
-  | { readonly type: "number"; readonly edges: readonly number[]; readonly proportions: readonly number[] }
+  | {
+      readonly type: "number";
+      readonly edges: readonly number[];
+      readonly proportions: readonly number[];
+    }
   | {
       readonly type: "category";
       readonly categories: readonly string[];
@@ -78,7 +82,11 @@ interface ArtifactBase {
     readonly rowsTest: number;
     readonly hyperparameters: Readonly<Record<string, number>>;
   };
-  readonly codeVersion: { readonly package: string; readonly version: string; readonly gitSha: string | null };
+  readonly codeVersion: {
+    readonly package: string;
+    readonly version: string;
+    readonly gitSha: string | null;
+  };
   readonly createdAt: string;
   /** Per-feature training distribution, the reference for drift (PSI). */
   readonly drift: Readonly<Record<string, DriftReference>>;
@@ -122,13 +130,16 @@ class Checker {
   }
 
   str(v: Json, path: string, pattern?: RegExp): string {
-    if (typeof v !== "string" || v.length === 0) this.fail(path, `must be a non-empty string, got ${describe(v)}`);
-    if (pattern && !pattern.test(v)) this.fail(path, `must match ${pattern}, got ${JSON.stringify(v)}`);
+    if (typeof v !== "string" || v.length === 0)
+      this.fail(path, `must be a non-empty string, got ${describe(v)}`);
+    if (pattern && !pattern.test(v))
+      this.fail(path, `must match ${pattern}, got ${JSON.stringify(v)}`);
     return v;
   }
 
   num(v: Json, path: string): number {
-    if (typeof v !== "number" || !Number.isFinite(v)) this.fail(path, `must be a finite number, got ${describe(v)}`);
+    if (typeof v !== "number" || !Number.isFinite(v))
+      this.fail(path, `must be a finite number, got ${describe(v)}`);
     return v;
   }
 
@@ -189,7 +200,8 @@ export function validateArtifact(doc: Json, where = "artifact"): ModelArtifact {
   if (features.length === 0) c.fail("features", "must not be empty");
   const names = new Set<string>();
   const pre = c.obj(a.preprocessing, "preprocessing");
-  if (typeof pre.missingValuePolicy !== "string") c.fail("preprocessing.missingValuePolicy", "must be a string");
+  if (typeof pre.missingValuePolicy !== "string")
+    c.fail("preprocessing.missingValuePolicy", "must be a string");
   const numericPre = c.obj(pre.numeric, "preprocessing.numeric");
   const catPre = c.obj(pre.categorical, "preprocessing.categorical");
   const drift = c.obj(a.drift, "drift");
@@ -212,7 +224,8 @@ export function validateArtifact(doc: Json, where = "artifact"): ModelArtifact {
       const sd = c.num(np.std, `preprocessing.numeric.${name}.std`);
       if (sd <= 0) c.fail(`preprocessing.numeric.${name}.std`, `must be positive, got ${sd}`);
       encodedWidth += 1;
-      if (d.type !== "number") c.fail(`drift.${name}.type`, `must be "number", got ${describe(d.type)}`);
+      if (d.type !== "number")
+        c.fail(`drift.${name}.type`, `must be "number", got ${describe(d.type)}`);
       const edges = c.nums(d.edges, `drift.${name}.edges`);
       for (let k = 1; k < edges.length; k++) {
         if (edges[k] <= edges[k - 1]) c.fail(`drift.${name}.edges`, "must be strictly ascending");
@@ -227,11 +240,14 @@ export function validateArtifact(doc: Json, where = "artifact"): ModelArtifact {
         c.fail(`preprocessing.categorical.${name}.categories`, `must equal ${p}.categories`);
       }
       const mode = c.str(cp.mode, `preprocessing.categorical.${name}.mode`);
-      if (!cats.includes(mode)) c.fail(`preprocessing.categorical.${name}.mode`, "must be one of the categories");
+      if (!cats.includes(mode))
+        c.fail(`preprocessing.categorical.${name}.mode`, "must be one of the categories");
       encodedWidth += cats.length;
-      if (d.type !== "category") c.fail(`drift.${name}.type`, `must be "category", got ${describe(d.type)}`);
+      if (d.type !== "category")
+        c.fail(`drift.${name}.type`, `must be "category", got ${describe(d.type)}`);
       const dc = c.strs(d.categories, `drift.${name}.categories`);
-      if (dc.join("\u0000") !== cats.join("\u0000")) c.fail(`drift.${name}.categories`, `must equal ${p}.categories`);
+      if (dc.join("\u0000") !== cats.join("\u0000"))
+        c.fail(`drift.${name}.categories`, `must equal ${p}.categories`);
       c.proportions(d.proportions, `drift.${name}.proportions`, cats.length);
     } else {
       c.fail(`${p}.type`, `must be "number" or "category", got ${describe(fo.type)}`);
@@ -240,7 +256,10 @@ export function validateArtifact(doc: Json, where = "artifact"): ModelArtifact {
 
   const encoded = c.strs(pre.encodedFeatures, "preprocessing.encodedFeatures");
   if (encoded.length !== encodedWidth) {
-    c.fail("preprocessing.encodedFeatures", `must have ${encodedWidth} entries for these features, got ${encoded.length}`);
+    c.fail(
+      "preprocessing.encodedFeatures",
+      `must have ${encodedWidth} entries for these features, got ${encoded.length}`,
+    );
   }
 
   const target = c.obj(a.target, "target");
@@ -253,7 +272,8 @@ export function validateArtifact(doc: Json, where = "artifact"): ModelArtifact {
     c.nums(w.coefficients, "weights.coefficients", encodedWidth);
   } else {
     const labels = c.strs(a.classLabels, "classLabels");
-    if (labels.length < 2) c.fail("classLabels", `must have at least 2 labels, got ${labels.length}`);
+    if (labels.length < 2)
+      c.fail("classLabels", `must have at least 2 labels, got ${labels.length}`);
     c.nums(w.intercepts, "weights.intercepts", labels.length);
     c.arr(w.coefficients, "weights.coefficients", labels.length).forEach((row, k) =>
       c.nums(row, `weights.coefficients[${k}]`, encodedWidth),
@@ -279,7 +299,8 @@ export function validateArtifact(doc: Json, where = "artifact"): ModelArtifact {
   if (cv.gitSha !== null) c.str(cv.gitSha, "codeVersion.gitSha");
 
   const created = c.str(a.createdAt, "createdAt");
-  if (Number.isNaN(Date.parse(created))) c.fail("createdAt", `must be an ISO-8601 date, got ${JSON.stringify(created)}`);
+  if (Number.isNaN(Date.parse(created)))
+    c.fail("createdAt", `must be an ISO-8601 date, got ${JSON.stringify(created)}`);
 
   for (const k of Object.keys(drift)) {
     if (!names.has(k)) c.fail(`drift.${k}`, "is not a feature of this model");

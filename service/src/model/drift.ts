@@ -60,7 +60,9 @@ export class DriftMonitor {
   readonly windows: readonly FeatureWindow[];
 
   constructor(artifact: ModelArtifact, windowSize: number) {
-    this.windows = artifact.features.map((f) => new FeatureWindow(f.name, artifact.drift[f.name], windowSize));
+    this.windows = artifact.features.map(
+      (f) => new FeatureWindow(f.name, artifact.drift[f.name], windowSize),
+    );
   }
 
   /** Records a validated batch (columns in feature order). Keeps the last `windowSize` rows. */

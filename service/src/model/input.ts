@@ -38,12 +38,19 @@ export function show(v: unknown): string {
 function checkRows(rows: number, maxRows: number, what: string): void {
   if (rows === 0) throw new InputError(`empty batch: ${what} has no rows`);
   if (rows > maxRows) {
-    throw new InputError(`batch too large: ${rows} rows, at most ${maxRows} (MAX_BATCH_ROWS) are accepted`);
+    throw new InputError(
+      `batch too large: ${rows} rows, at most ${maxRows} (MAX_BATCH_ROWS) are accepted`,
+    );
   }
 }
 
 /** Validates one value for a feature; returns an error phrase or undefined when fine. */
-function checkValue(f: FeatureSpec, v: unknown, integer: boolean, int32: boolean): string | undefined {
+function checkValue(
+  f: FeatureSpec,
+  v: unknown,
+  integer: boolean,
+  int32: boolean,
+): string | undefined {
   if (f.type === "number") {
     if (typeof v !== "number" || !Number.isFinite(v)) return `expected a number`;
     if (integer && !Number.isInteger(v)) return `expected an integer`;
@@ -51,7 +58,8 @@ function checkValue(f: FeatureSpec, v: unknown, integer: boolean, int32: boolean
     return undefined;
   }
   if (typeof v !== "string") return `expected a string (one of ${f.categories.join(", ")})`;
-  if (!f.categories.includes(v)) return `unknown category; expected one of ${f.categories.join(", ")}`;
+  if (!f.categories.includes(v))
+    return `unknown category; expected one of ${f.categories.join(", ")}`;
   return undefined;
 }
 
@@ -59,7 +67,11 @@ function checkValue(f: FeatureSpec, v: unknown, integer: boolean, int32: boolean
  * Open Inference Protocol v2 tabular inputs -> feature columns: one tensor per feature, named
  * after it, shape [N] or [N, 1], numeric datatypes for numbers and BYTES for categories.
  */
-export function columnsFromV2(artifact: ModelArtifact, inputs: readonly V2InputTensor[], maxRows: number): FeatureColumns {
+export function columnsFromV2(
+  artifact: ModelArtifact,
+  inputs: readonly V2InputTensor[],
+  maxRows: number,
+): FeatureColumns {
   const byName = new Map<string, V2InputTensor>();
   const featureNames = new Set(artifact.features.map((f) => f.name));
   for (const t of inputs) {
@@ -73,7 +85,9 @@ export function columnsFromV2(artifact: ModelArtifact, inputs: readonly V2InputT
   }
   const missing = artifact.features.filter((f) => !byName.has(f.name)).map((f) => f.name);
   if (missing.length > 0) {
-    throw new InputError(`missing input${missing.length > 1 ? "s" : ""} ${missing.map((m) => `'${m}'`).join(", ")}`);
+    throw new InputError(
+      `missing input${missing.length > 1 ? "s" : ""} ${missing.map((m) => `'${m}'`).join(", ")}`,
+    );
   }
 
   let rows = -1;
@@ -90,30 +104,41 @@ export function columnsFromV2(artifact: ModelArtifact, inputs: readonly V2InputT
     }
     const n = shape[0];
     if (f.type === "number" && !NUMBER_DATATYPES.has(t.datatype)) {
-      throw new InputError(`${where}: datatype must be one of FP64, FP32, INT64, INT32 for a number, got ${show(t.datatype)}`);
+      throw new InputError(
+        `${where}: datatype must be one of FP64, FP32, INT64, INT32 for a number, got ${show(t.datatype)}`,
+      );
     }
     if (f.type === "category" && t.datatype !== "BYTES") {
-      throw new InputError(`${where}: datatype must be BYTES for a category, got ${show(t.datatype)}`);
+      throw new InputError(
+        `${where}: datatype must be BYTES for a category, got ${show(t.datatype)}`,
+      );
     }
     // Data may be flat (row-major) or nested as [[v], [v], ...] for shape [N, 1].
     let data = t.data;
     if (data.some((d) => Array.isArray(d))) {
-      if (shape.length !== 2) throw new InputError(`${where}: nested data needs shape [N, 1], got ${show(shape)}`);
+      if (shape.length !== 2)
+        throw new InputError(`${where}: nested data needs shape [N, 1], got ${show(shape)}`);
       data = data.map((d, r) => {
         if (!Array.isArray(d) || d.length !== 1) {
-          throw new InputError(`${where}: row ${r} must be a one-element array for shape [N, 1], got ${show(d)}`);
+          throw new InputError(
+            `${where}: row ${r} must be a one-element array for shape [N, 1], got ${show(d)}`,
+          );
         }
         return d[0] as unknown;
       });
     }
     if (data.length !== n) {
-      throw new InputError(`${where}: shape ${show(shape)} needs ${n} values, but data has ${data.length}`);
+      throw new InputError(
+        `${where}: shape ${show(shape)} needs ${n} values, but data has ${data.length}`,
+      );
     }
     if (rows === -1) {
       rows = n;
       rowsFrom = f.name;
     } else if (n !== rows) {
-      throw new InputError(`${where} has ${n} rows but input '${rowsFrom}' has ${rows}; all inputs need the same N`);
+      throw new InputError(
+        `${where} has ${n} rows but input '${rowsFrom}' has ${rows}; all inputs need the same N`,
+      );
     }
     const integer = INT_DATATYPES.has(t.datatype);
     const int32 = t.datatype === "INT32";
@@ -131,7 +156,11 @@ export function columnsFromV2(artifact: ModelArtifact, inputs: readonly V2InputT
  * KServe v1 `instances` -> feature columns. Each instance is an object keyed by feature name, or
  * an array of values in the model's feature order.
  */
-export function columnsFromV1(artifact: ModelArtifact, instances: readonly unknown[], maxRows: number): FeatureColumns {
+export function columnsFromV1(
+  artifact: ModelArtifact,
+  instances: readonly unknown[],
+  maxRows: number,
+): FeatureColumns {
   checkRows(instances.length, maxRows, "instances");
   const features = artifact.features;
   const columns: unknown[][] = features.map(() => new Array<unknown>(instances.length));
@@ -159,14 +188,17 @@ export function columnsFromV1(artifact: ModelArtifact, instances: readonly unkno
         columns[j][r] = obj[f.name];
       });
     } else {
-      throw new InputError(`instance ${r}: expected an object of features or an array of values, got ${show(inst)}`);
+      throw new InputError(
+        `instance ${r}: expected an object of features or an array of values, got ${show(inst)}`,
+      );
     }
   });
   features.forEach((f, j) => {
     const col = columns[j];
     for (let r = 0; r < col.length; r++) {
       const problem = checkValue(f, col[r], false, false);
-      if (problem) throw new InputError(`instance ${r}, feature '${f.name}': ${problem}, got ${show(col[r])}`);
+      if (problem)
+        throw new InputError(`instance ${r}, feature '${f.name}': ${problem}, got ${show(col[r])}`);
     }
   });
   return { rows: instances.length, columns: columns as number[][] | string[][] };

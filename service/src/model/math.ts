@@ -29,7 +29,10 @@ export function shuffledIndices(n: number, random: () => number): number[] {
  * Solves A x = b for a square matrix by Gaussian elimination with partial pivoting.
  * Throws when the matrix is (numerically) singular.
  */
-export function solveLinearSystem(a: readonly (readonly number[])[], b: readonly number[]): number[] {
+export function solveLinearSystem(
+  a: readonly (readonly number[])[],
+  b: readonly number[],
+): number[] {
   const n = a.length;
   if (b.length !== n || a.some((row) => row.length !== n)) {
     throw new Error(`solveLinearSystem: expected a ${n}x${n} matrix and a vector of ${n}`);
@@ -63,9 +66,15 @@ export function solveLinearSystem(a: readonly (readonly number[])[], b: readonly
  * Ridge regression by the normal equations: (XᵀX + λ·I') w = Xᵀy, where X gets a leading
  * column of ones and I' leaves that intercept unpenalised. Returns [intercept, ...coefficients].
  */
-export function ridgeFit(x: readonly (readonly number[])[], y: readonly number[], lambda: number): number[] {
+export function ridgeFit(
+  x: readonly (readonly number[])[],
+  y: readonly number[],
+  lambda: number,
+): number[] {
   if (x.length === 0 || x.length !== y.length) {
-    throw new Error(`ridgeFit: need as many targets as rows (got ${x.length} rows, ${y.length} targets)`);
+    throw new Error(
+      `ridgeFit: need as many targets as rows (got ${x.length} rows, ${y.length} targets)`,
+    );
   }
   const d = x[0].length + 1;
   const xtx = Array.from({ length: d }, () => new Array<number>(d).fill(0));
@@ -210,7 +219,10 @@ export function r2(actual: readonly number[], predicted: readonly number[]): num
 }
 
 /** Mean negative log-likelihood of the true class; probabilities clipped to [1e-15, 1]. */
-export function logLoss(trueClass: readonly number[], probabilities: readonly (readonly number[])[]): number {
+export function logLoss(
+  trueClass: readonly number[],
+  probabilities: readonly (readonly number[])[],
+): number {
   let s = 0;
   for (let i = 0; i < trueClass.length; i++) {
     s -= Math.log(Math.max(1e-15, probabilities[i][trueClass[i]]));
@@ -242,7 +254,9 @@ export const PSI_EPSILON = 1e-4;
  */
 export function psi(expected: readonly number[], actual: readonly number[]): number {
   if (expected.length !== actual.length) {
-    throw new Error(`psi: bin count differs (expected ${expected.length}, actual ${actual.length})`);
+    throw new Error(
+      `psi: bin count differs (expected ${expected.length}, actual ${actual.length})`,
+    );
   }
   let s = 0;
   for (let i = 0; i < expected.length; i++) {

@@ -9,7 +9,11 @@ export interface FeatureColumns {
 
 export type Prediction =
   | { readonly kind: "regression"; readonly values: number[] }
-  | { readonly kind: "classification"; readonly labels: string[]; readonly probabilities: number[][] };
+  | {
+      readonly kind: "classification";
+      readonly labels: string[];
+      readonly probabilities: number[][];
+    };
 
 interface NumberTerm {
   readonly type: "number";
@@ -40,7 +44,8 @@ export class Predictor {
     const index = new Map(encoded.map((n, i) => [n, i]));
     const offsetOf = (column: string): number => {
       const i = index.get(column);
-      if (i === undefined) throw new Error(`${artifact.name}: no encoded column ${JSON.stringify(column)}`);
+      if (i === undefined)
+        throw new Error(`${artifact.name}: no encoded column ${JSON.stringify(column)}`);
       return i;
     };
     for (const f of artifact.features) {
@@ -48,7 +53,9 @@ export class Predictor {
         const p = artifact.preprocessing.numeric[f.name];
         this.terms.push({ type: "number", mean: p.mean, std: p.std, offset: offsetOf(f.name) });
       } else {
-        const offsets = new Map(f.categories.map((c) => [c, offsetOf(encodedCategoryName(f.name, c))]));
+        const offsets = new Map(
+          f.categories.map((c) => [c, offsetOf(encodedCategoryName(f.name, c))]),
+        );
         this.terms.push({ type: "category", offsets });
       }
     }

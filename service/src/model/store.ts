@@ -32,7 +32,10 @@ export class ModelStore {
       const { name, version } = m.artifact;
       const versions = this.byName.get(name) ?? new Map<string, LoadedModel>();
       const dup = versions.get(version);
-      if (dup) throw new ModelLoadError(`${m.source}: ${name} version ${version} is also in ${dup.source}`);
+      if (dup)
+        throw new ModelLoadError(
+          `${m.source}: ${name} version ${version} is also in ${dup.source}`,
+        );
       versions.set(version, m);
       this.byName.set(name, versions);
     }
@@ -42,7 +45,9 @@ export class ModelStore {
         const have = [...(this.byName.get(name)?.keys() ?? [])];
         throw new ModelLoadError(
           `MODEL_PINS requires ${name} version ${version}, which is not loaded` +
-            (have.length ? ` (loaded versions: ${have.join(", ")})` : ` (no version of ${name} is loaded)`),
+            (have.length
+              ? ` (loaded versions: ${have.join(", ")})`
+              : ` (no version of ${name} is loaded)`),
         );
       }
     }
@@ -59,7 +64,9 @@ export class ModelStore {
     opts: { driftWindow: number; pins?: ReadonlyMap<string, string> },
   ): ModelStore {
     return new ModelStore(
-      artifacts.map((a, i) => compile(validateArtifact(a, `artifact #${i}`), `artifact #${i}`, opts.driftWindow)),
+      artifacts.map((a, i) =>
+        compile(validateArtifact(a, `artifact #${i}`), `artifact #${i}`, opts.driftWindow),
+      ),
       opts.pins,
     );
   }
@@ -68,9 +75,14 @@ export class ModelStore {
    * Loads every `<dir>/<name>/<version>/model.json`. Any unreadable or invalid artifact, or a
    * directory layout that disagrees with the artifact's name/version, throws naming the file.
    */
-  static loadFromDir(dir: string, opts: { driftWindow: number; pins?: ReadonlyMap<string, string> }): ModelStore {
+  static loadFromDir(
+    dir: string,
+    opts: { driftWindow: number; pins?: ReadonlyMap<string, string> },
+  ): ModelStore {
     if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-      throw new ModelLoadError(`MODEL_DIR ${dir} is not a directory (train models first: npm run train)`);
+      throw new ModelLoadError(
+        `MODEL_DIR ${dir} is not a directory (train models first: npm run train)`,
+      );
     }
     const models: LoadedModel[] = [];
     for (const name of readdirSync(dir).sort()) {
@@ -102,7 +114,9 @@ export class ModelStore {
       }
     }
     if (models.length === 0) {
-      throw new ModelLoadError(`MODEL_DIR ${dir} holds no <name>/<version>/model.json (train models first)`);
+      throw new ModelLoadError(
+        `MODEL_DIR ${dir} holds no <name>/<version>/model.json (train models first)`,
+      );
     }
     return new ModelStore(models, opts.pins);
   }
@@ -134,5 +148,10 @@ export class ModelStore {
 }
 
 function compile(artifact: ModelArtifact, source: string, driftWindow: number): LoadedModel {
-  return { artifact, predictor: new Predictor(artifact), drift: new DriftMonitor(artifact, driftWindow), source };
+  return {
+    artifact,
+    predictor: new Predictor(artifact),
+    drift: new DriftMonitor(artifact, driftWindow),
+    source,
+  };
 }

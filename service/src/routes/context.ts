@@ -25,11 +25,19 @@ declare module "fastify" {
 }
 
 /** Finds a model (default version when `version` is undefined) or throws a 404 naming it. */
-export function resolveModel(ctx: RouteContext, request: FastifyRequest, name: string, version?: string): LoadedModel {
+export function resolveModel(
+  ctx: RouteContext,
+  request: FastifyRequest,
+  name: string,
+  version?: string,
+): LoadedModel {
   const m = ctx.store.get(name, version);
   if (!m) {
     if (!ctx.store.has(name)) {
-      throw new InputError(`model '${name}' not found; available: ${ctx.store.names().join(", ")}`, 404);
+      throw new InputError(
+        `model '${name}' not found; available: ${ctx.store.names().join(", ")}`,
+        404,
+      );
     }
     throw new InputError(
       `model '${name}' has no version '${version}'; available: ${ctx.store.versions(name).join(", ")}`,
@@ -41,13 +49,24 @@ export function resolveModel(ctx: RouteContext, request: FastifyRequest, name: s
 }
 
 /** Predicts, then records drift and prediction counts (and maybe samples the payload to the log). */
-export function predict(ctx: RouteContext, request: FastifyRequest, model: LoadedModel, input: FeatureColumns): Prediction {
+export function predict(
+  ctx: RouteContext,
+  request: FastifyRequest,
+  model: LoadedModel,
+  input: FeatureColumns,
+): Prediction {
   const rate = ctx.config.PAYLOAD_LOG_SAMPLE_RATE;
   if (rate > 0 && Math.random() < rate) {
-    request.log.info({ model: model.artifact.name, version: model.artifact.version, payload: request.body }, "payload sample");
+    request.log.info(
+      { model: model.artifact.name, version: model.artifact.version, payload: request.body },
+      "payload sample",
+    );
   }
   const prediction = model.predictor.predict(input);
   model.drift.observe(input);
-  ctx.metrics.predictions.inc({ model: model.artifact.name, version: model.artifact.version }, input.rows);
+  ctx.metrics.predictions.inc(
+    { model: model.artifact.name, version: model.artifact.version },
+    input.rows,
+  );
   return prediction;
 }

@@ -72,7 +72,12 @@ export const inferRequestSchema = {
         type: "object",
         properties: {
           name: { type: "string" },
-          shape: { type: "array", minItems: 1, maxItems: 8, items: { type: "integer", minimum: 0 } },
+          shape: {
+            type: "array",
+            minItems: 1,
+            maxItems: 8,
+            items: { type: "integer", minimum: 0 },
+          },
           datatype: { type: "string" },
           parameters: freeObject,
           data: { type: "array" },
@@ -120,9 +125,13 @@ export const inferResponseSchema = {
 
 export const v1PredictRequestSchema = {
   type: "object",
-  description: "KServe v1: instances are objects keyed by feature name, or arrays in feature order.",
+  description:
+    "KServe v1: instances are objects keyed by feature name, or arrays in feature order.",
   properties: {
-    instances: { type: "array", description: "Each item: an object or an array (checked per instance)" },
+    instances: {
+      type: "array",
+      description: "Each item: an object or an array (checked per instance)",
+    },
   },
   required: ["instances"],
 } as const;

@@ -1,7 +1,13 @@
 import type { FastifyInstance } from "fastify";
 import { columnsFromV1, InputError } from "../model/input";
 import { predict, resolveModel, type RouteContext } from "./context";
-import { errorResponses, modelParams, modelReadySchema, v1PredictRequestSchema, v1PredictResponseSchema } from "./schemas";
+import {
+  errorResponses,
+  modelParams,
+  modelReadySchema,
+  v1PredictRequestSchema,
+  v1PredictResponseSchema,
+} from "./schemas";
 
 /** KServe v1 (data plane v1): list, model readiness, `:predict`. Uses each model's default version. */
 export async function v1Routes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
@@ -24,7 +30,12 @@ export async function v1Routes(app: FastifyInstance, ctx: RouteContext): Promise
 
   // find-my-way cannot split "name:predict" inside one segment, so the segment is parsed here.
   app.get<{ Params: { name: string } }>("/v1/models/:name", {
-    schema: { tags, summary: "Model readiness", params: modelParams, response: { 200: modelReadySchema, ...errorResponses } },
+    schema: {
+      tags,
+      summary: "Model readiness",
+      params: modelParams,
+      response: { 200: modelReadySchema, ...errorResponses },
+    },
     handler: async (request) => {
       const m = resolveModel(ctx, request, request.params.name);
       return { name: m.artifact.name, ready: true };
@@ -37,7 +48,12 @@ export async function v1Routes(app: FastifyInstance, ctx: RouteContext): Promise
       summary: "Predict: POST /v1/models/{name}:predict",
       params: {
         type: "object",
-        properties: { target: { type: "string", description: "`<model name>:predict`, e.g. mpg-regressor:predict" } },
+        properties: {
+          target: {
+            type: "string",
+            description: "`<model name>:predict`, e.g. mpg-regressor:predict",
+          },
+        },
         required: ["target"],
       },
       body: v1PredictRequestSchema,
@@ -48,7 +64,10 @@ export async function v1Routes(app: FastifyInstance, ctx: RouteContext): Promise
       const colon = target.lastIndexOf(":");
       const verb = colon < 0 ? "" : target.slice(colon + 1);
       if (verb !== "predict") {
-        throw new InputError(`unsupported verb in '${target}'; use POST /v1/models/{name}:predict`, 404);
+        throw new InputError(
+          `unsupported verb in '${target}'; use POST /v1/models/{name}:predict`,
+          404,
+        );
       }
       const m = resolveModel(ctx, request, target.slice(0, colon));
       const input = columnsFromV1(m.artifact, request.body.instances, ctx.config.MAX_BATCH_ROWS);

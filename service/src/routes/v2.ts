@@ -45,7 +45,12 @@ export function modelMetadata(ctx: RouteContext, m: LoadedModel) {
     a.kind === "regression"
       ? [{ name: "predict", datatype: "FP64", shape: [-1], parameters: { target: a.target.name } }]
       : [
-          { name: "predict", datatype: "BYTES", shape: [-1], parameters: { content_type: "str", target: a.target.name } },
+          {
+            name: "predict",
+            datatype: "BYTES",
+            shape: [-1],
+            parameters: { content_type: "str", target: a.target.name },
+          },
           {
             name: "probabilities",
             datatype: "FP64",
@@ -65,7 +70,12 @@ export function modelMetadata(ctx: RouteContext, m: LoadedModel) {
             shape: [-1],
             parameters: { content_type: "np", training_min: f.min, training_max: f.max },
           }
-        : { name: f.name, datatype: "BYTES", shape: [-1], parameters: { content_type: "str", categories: f.categories } },
+        : {
+            name: f.name,
+            datatype: "BYTES",
+            shape: [-1],
+            parameters: { content_type: "str", categories: f.categories },
+          },
     ),
     outputs,
     parameters: {
@@ -102,19 +112,29 @@ export async function v2Routes(app: FastifyInstance, ctx: RouteContext): Promise
         ...errorResponses,
       },
     },
-    handler: async () => ({ name: "mlops-platform-inference", version: packageInfo().version, extensions: [] }),
+    handler: async () => ({
+      name: "mlops-platform-inference",
+      version: packageInfo().version,
+      extensions: [],
+    }),
   });
 
   app.get("/v2/health/live", {
     schema: {
       tags,
       summary: "Liveness",
-      response: { 200: { type: "object", properties: { live: { type: "boolean" } }, required: ["live"] } },
+      response: {
+        200: { type: "object", properties: { live: { type: "boolean" } }, required: ["live"] },
+      },
     },
     handler: async () => ({ live: true }),
   });
 
-  const readySchema = { type: "object", properties: { ready: { type: "boolean" } }, required: ["ready"] } as const;
+  const readySchema = {
+    type: "object",
+    properties: { ready: { type: "boolean" } },
+    required: ["ready"],
+  } as const;
   app.get("/v2/health/ready", {
     schema: {
       tags,
@@ -140,7 +160,9 @@ export async function v2Routes(app: FastifyInstance, ctx: RouteContext): Promise
     const requested = body.outputs?.map((o) => o.name) ?? available;
     for (const name of requested) {
       if (!available.includes(name)) {
-        throw new InputError(`unknown output '${name}'; ${m.artifact.name} has outputs ${available.join(", ")}`);
+        throw new InputError(
+          `unknown output '${name}'; ${m.artifact.name} has outputs ${available.join(", ")}`,
+        );
       }
     }
     const input = columnsFromV2(m.artifact, body.inputs, ctx.config.MAX_BATCH_ROWS);
@@ -150,7 +172,13 @@ export async function v2Routes(app: FastifyInstance, ctx: RouteContext): Promise
       if (p.kind === "regression") {
         outputs.push({ name, datatype: "FP64", shape: [input.rows], data: p.values });
       } else if (name === "predict") {
-        outputs.push({ name, datatype: "BYTES", shape: [input.rows], data: p.labels, parameters: { content_type: "str" } });
+        outputs.push({
+          name,
+          datatype: "BYTES",
+          shape: [input.rows],
+          data: p.labels,
+          parameters: { content_type: "str" },
+        });
       } else {
         const labels = m.artifact.kind === "classification" ? m.artifact.classLabels : [];
         outputs.push({
@@ -175,11 +203,21 @@ export async function v2Routes(app: FastifyInstance, ctx: RouteContext): Promise
     ["/v2/models/:name/versions/:version", versionedModelParams],
   ] as const) {
     app.get<ModelRoute>(prefix, {
-      schema: { tags, summary: "Model metadata", params, response: { 200: modelMetadataSchema, ...errorResponses } },
+      schema: {
+        tags,
+        summary: "Model metadata",
+        params,
+        response: { 200: modelMetadataSchema, ...errorResponses },
+      },
       handler: metadata,
     });
     app.get<ModelRoute>(`${prefix}/ready`, {
-      schema: { tags, summary: "Model readiness", params, response: { 200: modelReadySchema, ...errorResponses } },
+      schema: {
+        tags,
+        summary: "Model readiness",
+        params,
+        response: { 200: modelReadySchema, ...errorResponses },
+      },
       handler: ready,
     });
     app.post<InferRoute>(`${prefix}/infer`, {
