@@ -113,6 +113,12 @@ export interface AppConfig {
   /** Model name -> version the service must load (`MODEL_PINS`).
    * @default { "mpg-regressor": "1", "penguin-classifier": "1" } */
   readonly models: Readonly<Record<string, string>>;
+  /** Model A/B inside the service: model -> version -> percent of requests (integers summing to
+   * 100), sticky per `x-request-subject` header (`MODEL_TRAFFIC`). @default {} */
+  readonly modelTraffic: Readonly<Record<string, Readonly<Record<string, number>>>>;
+  /** Shadow traffic: model -> a version that gets a copy of every request; its answers are only
+   * measured, never returned (`MODEL_SHADOW`). @default {} */
+  readonly modelShadow: Readonly<Record<string, string>>;
   /** Kubernetes Service type; `LoadBalancer` must also be allowed by the policy pack.
    * @default "ClusterIP" */
   readonly serviceType: ServiceType;
@@ -293,6 +299,8 @@ function parseApp(raw: RawConfig, environment: Environment): AppConfig {
     "autoscaling",
     "resources",
     "models",
+    "modelTraffic",
+    "modelShadow",
     "serviceType",
     "terminationGracePeriodSeconds",
   ]);
@@ -354,14 +362,13 @@ function parseApp(raw: RawConfig, environment: Environment): AppConfig {
     raw.models ?? Object.fromEntries(BUNDLED_MODELS.map((m) => [m, "1"])),
   );
   for (const [name, version] of Object.entries(models)) {
-    if (!(BUNDLED_MODELS as readonly string[]).includes(name)) {
-      throw new ConfigError(
-        `app.models.${name}`,
-        version,
-        `unknown model; the service ships ${BUNDLED_MODELS.join(", ")}`,
-      );
-    }
+    knownModel(`app.models.${name}`, name, version);
     str(`app.models.${name}`, version, /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "a version string");
+  }
+  const modelTraffic = parseModelTraffic(obj("app.modelTraffic", raw.modelTraffic ?? {}));
+  const modelShadow = stringMap("app.modelShadow", raw.modelShadow ?? {});
+  for (const [name, version] of Object.entries(modelShadow)) {
+    knownModel(`app.modelShadow.${name}`, name, version);
   }
   const serviceType = oneOf("app.serviceType", raw.serviceType ?? "ClusterIP", SERVICE_TYPES);
   const terminationGracePeriodSeconds = int(
@@ -376,9 +383,40 @@ function parseApp(raw: RawConfig, environment: Environment): AppConfig {
     autoscaling: { maxReplicas, targetCpuPercent },
     resources,
     models,
+    modelTraffic,
+    modelShadow,
     serviceType,
     terminationGracePeriodSeconds,
   };
+}
+
+function parseModelTraffic(raw: RawConfig): Record<string, Record<string, number>> {
+  const out: Record<string, Record<string, number>> = {};
+  for (const [name, value] of Object.entries(raw)) {
+    const key = `app.modelTraffic.${name}`;
+    knownModel(key, name, value);
+    const split = obj(key, value);
+    const weights: Record<string, number> = {};
+    for (const [version, weight] of Object.entries(split)) {
+      weights[version] = int(`${key}.${version}`, weight, 0, 100);
+    }
+    const total = Object.values(weights).reduce((a, b) => a + b, 0);
+    if (total !== 100) {
+      throw new ConfigError(key, split, `weights must add up to 100, not ${total}`);
+    }
+    out[name] = weights;
+  }
+  return out;
+}
+
+function knownModel(key: string, name: string, value: unknown): void {
+  if (!(BUNDLED_MODELS as readonly string[]).includes(name)) {
+    throw new ConfigError(
+      key,
+      value,
+      `unknown model; the service ships ${BUNDLED_MODELS.join(", ")}`,
+    );
+  }
 }
 
 function parseImage(raw: RawConfig, environment: Environment): ImageConfig {
@@ -557,15 +595,7 @@ function trackModels(
 ): Readonly<Record<string, string>> {
   if (value === undefined) return defaults;
   const models = stringMap(key, value);
-  for (const name of Object.keys(models)) {
-    if (!(BUNDLED_MODELS as readonly string[]).includes(name)) {
-      throw new ConfigError(
-        `${key}.${name}`,
-        models[name],
-        `unknown model; the service ships ${BUNDLED_MODELS.join(", ")}`,
-      );
-    }
-  }
+  for (const name of Object.keys(models)) knownModel(`${key}.${name}`, name, models[name]);
   return models;
 }
 

@@ -39,6 +39,10 @@ export interface InferenceChartProps {
   /** Average CPU utilisation the HPA aims for, in percent. */
   readonly targetCpuPercent: number;
   readonly resources: ResourcesConfig;
+  /** Model A/B weights (`MODEL_TRAFFIC`). @default {} */
+  readonly modelTraffic?: Readonly<Record<string, Readonly<Record<string, number>>>>;
+  /** Shadow versions (`MODEL_SHADOW`). @default {} */
+  readonly modelShadow?: Readonly<Record<string, string>>;
   /** @default "ClusterIP" */
   readonly serviceType?: ServiceType;
   readonly terminationGracePeriodSeconds: number;
@@ -165,6 +169,8 @@ export class InferenceChart extends Chart {
             PORT: String(CONTAINER_PORT),
             HOST: "0.0.0.0",
             MODEL_PINS: modelPins(track.models),
+            ...jsonEnv("MODEL_TRAFFIC", props.modelTraffic),
+            ...jsonEnv("MODEL_SHADOW", props.modelShadow),
             // Leave the kubelet a margin between our own deadline and SIGKILL.
             SHUTDOWN_GRACE_MS: String(Math.max(1, props.terminationGracePeriodSeconds - 5) * 1000),
             ...props.env,
@@ -286,6 +292,11 @@ export function modelPins(models: Readonly<Record<string, string>>): string {
     .sort()
     .map((name) => `${name}=${models[name]}`)
     .join(",");
+}
+
+/** `{ NAME: JSON }` when `value` has entries; nothing otherwise (keeps the default manifest lean). */
+function jsonEnv(name: string, value: object | undefined): Record<string, string> {
+  return value && Object.keys(value).length > 0 ? { [name]: JSON.stringify(value) } : {};
 }
 
 /** Container environment from plain strings. */

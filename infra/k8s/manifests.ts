@@ -39,6 +39,8 @@ export function synthManifests(inputs: ManifestInputs): Manifest[] {
     maxReplicas: config.app.autoscaling.maxReplicas,
     targetCpuPercent: config.app.autoscaling.targetCpuPercent,
     resources: config.app.resources,
+    modelTraffic: config.app.modelTraffic,
+    modelShadow: config.app.modelShadow,
     serviceType: config.app.serviceType,
     terminationGracePeriodSeconds: config.app.terminationGracePeriodSeconds,
     ingress: config.ingress,

@@ -25,6 +25,8 @@ describe("parseConfig defaults", () => {
         memoryLimitMib: 512,
       },
       models: { "mpg-regressor": "1", "penguin-classifier": "1" },
+      modelTraffic: {},
+      modelShadow: {},
       serviceType: "ClusterIP",
       terminationGracePeriodSeconds: 30,
     });
@@ -72,7 +74,7 @@ describe("invalid config names the key, the value and what is allowed", () => {
     [
       "typo in a key",
       { ...local, app: { replica: 2 } },
-      "mlops:app.replica: got 2; unknown key; allowed: app.namespace, app.replicas, app.autoscaling, app.resources, app.models, app.serviceType, app.terminationGracePeriodSeconds",
+      "mlops:app.replica: got 2; unknown key; allowed: app.namespace, app.replicas, app.autoscaling, app.resources, app.models, app.modelTraffic, app.modelShadow, app.serviceType, app.terminationGracePeriodSeconds",
     ],
     [
       "unknown top-level key",

@@ -120,3 +120,39 @@ describe("blueGreen", () => {
     );
   });
 });
+
+describe("model A/B inside the service", () => {
+  const env = (objs: Obj[], name: string) =>
+    named(objs, "Deployment", name)!.spec.template.spec.containers[0].env as Obj[];
+
+  test("weights and shadow reach every Deployment as MODEL_TRAFFIC / MODEL_SHADOW", () => {
+    const config = parseConfig({
+      ...stackConfig("local"),
+      app: {
+        ...(stackConfig("local").app as Obj),
+        modelTraffic: { "mpg-regressor": { "1": 90, "2": 10 } },
+        modelShadow: { "penguin-classifier": "2" },
+      },
+      release: { strategy: "canary", canary: { image: "mlops-inference:0.2.0", weight: 5 } },
+    });
+    const objs = synthManifests({
+      config,
+      instance: "local",
+      image: "mlops-inference:0.1.0",
+    }) as Obj[];
+    for (const name of ["inference", "inference-canary"]) {
+      expect(env(objs, name)).toEqual(
+        expect.arrayContaining([
+          { name: "MODEL_TRAFFIC", value: '{"mpg-regressor":{"1":90,"2":10}}' },
+          { name: "MODEL_SHADOW", value: '{"penguin-classifier":"2"}' },
+        ]),
+      );
+    }
+  });
+
+  test("without A/B settings the variables are absent", () => {
+    const names = env(synth("local", { strategy: "rolling" }), "inference").map((e) => e.name);
+    expect(names).not.toContain("MODEL_TRAFFIC");
+    expect(names).not.toContain("MODEL_SHADOW");
+  });
+});
