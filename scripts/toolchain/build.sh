@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the air-gapped toolchain from source through the Go module proxy:
-#   pulumi CLI + pulumi-language-nodejs (one bin dir), pulumi-analyzer-policy-nodejs,
-#   the Kubernetes provider plugin (installed into our own PULUMI_HOME plugin cache),
+#   pulumi CLI + pulumi-language-nodejs (one bin dir), and in our own PULUMI_HOME's
+#   plugin cache the Kubernetes provider and pulumi-analyzer-policy-nodejs,
 #   kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, etcd, kwok.
 #
 # usage: scripts/toolchain/build.sh [--check] [all|pulumi|kubernetes|kwok]...
@@ -158,8 +158,9 @@ do_pulumi() {
       return 0
     fi
   fi
-  mkdir -p "$PULUMI_BIN_DIR"
-  install -m 0755 "$TOOLCHAIN_DIR/pulumi-analyzer-policy-nodejs" "$PULUMI_BIN_DIR/pulumi-analyzer-policy-nodejs"
+  mkdir -p "$PULUMI_BIN_DIR" "$ANALYZER_PLUGIN_DIR"
+  # Installed as a plugin (not on PATH) so the CLI does not warn about an ambient plugin.
+  install -m 0755 "$TOOLCHAIN_DIR/pulumi-analyzer-policy-nodejs" "$ANALYZER_PLUGIN_DIR/pulumi-analyzer-policy-nodejs"
 
   ready "$PULUMI_BIN_DIR/pulumi" "$PULUMI_BIN_DIR/pulumi" version || {
     if ((CHECK_ONLY)); then MISSING+=(pulumi); else timed "pulumi v$PULUMI_VERSION" build_pulumi_cli; fi
@@ -180,15 +181,19 @@ do_pulumi() {
 # --- Kubernetes control plane and etcd -----------------------------------------
 
 build_kubernetes() {
-  local major minor p ld="-s -w" build_date
+  local major minor p ld="-s -w" info build_date commit
   major="${KUBE_VERSION#v}"; major="${major%%.*}"
   minor="${KUBE_VERSION#v*.}"; minor="${minor%%.*}"
-  # The release date of the version, from the module proxy (reproducible builds).
-  build_date="$(go mod download -json "k8s.io/kubernetes@$KUBE_VERSION" | node -p 'JSON.parse(require("fs").readFileSync(0, "utf8")).Time')"
+  # The release's commit time (and commit, when the proxy recorded it) as build
+  # date, so builds are reproducible.
+  info="$(go mod download -json "k8s.io/kubernetes@$KUBE_VERSION" | node -p 'JSON.parse(require("fs").readFileSync(0, "utf8")).Info')"
+  build_date="$(node -p 'JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).Time' "$info")"
+  commit="$(node -p '(JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).Origin || {}).Hash || ""' "$info")"
   # Without these every client sees the server as version 0.0 (hack/lib/version.sh).
   for p in k8s.io/client-go/pkg/version k8s.io/component-base/version; do
     ld+=" -X $p.gitVersion=$KUBE_VERSION -X $p.gitMajor=$major -X $p.gitMinor=$minor"
     ld+=" -X $p.gitTreeState=clean -X $p.buildDate=$build_date"
+    [[ -z "$commit" ]] || ld+=" -X $p.gitCommit=$commit"
   done
   mkdir -p "$KUBE_BIN_DIR.tmp"
   (cd "$TOOLCHAIN_DIR/kubernetes" && go build -trimpath -ldflags "$ld" -o "$KUBE_BIN_DIR.tmp/" \

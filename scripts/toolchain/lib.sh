@@ -44,6 +44,8 @@ BUILD_DIR="$TOOLCHAIN_CACHE/build"
 # PULUMI_HOME lives in the cache, so the air-gapped toolchain never touches ~/.pulumi.
 TOOLCHAIN_PULUMI_HOME="$TOOLCHAIN_CACHE/pulumi-home"
 K8S_PLUGIN_DIR="$TOOLCHAIN_PULUMI_HOME/plugins/resource-kubernetes-v$K8S_PROVIDER_VERSION"
+# Our policy-pack analyzer (used when no Node language host is available).
+ANALYZER_PLUGIN_DIR="$TOOLCHAIN_PULUMI_HOME/plugins/analyzer-policy-nodejs-v$PULUMI_VERSION"
 
 # The checksum database has no records for some Pulumi releases the module proxy
 # serves (lookups answer 404). go.sum of our tools modules still pins every hash

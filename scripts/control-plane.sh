@@ -1,0 +1,359 @@
+#!/usr/bin/env bash
+# A local Kubernetes control plane for the real-engine tests, on loopback only:
+# etcd, kube-apiserver (static-token auth, Node+RBAC authorization, service-account
+# signing keys, self-signed serving cert), kube-controller-manager, kube-scheduler,
+# and kwok, which plays the kubelet for two fake nodes so pods become Ready:
+#   mlops-node-1     no taints: the application's pods schedule here
+#   mlops-training-1 label mlops-platform/pool=training,
+#                    taint mlops-platform/pool=training:NoSchedule (the training pool contract)
+#
+# usage: scripts/control-plane.sh start|stop|status|kubeconfig|logs
+#   start       start what is not running (idempotent), wait for /readyz and Ready nodes
+#   stop        stop the processes this script started (by their PID files only)
+#   status      component PIDs, /readyz, server version, nodes
+#   kubeconfig  print the path of the admin kubeconfig
+#
+# Binaries come from scripts/toolchain/build.sh (its cache; etcd falls back to an
+# `etcd` on PATH, e.g. Debian's etcd-server). State (etcd data, certificates,
+# tokens, kubeconfigs, logs, PIDs) lives outside the repo in
+#   ${MLOPS_STATE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/mlops-platform/control-plane}
+# Ports (loopback, override with env): MLOPS_APISERVER_PORT=16443, MLOPS_ETCD_PORT=12379,
+# MLOPS_ETCD_PEER_PORT=12380, MLOPS_KCM_PORT=16257, MLOPS_SCHEDULER_PORT=16259, MLOPS_KWOK_PORT=16247.
+# MLOPS_KUBE_CONTEXT=<context>: use that existing cluster instead; start/stop do nothing
+# and kubeconfig prints ${KUBECONFIG:-~/.kube/config}.
+set -euo pipefail
+
+SCRIPTS_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=scripts/toolchain/lib.sh
+source "$SCRIPTS_DIR/toolchain/lib.sh"
+
+STATE="${MLOPS_STATE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/mlops-platform/control-plane}"
+PKI="$STATE/pki"
+RUN="$STATE/run"
+LOGS="$STATE/logs"
+HOST=127.0.0.1
+APISERVER_PORT="${MLOPS_APISERVER_PORT:-16443}"
+ETCD_PORT="${MLOPS_ETCD_PORT:-12379}"
+ETCD_PEER_PORT="${MLOPS_ETCD_PEER_PORT:-12380}"
+KCM_PORT="${MLOPS_KCM_PORT:-16257}"
+SCHEDULER_PORT="${MLOPS_SCHEDULER_PORT:-16259}"
+KWOK_PORT="${MLOPS_KWOK_PORT:-16247}"
+SERVER="https://$HOST:$APISERVER_PORT"
+ADMIN_KUBECONFIG="$STATE/admin.kubeconfig"
+COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok)
+NODES=(mlops-node-1 mlops-training-1)
+TIMEOUT="${MLOPS_CONTROL_PLANE_TIMEOUT:-120}"
+
+cp_log() { printf '[control-plane] %s\n' "$*" >&2; }
+cp_die() { printf '[control-plane] ERROR: %s\n' "$*" >&2; exit 1; }
+
+# --- binaries ----------------------------------------------------------------------
+
+bin() {
+  local name="$1" dir
+  case "$name" in
+    kwok) dir="$KWOK_BIN_DIR" ;;
+    *) dir="$KUBE_BIN_DIR" ;;
+  esac
+  if [[ -x "$dir/$name" ]]; then
+    echo "$dir/$name"
+  elif [[ "$name" == etcd ]] && command -v etcd >/dev/null; then
+    command -v etcd
+  else
+    cp_die "$name not found in $dir: run scripts/toolchain/build.sh first"
+  fi
+}
+
+kc() { "$(bin kubectl)" --kubeconfig "$ADMIN_KUBECONFIG" "$@"; }
+
+# --- processes ---------------------------------------------------------------------
+
+pidfile() { echo "$RUN/$1.pid"; }
+
+# running <component>: its PID file names a live process running that component's binary.
+running() {
+  local f pid
+  f="$(pidfile "$1")"
+  [[ -f "$f" ]] || return 1
+  pid="$(<"$f")"
+  [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$1" || return 1
+}
+
+port_in_use() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
+
+require_free_port() {
+  local component="$1" port
+  shift
+  for port in "$@"; do
+    if port_in_use "$port"; then
+      cp_die "$component: port $HOST:$port is already in use by another process; free it or set the MLOPS_*_PORT variables (see the header of $0)"
+    fi
+  done
+}
+
+# launch <component> <binary> <args...>: start in the background, detached, log + PID file.
+launch() {
+  local component="$1"
+  shift
+  cp_log "starting $component (log: $LOGS/$component.log)"
+  setsid "$@" >>"$LOGS/$component.log" 2>&1 </dev/null &
+  echo $! >"$(pidfile "$component")"
+}
+
+# wait_for <description> <command...>: poll until the command succeeds or TIMEOUT.
+wait_for() {
+  local what="$1" deadline=$((SECONDS + TIMEOUT))
+  shift
+  until "$@" >/dev/null 2>&1; do
+    if ((SECONDS >= deadline)); then
+      cp_die "timed out after ${TIMEOUT}s waiting for $what; see the logs in $LOGS"
+    fi
+    sleep 1
+  done
+}
+
+alive_or_die() {
+  running "$1" || cp_die "$1 exited right after start; last lines of $LOGS/$1.log:
+$(tail -n 20 "$LOGS/$1.log" 2>/dev/null)"
+}
+
+# --- one-time material: PKI, tokens, kubeconfigs -------------------------------------
+
+ensure_pki() {
+  [[ -f "$PKI/apiserver.crt" && -f "$PKI/sa.key" && -f "$STATE/tokens.csv" ]] && return 0
+  command -v openssl >/dev/null || cp_die "openssl is required to create the control plane's certificates"
+  cp_log "creating certificates, service-account keys and tokens in $STATE"
+  mkdir -p "$PKI"
+  umask 077
+  openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=mlops-platform-local-ca" \
+    -keyout "$PKI/ca.key" -out "$PKI/ca.crt" 2>/dev/null
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=kube-apiserver" \
+    -keyout "$PKI/apiserver.key" -out "$PKI/apiserver.csr" 2>/dev/null
+  printf '%s\n' "subjectAltName=IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local" \
+    "extendedKeyUsage=serverAuth" "keyUsage=digitalSignature,keyEncipherment" >"$PKI/apiserver.ext"
+  openssl x509 -req -in "$PKI/apiserver.csr" -CA "$PKI/ca.crt" -CAkey "$PKI/ca.key" -CAcreateserial \
+    -days 3650 -extfile "$PKI/apiserver.ext" -out "$PKI/apiserver.crt" 2>/dev/null
+  openssl genrsa -out "$PKI/sa.key" 2048 2>/dev/null
+  openssl rsa -in "$PKI/sa.key" -pubout -out "$PKI/sa.pub" 2>/dev/null
+  # Static tokens: token,user,uid,"group1,group2"
+  {
+    echo "$(openssl rand -hex 24),admin,admin,\"system:masters\""
+    echo "$(openssl rand -hex 24),system:kube-controller-manager,system:kube-controller-manager,\"\""
+    echo "$(openssl rand -hex 24),system:kube-scheduler,system:kube-scheduler,\"\""
+    # kwok plays the kubelet of several nodes (the Node authorizer allows one node per
+    # identity), so it runs with cluster-admin rights like kwok's own setups.
+    echo "$(openssl rand -hex 24),kwok,kwok,\"system:masters\""
+  } >"$STATE/tokens.csv.tmp"
+  mv "$STATE/tokens.csv.tmp" "$STATE/tokens.csv"
+  rm -f "$STATE"/*.kubeconfig
+}
+
+token_of() { awk -F, -v u="$1" '$2 == u { print $1 }' "$STATE/tokens.csv"; }
+
+write_kubeconfig() {
+  local file="$1" user="$2" ca
+  ca="$(base64 <"$PKI/ca.crt" | tr -d '\n')"
+  umask 077
+  cat >"$file.tmp" <<EOF
+apiVersion: v1
+kind: Config
+clusters:
+- name: mlops-local
+  cluster:
+    server: $SERVER
+    certificate-authority-data: $ca
+users:
+- name: $user
+  user:
+    token: $(token_of "$user")
+contexts:
+- name: mlops-local
+  context:
+    cluster: mlops-local
+    user: $user
+current-context: mlops-local
+EOF
+  mv "$file.tmp" "$file"
+}
+
+ensure_kubeconfigs() {
+  [[ -f "$ADMIN_KUBECONFIG" ]] && grep -q "server: $SERVER\$" "$ADMIN_KUBECONFIG" && return 0
+  write_kubeconfig "$ADMIN_KUBECONFIG" admin
+  write_kubeconfig "$STATE/kube-controller-manager.kubeconfig" system:kube-controller-manager
+  write_kubeconfig "$STATE/kube-scheduler.kubeconfig" system:kube-scheduler
+  write_kubeconfig "$STATE/kwok.kubeconfig" kwok
+}
+
+# --- components ----------------------------------------------------------------------
+
+start_etcd() {
+  require_free_port etcd "$ETCD_PORT" "$ETCD_PEER_PORT"
+  launch etcd "$(bin etcd)" --name mlops-local --data-dir "$STATE/etcd" \
+    --listen-client-urls "http://$HOST:$ETCD_PORT" --advertise-client-urls "http://$HOST:$ETCD_PORT" \
+    --listen-peer-urls "http://$HOST:$ETCD_PEER_PORT" --initial-advertise-peer-urls "http://$HOST:$ETCD_PEER_PORT" \
+    --initial-cluster "mlops-local=http://$HOST:$ETCD_PEER_PORT" \
+    --unsafe-no-fsync --log-level warn
+  wait_for "etcd on $HOST:$ETCD_PORT" port_in_use "$ETCD_PORT"
+  alive_or_die etcd
+}
+
+start_apiserver() {
+  require_free_port kube-apiserver "$APISERVER_PORT"
+  launch kube-apiserver "$(bin kube-apiserver)" \
+    --etcd-servers "http://$HOST:$ETCD_PORT" \
+    --bind-address "$HOST" --advertise-address "$HOST" --secure-port "$APISERVER_PORT" \
+    --endpoint-reconciler-type none \
+    --tls-cert-file "$PKI/apiserver.crt" --tls-private-key-file "$PKI/apiserver.key" \
+    --client-ca-file "$PKI/ca.crt" \
+    --token-auth-file "$STATE/tokens.csv" \
+    --authorization-mode Node,RBAC \
+    --service-account-issuer https://kubernetes.default.svc.cluster.local \
+    --service-account-key-file "$PKI/sa.pub" --service-account-signing-key-file "$PKI/sa.key" \
+    --service-cluster-ip-range 10.96.0.0/16 \
+    --allow-privileged=true --profiling=false
+  wait_for "kube-apiserver /readyz on $SERVER" kc get --raw /readyz
+  alive_or_die kube-apiserver
+}
+
+start_controller_manager() {
+  require_free_port kube-controller-manager "$KCM_PORT"
+  local kcfg="$STATE/kube-controller-manager.kubeconfig"
+  launch kube-controller-manager "$(bin kube-controller-manager)" \
+    --kubeconfig "$kcfg" --authentication-kubeconfig "$kcfg" --authorization-kubeconfig "$kcfg" \
+    --bind-address "$HOST" --secure-port "$KCM_PORT" --leader-elect=false \
+    --service-account-private-key-file "$PKI/sa.key" --root-ca-file "$PKI/ca.crt" \
+    --use-service-account-credentials=true --cluster-name mlops-local \
+    --service-cluster-ip-range 10.96.0.0/16 --profiling=false
+  alive_or_die kube-controller-manager
+}
+
+start_scheduler() {
+  require_free_port kube-scheduler "$SCHEDULER_PORT"
+  local kcfg="$STATE/kube-scheduler.kubeconfig"
+  launch kube-scheduler "$(bin kube-scheduler)" \
+    --kubeconfig "$kcfg" --authentication-kubeconfig "$kcfg" --authorization-kubeconfig "$kcfg" \
+    --bind-address "$HOST" --secure-port "$SCHEDULER_PORT" --leader-elect=false --profiling=false
+  alive_or_die kube-scheduler
+}
+
+start_kwok() {
+  require_free_port kwok "$KWOK_PORT"
+  launch kwok "$(bin kwok)" --kubeconfig "$STATE/kwok.kubeconfig" \
+    --config "$SCRIPTS_DIR/control-plane/kwok-stages.yaml" \
+    --manage-nodes-with-annotation-selector kwok.x-k8s.io/node=fake \
+    --node-lease-duration-seconds 40 \
+    --server-address "$HOST:$KWOK_PORT" --node-ip 10.0.0.1 --cidr 10.244.0.0/16
+  alive_or_die kwok
+}
+
+ensure_nodes() {
+  kc apply -f "$SCRIPTS_DIR/control-plane/nodes.yaml" >/dev/null
+  local n
+  for n in "${NODES[@]}"; do
+    wait_for "node $n to become Ready" kc wait --for=condition=Ready "node/$n" --timeout=5s
+  done
+  # Pods in a namespace need its default ServiceAccount (created by the controller-manager).
+  wait_for "the default ServiceAccount" kc -n default get serviceaccount default
+}
+
+# --- commands --------------------------------------------------------------------------
+
+cmd_start() {
+  if [[ -n "${MLOPS_KUBE_CONTEXT:-}" ]]; then
+    cp_log "MLOPS_KUBE_CONTEXT=$MLOPS_KUBE_CONTEXT: using that existing cluster; nothing to start"
+    return 0
+  fi
+  local c all=1 start=$SECONDS
+  for c in "${COMPONENTS[@]}"; do running "$c" || all=0; done
+  if ((all)); then
+    cp_log "already running"
+    cmd_status
+    return 0
+  fi
+  # Resolve every binary before starting anything.
+  for c in "${COMPONENTS[@]}" kubectl; do bin "$c" >/dev/null; done
+  mkdir -p "$RUN" "$LOGS"
+  ensure_pki
+  ensure_kubeconfigs
+  running etcd || start_etcd
+  running kube-apiserver || start_apiserver
+  running kube-controller-manager || start_controller_manager
+  running kube-scheduler || start_scheduler
+  running kwok || start_kwok
+  ensure_nodes
+  cp_log "ready in $((SECONDS - start))s: export KUBECONFIG=$ADMIN_KUBECONFIG"
+}
+
+cmd_stop() {
+  if [[ -n "${MLOPS_KUBE_CONTEXT:-}" ]]; then
+    cp_log "MLOPS_KUBE_CONTEXT=$MLOPS_KUBE_CONTEXT: not ours to stop"
+    return 0
+  fi
+  local i c pid
+  # Reverse order: clients first, etcd last.
+  for ((i = ${#COMPONENTS[@]} - 1; i >= 0; i--)); do
+    c="${COMPONENTS[$i]}"
+    if running "$c"; then
+      pid="$(<"$(pidfile "$c")")"
+      cp_log "stopping $c (pid $pid)"
+      kill "$pid"
+      for _ in $(seq 1 20); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+      if kill -0 "$pid" 2>/dev/null; then
+        cp_log "$c did not exit in 10s; killing pid $pid"
+        kill -9 "$pid" 2>/dev/null || true
+      fi
+    fi
+    rm -f "$(pidfile "$c")"
+  done
+  cp_log "stopped (state kept in $STATE; delete it for a fresh cluster)"
+}
+
+cmd_status() {
+  if [[ -n "${MLOPS_KUBE_CONTEXT:-}" ]]; then
+    cp_log "using existing context $MLOPS_KUBE_CONTEXT"
+    return 0
+  fi
+  local c down=0
+  for c in "${COMPONENTS[@]}"; do
+    if running "$c"; then
+      printf '%-24s running (pid %s)\n' "$c" "$(<"$(pidfile "$c")")"
+    else
+      printf '%-24s stopped\n' "$c"
+      down=1
+    fi
+  done
+  if running kube-apiserver; then
+    printf '%-24s %s\n' "readyz" "$(kc get --raw /readyz 2>&1 || true)"
+    printf '%-24s %s\n' "server version" "$(kc get --raw /version 2>/dev/null | tr -d ' \n' | sed 's/.*"gitVersion":"\([^"]*\)".*/\1/' || true)"
+    printf '%-24s %s\n' "kubeconfig" "$ADMIN_KUBECONFIG"
+    kc get nodes -o wide 2>&1 || true
+  fi
+  return "$down"
+}
+
+cmd_kubeconfig() {
+  if [[ -n "${MLOPS_KUBE_CONTEXT:-}" ]]; then
+    echo "${KUBECONFIG:-$HOME/.kube/config}"
+    return 0
+  fi
+  [[ -f "$ADMIN_KUBECONFIG" ]] || cp_die "no kubeconfig yet: run $0 start"
+  echo "$ADMIN_KUBECONFIG"
+}
+
+cmd_logs() {
+  local c
+  for c in "${COMPONENTS[@]}"; do
+    echo "==> $LOGS/$c.log <=="
+    tail -n 15 "$LOGS/$c.log" 2>/dev/null || true
+  done
+}
+
+case "${1:-}" in
+  start) cmd_start ;;
+  stop) cmd_stop ;;
+  status) cmd_status ;;
+  kubeconfig) cmd_kubeconfig ;;
+  logs) cmd_logs ;;
+  *) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+esac
