@@ -271,8 +271,13 @@ cmd_start() {
     cmd_status
     return 0
   fi
-  # Resolve every binary before starting anything.
+  # Resolve every binary and check every port before starting anything.
   for c in "${COMPONENTS[@]}" kubectl; do bin "$c" >/dev/null; done
+  running etcd || require_free_port etcd "$ETCD_PORT" "$ETCD_PEER_PORT"
+  running kube-apiserver || require_free_port kube-apiserver "$APISERVER_PORT"
+  running kube-controller-manager || require_free_port kube-controller-manager "$KCM_PORT"
+  running kube-scheduler || require_free_port kube-scheduler "$SCHEDULER_PORT"
+  running kwok || require_free_port kwok "$KWOK_PORT"
   mkdir -p "$RUN" "$LOGS"
   ensure_pki
   ensure_kubeconfigs
