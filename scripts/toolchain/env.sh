@@ -44,8 +44,15 @@ if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
   set -euo pipefail
   _mlops_env
 else
-  # Sourced: export into the caller's shell without leaking helpers or `set` options.
-  _mlops_env_out="$(_mlops_env)" && eval "$_mlops_env_out"
-  unset -f _mlops_env
-  unset _mlops_env_out
+  # Sourced: export into the caller's shell without leaking helpers or `set` options;
+  # a missing toolchain makes `source` return 1 (so `set -e` callers stop there).
+  if _mlops_env_out="$(_mlops_env)"; then
+    eval "$_mlops_env_out"
+    unset -f _mlops_env
+    unset _mlops_env_out
+  else
+    unset -f _mlops_env
+    unset _mlops_env_out
+    return 1
+  fi
 fi
