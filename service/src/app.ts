@@ -14,6 +14,7 @@ import Fastify, {
 import type { ServiceConfig } from "./config";
 import { NO_MODEL, ServiceMetrics } from "./metrics";
 import type { ModelStore } from "./model/store";
+import { TrafficRouter } from "./model/traffic";
 import { packageInfo } from "./package-info";
 import type { Readiness, RouteContext } from "./routes/context";
 import { opsRoutes } from "./routes/ops";
@@ -30,6 +31,8 @@ export interface AppOptions {
   readonly logger?: FastifyServerOptions["logger"];
   /** @default the service's public/ directory */
   readonly publicDir?: string;
+  /** A/B split and shadows. @default built from config.MODEL_TRAFFIC and config.MODEL_SHADOW */
+  readonly traffic?: TrafficRouter;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -58,6 +61,7 @@ class RequestLog extends LogController {
       route: request.routeOptions.url ?? "unmatched",
       status: reply.statusCode,
       model: request.metricModel,
+      version: request.metricVersion,
       ms: reply.elapsedTime,
     };
     if (error) reply.log.error({ ...fields, err: error }, "request errored");
@@ -79,10 +83,14 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     return503OnClosing: false,
     ajv: { customOptions: { coerceTypes: false, allErrors: false, removeAdditional: false } },
   });
-  const metrics = new ServiceMetrics(store, () => readiness.ready);
-  const ctx: RouteContext = { store, config, metrics, readiness };
+  const traffic =
+    opts.traffic ?? new TrafficRouter(store, config.MODEL_TRAFFIC, config.MODEL_SHADOW);
+  const metrics = new ServiceMetrics(store, () => readiness.ready, traffic);
+  const ctx: RouteContext = { store, config, metrics, readiness, traffic };
 
   app.decorateRequest("metricModel", NO_MODEL);
+  app.decorateRequest("metricVersion", NO_MODEL);
+  app.decorateRequest("afterResponse", null);
   app.addHook("onRequest", (request, reply, done) => {
     reply.header("x-request-id", request.id);
     // Not ready (starting, or draining for shutdown): ask clients not to reuse this connection.
@@ -95,10 +103,14 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       route: request.routeOptions.url ?? "unmatched",
       status: String(reply.statusCode),
       model: request.metricModel,
+      version: request.metricVersion,
     };
     const seconds = reply.elapsedTime / 1000;
     metrics.httpRequests.inc(labels);
     metrics.httpDuration.observe(labels, seconds);
+    // The shadow prediction runs only now, after the response was sent; it never throws.
+    const after = request.afterResponse;
+    if (after) setImmediate(after);
     done();
   });
 

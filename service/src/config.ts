@@ -14,6 +14,16 @@ export const ENV_SCHEMA = {
     MODEL_DIR: { type: "string", minLength: 1 },
     /** `name=version,...`: versions that must be loaded; they become the default versions. */
     MODEL_PINS: { type: "string", default: "" },
+    /** JSON `{"<model>": {"<version>": <percent>, ...}}`: A/B split of unversioned routes. */
+    MODEL_TRAFFIC: { type: "string", default: "" },
+    /** JSON `{"<model>": "<version>"}`: a version that gets a copy of each unversioned request. */
+    MODEL_SHADOW: { type: "string", default: "" },
+    /** Request header whose value makes A/B assignment sticky (compared case-insensitively). */
+    AB_SUBJECT_HEADER: {
+      type: "string",
+      pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}$",
+      default: "x-request-subject",
+    },
     LOG_LEVEL: {
       type: "string",
       enum: ["fatal", "error", "warn", "info", "debug", "trace", "silent"],
@@ -37,6 +47,12 @@ export interface ServiceConfig {
   readonly HOST: string;
   readonly MODEL_DIR: string;
   readonly MODEL_PINS: ReadonlyMap<string, string>;
+  /** model -> version -> percent of unversioned requests (integers, summing to 100). */
+  readonly MODEL_TRAFFIC: ReadonlyMap<string, ReadonlyMap<string, number>>;
+  /** model -> shadow version. */
+  readonly MODEL_SHADOW: ReadonlyMap<string, string>;
+  /** Lower-case header name. */
+  readonly AB_SUBJECT_HEADER: string;
   readonly LOG_LEVEL: string;
   readonly BODY_LIMIT_BYTES: number;
   readonly MAX_BATCH_ROWS: number;
@@ -65,6 +81,96 @@ export function parseModelPins(raw: string): Map<string, string> {
   return pins;
 }
 
+function parseJsonObject(variable: string, raw: string, shape: string): Record<string, unknown> {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(raw);
+  } catch (e) {
+    throw new ConfigError(
+      `${variable}: not valid JSON (${(e as Error).message}); expected ${shape}`,
+    );
+  }
+  if (typeof doc !== "object" || doc === null || Array.isArray(doc)) {
+    throw new ConfigError(`${variable}: expected ${shape}, got ${JSON.stringify(doc)}`);
+  }
+  return doc as Record<string, unknown>;
+}
+
+function checkModelName(variable: string, name: string): void {
+  if (!MODEL_NAME_PATTERN.test(name)) {
+    throw new ConfigError(
+      `${variable}: ${JSON.stringify(name)} is not a model name (${MODEL_NAME_PATTERN})`,
+    );
+  }
+}
+
+function checkVersion(variable: string, name: string, version: string): void {
+  if (!MODEL_VERSION_PATTERN.test(version)) {
+    throw new ConfigError(
+      `${variable}: ${name} version ${JSON.stringify(version)} is not a version (${MODEL_VERSION_PATTERN})`,
+    );
+  }
+}
+
+/**
+ * `{"mpg-regressor": {"1": 90, "2": 10}}` -> Map. Empty string -> no split. Checks the shape only:
+ * integer weights 0-100 summing to exactly 100. Whether the models and versions are loaded is
+ * checked against the store (TrafficRouter).
+ */
+export function parseModelTraffic(raw: string): Map<string, Map<string, number>> {
+  const out = new Map<string, Map<string, number>>();
+  if (raw.trim() === "") return out;
+  const shape =
+    '{"<model>": {"<version>": <weight>, ...}, ...} with integer weights summing to 100';
+  const doc = parseJsonObject("MODEL_TRAFFIC", raw, shape);
+  for (const [name, split] of Object.entries(doc)) {
+    checkModelName("MODEL_TRAFFIC", name);
+    if (typeof split !== "object" || split === null || Array.isArray(split)) {
+      throw new ConfigError(
+        `MODEL_TRAFFIC: ${name} must map versions to weights, got ${JSON.stringify(split)}`,
+      );
+    }
+    const weights = new Map<string, number>();
+    for (const [version, weight] of Object.entries(split as Record<string, unknown>)) {
+      checkVersion("MODEL_TRAFFIC", name, version);
+      if (typeof weight !== "number" || !Number.isInteger(weight) || weight < 0 || weight > 100) {
+        throw new ConfigError(
+          `MODEL_TRAFFIC: ${name} version ${version} weight must be an integer from 0 to 100, got ${JSON.stringify(weight)}`,
+        );
+      }
+      weights.set(version, weight);
+    }
+    const total = [...weights.values()].reduce((a, b) => a + b, 0);
+    if (total !== 100) {
+      const parts = [...weights].map(([v, w]) => `${v}=${w}`).join(", ");
+      throw new ConfigError(
+        `MODEL_TRAFFIC: ${name} weights must sum to 100, got ${total}` +
+          (parts ? ` (${parts})` : " (no versions)"),
+      );
+    }
+    out.set(name, weights);
+  }
+  return out;
+}
+
+/** `{"mpg-regressor": "2"}` -> Map. Empty string -> no shadow. */
+export function parseModelShadow(raw: string): Map<string, string> {
+  const out = new Map<string, string>();
+  if (raw.trim() === "") return out;
+  const doc = parseJsonObject("MODEL_SHADOW", raw, '{"<model>": "<version>", ...}');
+  for (const [name, version] of Object.entries(doc)) {
+    checkModelName("MODEL_SHADOW", name);
+    if (typeof version !== "string") {
+      throw new ConfigError(
+        `MODEL_SHADOW: ${name} version must be a string such as "2", got ${JSON.stringify(version)}`,
+      );
+    }
+    checkVersion("MODEL_SHADOW", name, version);
+    out.set(name, version);
+  }
+  return out;
+}
+
 /** Validates the environment; throws ConfigError whose message names the variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig {
   const data: Record<string, string> = {};
@@ -85,6 +191,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig 
       (raw.MODEL_DIR as string | undefined) ?? path.join(packageInfo().root, "models"),
     ),
     MODEL_PINS: parseModelPins(raw.MODEL_PINS as string),
+    MODEL_TRAFFIC: parseModelTraffic(raw.MODEL_TRAFFIC as string),
+    MODEL_SHADOW: parseModelShadow(raw.MODEL_SHADOW as string),
+    AB_SUBJECT_HEADER: (raw.AB_SUBJECT_HEADER as string).toLowerCase(),
     LOG_LEVEL: raw.LOG_LEVEL as string,
     BODY_LIMIT_BYTES: raw.BODY_LIMIT_BYTES as number,
     MAX_BATCH_ROWS: raw.MAX_BATCH_ROWS as number,

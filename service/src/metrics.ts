@@ -1,5 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { ModelStore } from "./model/store";
+import type { TrafficRouter } from "./model/traffic";
 
 /** Label value for requests that concern no (known) model. */
 export const NO_MODEL = "none";
@@ -7,9 +8,19 @@ export const NO_MODEL = "none";
 /**
  * The service's Prometheus metrics, on their own Registry (never the global one).
  *
- * - inference_http_requests_total{method,route,status,model}
- * - inference_http_request_duration_seconds{method,route,status,model} (histogram)
- * - inference_predictions_total{model,version}: rows predicted
+ * - inference_http_requests_total{method,route,status,model,version}
+ * - inference_http_request_duration_seconds{method,route,status,model,version} (histogram)
+ *   (version: the version that answered, "none" when the request reached no model)
+ * - inference_predictions_total{model,version}: rows predicted by the answering version
+ * - inference_ab_assignments_total{model,version,assignment}: unversioned requests the
+ *   MODEL_TRAFFIC split routed; assignment is "sticky" (subject header) or "random"
+ * - inference_model_traffic_weight{model,version}: percent of unversioned requests a version answers
+ * - inference_shadow_predictions_total{model,version}: rows predicted by a MODEL_SHADOW version
+ * - inference_shadow_errors_total{model,version}: shadow predictions that failed
+ * - inference_shadow_abs_diff{model,version,primary_version} (histogram): regression,
+ *   |shadow − answer| per row
+ * - inference_shadow_agreement_total{model,version,primary_version,agree}: classification, rows
+ *   whose shadow label equals (agree="true") or differs from the answer
  * - inference_feature_drift_psi{model,version,feature}: PSI of the recent-input window vs training
  * - inference_drift_window_rows{model,version}: rows currently in that window
  * - inference_model_info{model,version,kind,default}: 1 per loaded model version
@@ -18,30 +29,75 @@ export const NO_MODEL = "none";
  */
 export class ServiceMetrics {
   readonly registry = new Registry();
-  readonly httpRequests: Counter<"method" | "route" | "status" | "model">;
-  readonly httpDuration: Histogram<"method" | "route" | "status" | "model">;
+  readonly httpRequests: Counter<"method" | "route" | "status" | "model" | "version">;
+  readonly httpDuration: Histogram<"method" | "route" | "status" | "model" | "version">;
   readonly predictions: Counter<"model" | "version">;
+  readonly abAssignments: Counter<"model" | "version" | "assignment">;
+  readonly shadowPredictions: Counter<"model" | "version">;
+  readonly shadowErrors: Counter<"model" | "version">;
+  readonly shadowAbsDiff: Histogram<"model" | "version" | "primary_version">;
+  readonly shadowAgreement: Counter<"model" | "version" | "primary_version" | "agree">;
 
-  constructor(store: ModelStore, isReady: () => boolean) {
+  constructor(store: ModelStore, isReady: () => boolean, traffic: TrafficRouter) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
     this.httpRequests = new Counter({
       name: "inference_http_requests_total",
-      help: "HTTP requests by method, route pattern, status code and model.",
-      labelNames: ["method", "route", "status", "model"],
+      help: "HTTP requests by method, route pattern, status code, model and answering version.",
+      labelNames: ["method", "route", "status", "model", "version"],
       registers,
     });
     this.httpDuration = new Histogram({
       name: "inference_http_request_duration_seconds",
-      help: "HTTP request latency in seconds by method, route pattern, status code and model.",
-      labelNames: ["method", "route", "status", "model"],
+      help: "HTTP request latency in seconds by method, route pattern, status code, model and answering version.",
+      labelNames: ["method", "route", "status", "model", "version"],
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers,
     });
     this.predictions = new Counter({
       name: "inference_predictions_total",
-      help: "Rows predicted, by model and version.",
+      help: "Rows predicted, by model and the version that answered (shadow predictions excluded).",
       labelNames: ["model", "version"],
+      registers,
+    });
+    this.abAssignments = new Counter({
+      name: "inference_ab_assignments_total",
+      help: "Unversioned requests routed by the MODEL_TRAFFIC split, by model, version and assignment (sticky: by subject header; random: none).",
+      labelNames: ["model", "version", "assignment"],
+      registers,
+    });
+    const weight = new Gauge({
+      name: "inference_model_traffic_weight",
+      help: "Percent of unversioned requests each loaded version answers (MODEL_TRAFFIC, else 100 for the default version).",
+      labelNames: ["model", "version"],
+      registers,
+    });
+    for (const m of store.all()) {
+      weight.set({ model: m.artifact.name, version: m.artifact.version }, traffic.share(m));
+    }
+    this.shadowPredictions = new Counter({
+      name: "inference_shadow_predictions_total",
+      help: "Rows predicted by a MODEL_SHADOW version (never returned to the client).",
+      labelNames: ["model", "version"],
+      registers,
+    });
+    this.shadowErrors = new Counter({
+      name: "inference_shadow_errors_total",
+      help: "Shadow predictions that failed (the client's response is never affected).",
+      labelNames: ["model", "version"],
+      registers,
+    });
+    this.shadowAbsDiff = new Histogram({
+      name: "inference_shadow_abs_diff",
+      help: "Regression: absolute difference per row between the shadow version's prediction and the answer.",
+      labelNames: ["model", "version", "primary_version"],
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 25, 50],
+      registers,
+    });
+    this.shadowAgreement = new Counter({
+      name: "inference_shadow_agreement_total",
+      help: "Classification: rows whose shadow label agrees (agree=true) or not with the answer.",
+      labelNames: ["model", "version", "primary_version", "agree"],
       registers,
     });
     new Gauge({

@@ -10,6 +10,7 @@ import type { FastifyInstance } from "fastify";
 import { buildApp } from "./app";
 import { ConfigError, loadConfig, type ServiceConfig } from "./config";
 import { ModelLoadError, ModelStore } from "./model/store";
+import { TrafficError, TrafficRouter } from "./model/traffic";
 import type { Readiness } from "./routes/context";
 
 function fatal(message: string): never {
@@ -68,14 +69,25 @@ async function main(): Promise<void> {
     if (e instanceof ModelLoadError) fatal(`cannot load models: ${e.message}`);
     throw e;
   }
+  let traffic: TrafficRouter;
+  try {
+    traffic = new TrafficRouter(store, config.MODEL_TRAFFIC, config.MODEL_SHADOW);
+  } catch (e) {
+    if (e instanceof TrafficError) fatal(e.message);
+    throw e;
+  }
   const readiness: Readiness = { ready: false };
-  const app = await buildApp({ config, store, readiness });
+  const app = await buildApp({ config, store, readiness, traffic });
   installShutdown(app, config, readiness);
   await app.listen({ port: config.PORT, host: config.HOST });
   readiness.ready = true;
   app.log.info(
     {
       models: store.all().map((m) => `${m.artifact.name}@${m.artifact.version}`),
+      traffic: Object.fromEntries(
+        [...config.MODEL_TRAFFIC].map(([name, w]) => [name, Object.fromEntries(w)]),
+      ),
+      shadow: Object.fromEntries(config.MODEL_SHADOW),
       modelDir: config.MODEL_DIR,
     },
     "ready",

@@ -1,3 +1,4 @@
+import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import * as http from "node:http";
 import type { IncomingHttpHeaders } from "node:http";
@@ -132,4 +133,43 @@ export async function localClient(
       q.end(body);
     });
   };
+}
+
+/** The server (server.ts, via ts-node) as a child process on 127.0.0.1, an ephemeral port. */
+export function spawnServer(env: Record<string, string>): ChildProcess {
+  return spawn(
+    process.execPath,
+    ["-r", "ts-node/register/transpile-only", path.join(SERVICE_DIR, "src", "server.ts")],
+    {
+      cwd: REPO_DIR,
+      env: {
+        PATH: process.env.PATH ?? "",
+        HOST: "127.0.0.1",
+        PORT: "0",
+        LOG_LEVEL: "info",
+        ...env,
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+}
+
+/** Runs a server that is expected to refuse to start; returns its exit code and stderr. */
+export function expectStartupFailure(
+  env: Record<string, string>,
+): Promise<{ code: number | null; stderr: string }> {
+  const child = spawnServer(env);
+  let stderr = "";
+  child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
+  child.stdout!.resume();
+  return new Promise((resolve) => child.on("exit", (code) => resolve({ code, stderr })));
+}
+
+/** The `msg` of every JSON log line on a stream, joined. */
+export function messages(stream: string): string {
+  return stream
+    .split("\n")
+    .filter((l) => l.startsWith("{"))
+    .map((l) => (JSON.parse(l) as { msg: string }).msg)
+    .join("\n");
 }

@@ -535,7 +535,7 @@ describe("request ids, metrics, docs", () => {
     expect(res.headers["content-type"]).toMatch(/^text\/plain/);
     const text = res.body;
     expect(text).toMatch(
-      /inference_http_requests_total\{method="POST",route="\/v2\/models\/:name\/infer",status="200",model="penguin-classifier"\} \d+/,
+      /inference_http_requests_total\{method="POST",route="\/v2\/models\/:name\/infer",status="200",model="penguin-classifier",version="1"\} \d+/,
     );
     // An unknown model name must not become a label value.
     expect(text).not.toContain("some-unknown-model");

@@ -2,12 +2,20 @@
  * The server as a real child process on 127.0.0.1: startup refusals and graceful shutdown under
  * load. Load is bounded (a few connections, at most ~10 s).
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import * as http from "node:http";
 import * as net from "node:net";
 import * as path from "node:path";
-import { artifacts, mutable, REPO_DIR, SERVICE_DIR, tempDir, trainCli } from "./helpers";
+import {
+  artifacts,
+  expectStartupFailure,
+  messages,
+  mutable,
+  spawnServer,
+  tempDir,
+  trainCli,
+} from "./helpers";
 
 jest.setTimeout(60_000);
 
@@ -16,35 +24,6 @@ interface Started {
   port: number;
   exited: Promise<{ code: number | null; at: number }>;
   stdout: () => string;
-}
-
-function spawnServer(env: Record<string, string>): ChildProcess {
-  return spawn(
-    process.execPath,
-    ["-r", "ts-node/register/transpile-only", path.join(SERVICE_DIR, "src", "server.ts")],
-    {
-      cwd: REPO_DIR,
-      env: {
-        PATH: process.env.PATH ?? "",
-        HOST: "127.0.0.1",
-        PORT: "0",
-        LOG_LEVEL: "info",
-        ...env,
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
-}
-
-/** Runs a server that is expected to refuse to start; returns its exit code and stderr. */
-function expectStartupFailure(
-  env: Record<string, string>,
-): Promise<{ code: number | null; stderr: string }> {
-  const child = spawnServer(env);
-  let stderr = "";
-  child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
-  child.stdout!.resume();
-  return new Promise((resolve) => child.on("exit", (code) => resolve({ code, stderr })));
 }
 
 function startServer(env: Record<string, string>): Promise<Started> {
@@ -134,15 +113,6 @@ function getStatus(port: number, url: string): Promise<number> {
       })
       .on("error", reject);
   });
-}
-
-/** The `msg` of every JSON log line on a stream, joined. */
-function messages(stream: string): string {
-  return stream
-    .split("\n")
-    .filter((l) => l.startsWith("{"))
-    .map((l) => (JSON.parse(l) as { msg: string }).msg)
-    .join("\n");
 }
 
 let modelDir: string;

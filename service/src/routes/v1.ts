@@ -1,6 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import { columnsFromV1, InputError } from "../model/input";
-import { predict, resolveModel, type RouteContext } from "./context";
+import { predict, queueShadow, resolveModel, routeModel, type RouteContext } from "./context";
 import {
   errorResponses,
   modelParams,
@@ -9,7 +9,10 @@ import {
   v1PredictResponseSchema,
 } from "./schemas";
 
-/** KServe v1 (data plane v1): list, model readiness, `:predict`. Uses each model's default version. */
+/**
+ * KServe v1 (data plane v1): list, model readiness, `:predict`. Readiness uses each model's default
+ * version; `:predict` is answered by the MODEL_TRAFFIC split (or the default version) and shadowed.
+ */
 export async function v1Routes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
   const tags = ["KServe v1"];
 
@@ -36,8 +39,8 @@ export async function v1Routes(app: FastifyInstance, ctx: RouteContext): Promise
       params: modelParams,
       response: { 200: modelReadySchema, ...errorResponses },
     },
-    handler: async (request) => {
-      const m = resolveModel(ctx, request, request.params.name);
+    handler: async (request, reply) => {
+      const m = resolveModel(ctx, request, reply, request.params.name);
       return { name: m.artifact.name, ready: true };
     },
   });
@@ -59,7 +62,7 @@ export async function v1Routes(app: FastifyInstance, ctx: RouteContext): Promise
       body: v1PredictRequestSchema,
       response: { 200: v1PredictResponseSchema, ...errorResponses },
     },
-    handler: async (request) => {
+    handler: async (request, reply) => {
       const { target } = request.params;
       const colon = target.lastIndexOf(":");
       const verb = colon < 0 ? "" : target.slice(colon + 1);
@@ -69,9 +72,10 @@ export async function v1Routes(app: FastifyInstance, ctx: RouteContext): Promise
           404,
         );
       }
-      const m = resolveModel(ctx, request, target.slice(0, colon));
+      const m = routeModel(ctx, request, reply, target.slice(0, colon));
       const input = columnsFromV1(m.artifact, request.body.instances, ctx.config.MAX_BATCH_ROWS);
       const p = predict(ctx, request, m, input);
+      queueShadow(ctx, request, m, input, p);
       if (p.kind === "regression") return { predictions: p.values };
       const labels = m.artifact.kind === "classification" ? m.artifact.classLabels : [];
       return {

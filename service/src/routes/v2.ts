@@ -1,8 +1,8 @@
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { columnsFromV2, InputError, type V2InputTensor } from "../model/input";
 import type { LoadedModel } from "../model/store";
 import { packageInfo } from "../package-info";
-import { predict, resolveModel, type RouteContext } from "./context";
+import { predict, queueShadow, resolveModel, routeModel, type RouteContext } from "./context";
 import {
   errorResponses,
   inferRequestSchema,
@@ -41,6 +41,8 @@ export function outputNames(m: LoadedModel): string[] {
 
 export function modelMetadata(ctx: RouteContext, m: LoadedModel) {
   const a = m.artifact;
+  const weights = ctx.traffic.weights(a.name);
+  const shadow = ctx.traffic.shadowVersion(a.name);
   const outputs =
     a.kind === "regression"
       ? [{ name: "predict", datatype: "FP64", shape: [-1], parameters: { target: a.target.name } }]
@@ -87,6 +89,9 @@ export function modelMetadata(ctx: RouteContext, m: LoadedModel) {
       metrics: a.metrics,
       created_at: a.createdAt,
       data_sha256: a.training.dataSha256,
+      // How unversioned requests are answered (MODEL_TRAFFIC / MODEL_SHADOW), when configured.
+      ...(weights ? { traffic: Object.fromEntries(weights) } : {}),
+      ...(shadow !== undefined ? { shadow_version: shadow } : {}),
     },
   };
 }
@@ -147,14 +152,22 @@ export async function v2Routes(app: FastifyInstance, ctx: RouteContext): Promise
     },
   });
 
-  const metadata = async (request: FastifyRequest<ModelRoute>) =>
-    modelMetadata(ctx, resolveModel(ctx, request, request.params.name, request.params.version));
-  const ready = async (request: FastifyRequest<ModelRoute>) => {
-    const m = resolveModel(ctx, request, request.params.name, request.params.version);
+  const metadata = async (request: FastifyRequest<ModelRoute>, reply: FastifyReply) =>
+    modelMetadata(
+      ctx,
+      resolveModel(ctx, request, reply, request.params.name, request.params.version),
+    );
+  const ready = async (request: FastifyRequest<ModelRoute>, reply: FastifyReply) => {
+    const m = resolveModel(ctx, request, reply, request.params.name, request.params.version);
     return { name: m.artifact.name, ready: true };
   };
-  const infer = async (request: FastifyRequest<InferRoute>) => {
-    const m = resolveModel(ctx, request, request.params.name, request.params.version);
+  const infer = async (request: FastifyRequest<InferRoute>, reply: FastifyReply) => {
+    const { name, version } = request.params;
+    // Only unversioned requests are split (MODEL_TRAFFIC) and shadowed (MODEL_SHADOW).
+    const m =
+      version === undefined
+        ? routeModel(ctx, request, reply, name)
+        : resolveModel(ctx, request, reply, name, version);
     const body = request.body;
     const available = outputNames(m);
     const requested = body.outputs?.map((o) => o.name) ?? available;
@@ -167,6 +180,7 @@ export async function v2Routes(app: FastifyInstance, ctx: RouteContext): Promise
     }
     const input = columnsFromV2(m.artifact, body.inputs, ctx.config.MAX_BATCH_ROWS);
     const p = predict(ctx, request, m, input);
+    if (version === undefined) queueShadow(ctx, request, m, input, p);
     const outputs: OutputTensor[] = [];
     for (const name of requested) {
       if (p.kind === "regression") {
