@@ -10,7 +10,7 @@
 # usage: scripts/control-plane.sh start|stop|status|kubeconfig|logs
 #   start       start what is not running (idempotent), wait for /readyz and Ready nodes
 #   stop        stop the processes this script started (by their PID files only)
-#   status      component PIDs, /readyz, server version, nodes
+#   status      component PIDs, /readyz, server version, nodes (exit 1 if a component is down)
 #   kubeconfig  print the path of the admin kubeconfig
 #
 # Binaries come from scripts/toolchain/build.sh (its cache; etcd falls back to an
@@ -290,27 +290,37 @@ cmd_start() {
   cp_log "ready in $((SECONDS - start))s: export KUBECONFIG=$ADMIN_KUBECONFIG"
 }
 
+# stop_group <component...>: SIGTERM them all at once, then wait (SIGKILL after 10 s).
+stop_group() {
+  local c pid pids=()
+  for c in "$@"; do
+    if running "$c"; then
+      pid="$(<"$(pidfile "$c")")"
+      cp_log "stopping $c (pid $pid)"
+      kill "$pid" 2>/dev/null || true
+      pids+=("$c:$pid")
+    fi
+  done
+  for c in "${pids[@]}"; do
+    pid="${c#*:}"
+    for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+    if kill -0 "$pid" 2>/dev/null; then
+      cp_log "${c%%:*} did not exit in 10s; killing pid $pid"
+      kill -9 "$pid" 2>/dev/null || true
+    fi
+  done
+  for c in "$@"; do rm -f "$(pidfile "$c")"; done
+}
+
 cmd_stop() {
   if [[ -n "${MLOPS_KUBE_CONTEXT:-}" ]]; then
     cp_log "MLOPS_KUBE_CONTEXT=$MLOPS_KUBE_CONTEXT: not ours to stop"
     return 0
   fi
-  local i c pid
-  # Reverse order: clients first, etcd last.
-  for ((i = ${#COMPONENTS[@]} - 1; i >= 0; i--)); do
-    c="${COMPONENTS[$i]}"
-    if running "$c"; then
-      pid="$(<"$(pidfile "$c")")"
-      cp_log "stopping $c (pid $pid)"
-      kill "$pid"
-      for _ in $(seq 1 20); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
-      if kill -0 "$pid" 2>/dev/null; then
-        cp_log "$c did not exit in 10s; killing pid $pid"
-        kill -9 "$pid" 2>/dev/null || true
-      fi
-    fi
-    rm -f "$(pidfile "$c")"
-  done
+  # Clients first, then the apiserver, etcd last.
+  stop_group kwok kube-scheduler kube-controller-manager
+  stop_group kube-apiserver
+  stop_group etcd
   cp_log "stopped (state kept in $STATE; delete it for a fresh cluster)"
 }
 
