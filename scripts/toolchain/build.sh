@@ -128,12 +128,21 @@ build_langhost() {
   mv "$PULUMI_BIN_DIR/pulumi-language-nodejs.tmp" "$PULUMI_BIN_DIR/pulumi-language-nodejs"
 }
 
-# The provider embeds generated files (schema-embed.json, terraform-mapping-embed.json):
-# its `go generate` step (VERSION=<version>) must run before `go build`.
+# The provider module (…/provider/v4) has no tags of its own (releases are tagged
+# v4.x.y at the repo root), so its Go version is the pseudo-version of the release
+# commit: the module proxy resolves `<module>@<commit>` to it. That commit cannot be
+# looked up offline, so it is pinned (MLOPS_K8S_PROVIDER_COMMIT, or K8S_PROVIDER_COMMITS
+# in lib.sh). The provider embeds generated files (schema-embed.json,
+# terraform-mapping-embed.json): its `go generate` step (VERSION=<version>) must run
+# before `go build`.
 build_k8s_provider() {
-  local mod=github.com/pulumi/pulumi-kubernetes/provider/v4 ver="v$K8S_PROVIDER_VERSION" src
+  local mod=github.com/pulumi/pulumi-kubernetes/provider/v4 ver="v$K8S_PROVIDER_VERSION" src commit
+  commit="${MLOPS_K8S_PROVIDER_COMMIT:-${K8S_PROVIDER_COMMITS[$K8S_PROVIDER_VERSION]:-}}"
+  [[ "$commit" =~ ^[0-9a-f]{12,40}$ ]] ||
+    die "no release commit pinned for the Kubernetes provider $ver: its Go module has no version tags, so it is built from the commit tagged $ver in github.com/pulumi/pulumi-kubernetes. Find it where git can reach GitHub (git ls-remote https://github.com/pulumi/pulumi-kubernetes refs/tags/$ver) and set MLOPS_K8S_PROVIDER_COMMIT=<hash>, or add it to K8S_PROVIDER_COMMITS in scripts/toolchain/lib.sh."
   src="$BUILD_DIR/pulumi-kubernetes-provider-$ver"
-  go_module_source "$mod@$ver" "$src"
+  log "pulumi-resource-kubernetes: $mod@$commit (release $ver)"
+  go_module_source "$mod@$commit" "$src"
   (cd "$src" &&
     go mod edit -dropreplace github.com/pulumi/pulumi-kubernetes/sdk/v4 \
       -require "github.com/pulumi/pulumi-kubernetes/sdk/v4@$ver" &&

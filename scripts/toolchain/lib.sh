@@ -44,6 +44,11 @@ BUILD_DIR="$TOOLCHAIN_CACHE/build"
 # PULUMI_HOME lives in the cache, so the air-gapped toolchain never touches ~/.pulumi.
 TOOLCHAIN_PULUMI_HOME="$TOOLCHAIN_CACHE/pulumi-home"
 K8S_PLUGIN_DIR="$TOOLCHAIN_PULUMI_HOME/plugins/resource-kubernetes-v$K8S_PROVIDER_VERSION"
+# Release commit of each Kubernetes provider version (the tag v<version> of
+# github.com/pulumi/pulumi-kubernetes): its provider/v4 Go module has no tags.
+declare -A K8S_PROVIDER_COMMITS=(
+  # [4.34.2]=<40-hex commit>   (not known on this machine: no git access to GitHub)
+)
 # Our policy-pack analyzer (used when no Node language host is available).
 ANALYZER_PLUGIN_DIR="$TOOLCHAIN_PULUMI_HOME/plugins/analyzer-policy-nodejs-v$PULUMI_VERSION"
 
