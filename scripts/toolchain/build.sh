@@ -130,19 +130,19 @@ build_langhost() {
 
 # The provider module (…/provider/v4) has no tags of its own (releases are tagged
 # v4.x.y at the repo root), so its Go version is the pseudo-version of the release
-# commit: the module proxy resolves `<module>@<commit>` to it. That commit cannot be
-# looked up offline, so it is pinned (MLOPS_K8S_PROVIDER_COMMIT, or K8S_PROVIDER_COMMITS
-# in lib.sh). The provider embeds generated files (schema-embed.json,
-# terraform-mapping-embed.json): its `go generate` step (VERSION=<version>) must run
-# before `go build`.
+# commit, v4.0.0-<commit time>-<commit>. The proxy serves it only under that exact
+# string (not by bare commit), and the commit cannot be looked up offline, so it is
+# pinned: MLOPS_K8S_PROVIDER_MODULE_VERSION, or K8S_PROVIDER_MODULE_VERSIONS in lib.sh.
+# The provider embeds generated files (schema-embed.json, terraform-mapping-embed.json):
+# its `go generate` step (VERSION=<version>) must run before `go build`.
 build_k8s_provider() {
-  local mod=github.com/pulumi/pulumi-kubernetes/provider/v4 ver="v$K8S_PROVIDER_VERSION" src commit
-  commit="${MLOPS_K8S_PROVIDER_COMMIT:-${K8S_PROVIDER_COMMITS[$K8S_PROVIDER_VERSION]:-}}"
-  [[ "$commit" =~ ^[0-9a-f]{12,40}$ ]] ||
-    die "no release commit pinned for the Kubernetes provider $ver: its Go module has no version tags, so it is built from the commit tagged $ver in github.com/pulumi/pulumi-kubernetes. Find it where git can reach GitHub (git ls-remote https://github.com/pulumi/pulumi-kubernetes refs/tags/$ver) and set MLOPS_K8S_PROVIDER_COMMIT=<hash>, or add it to K8S_PROVIDER_COMMITS in scripts/toolchain/lib.sh."
+  local mod=github.com/pulumi/pulumi-kubernetes/provider/v4 ver="v$K8S_PROVIDER_VERSION" src modver
+  modver="${MLOPS_K8S_PROVIDER_MODULE_VERSION:-${K8S_PROVIDER_MODULE_VERSIONS[$K8S_PROVIDER_VERSION]:-}}"
+  [[ "$modver" =~ ^v4\.0\.0-[0-9]{14}-[0-9a-f]{12}$ ]] ||
+    die "no Go module version pinned for the Kubernetes provider $ver: its module has no version tags, so it is built from the commit tagged $ver in github.com/pulumi/pulumi-kubernetes, as the pseudo-version v4.0.0-<UTC commit time YYYYMMDDhhmmss>-<first 12 hex of the commit>. Where git can reach GitHub: git clone --filter=blob:none --no-checkout https://github.com/pulumi/pulumi-kubernetes && git -C pulumi-kubernetes log -1 --date=format-local:%Y%m%d%H%M%S --format='v4.0.0-%cd-%h' --abbrev=12 $ver (with TZ=UTC). Then set MLOPS_K8S_PROVIDER_MODULE_VERSION=<that>, or add it to K8S_PROVIDER_MODULE_VERSIONS in scripts/toolchain/lib.sh."
   src="$BUILD_DIR/pulumi-kubernetes-provider-$ver"
-  log "pulumi-resource-kubernetes: $mod@$commit (release $ver)"
-  go_module_source "$mod@$commit" "$src"
+  log "pulumi-resource-kubernetes: $mod@$modver (release $ver)"
+  go_module_source "$mod@$modver" "$src"
   (cd "$src" &&
     go mod edit -dropreplace github.com/pulumi/pulumi-kubernetes/sdk/v4 \
       -require "github.com/pulumi/pulumi-kubernetes/sdk/v4@$ver" &&

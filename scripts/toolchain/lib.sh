@@ -44,10 +44,11 @@ BUILD_DIR="$TOOLCHAIN_CACHE/build"
 # PULUMI_HOME lives in the cache, so the air-gapped toolchain never touches ~/.pulumi.
 TOOLCHAIN_PULUMI_HOME="$TOOLCHAIN_CACHE/pulumi-home"
 K8S_PLUGIN_DIR="$TOOLCHAIN_PULUMI_HOME/plugins/resource-kubernetes-v$K8S_PROVIDER_VERSION"
-# Release commit of each Kubernetes provider version (the tag v<version> of
-# github.com/pulumi/pulumi-kubernetes): its provider/v4 Go module has no tags.
-declare -A K8S_PROVIDER_COMMITS=(
-  # [4.34.2]=<40-hex commit>   (not known on this machine: no git access to GitHub)
+# Go module version of each Kubernetes provider release: its provider/v4 module has
+# no tags, so this is the pseudo-version of the commit tagged v<version> in
+# github.com/pulumi/pulumi-kubernetes (see build_k8s_provider in build.sh).
+declare -A K8S_PROVIDER_MODULE_VERSIONS=(
+  # [4.34.2]=v4.0.0-<YYYYMMDDhhmmss>-<12 hex>   (unknown here: no git access to GitHub)
 )
 # Our policy-pack analyzer (used when no Node language host is available).
 ANALYZER_PLUGIN_DIR="$TOOLCHAIN_PULUMI_HOME/plugins/analyzer-policy-nodejs-v$PULUMI_VERSION"
