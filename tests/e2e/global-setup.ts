@@ -1,0 +1,106 @@
+/**
+ * Before the real-engine suite: build or reuse the toolchain (scripts/toolchain/build.sh prints
+ * its progress), take its environment from scripts/toolchain/env.sh, and start the suite's own
+ * control plane. Without a toolchain the suite FAILS here: it never skips.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import {
+  CONTROL_PLANE_ENV,
+  recordTiming,
+  resetTimings,
+  saveContext,
+  SCRIPTS_DIR,
+} from "./support/context";
+import { run, runOk, tail } from "./support/proc";
+
+/** A cold build of everything takes tens of minutes on 2 cores; CI allows 90 for all of .ci/run. */
+const BUILD_TIMEOUT_MS = 70 * 60 * 1000;
+const CONTROL_PLANE_TIMEOUT_MS = 4 * 60 * 1000;
+
+export default async function globalSetup(): Promise<void> {
+  resetTimings();
+  // The suite always uses its own control plane (see CONTROL_PLANE_ENV), never a developer's context.
+  const baseEnv: NodeJS.ProcessEnv = { ...process.env, ...CONTROL_PLANE_ENV };
+  delete baseEnv.MLOPS_KUBE_CONTEXT;
+
+  process.stderr.write("\n[e2e] toolchain: scripts/toolchain/build.sh\n");
+  const build = await run("bash", [path.join(SCRIPTS_DIR, "toolchain/build.sh")], {
+    env: baseEnv,
+    timeoutMs: BUILD_TIMEOUT_MS,
+    stream: true,
+  });
+  recordTiming("toolchain build/check", build.seconds, build.code === 0 ? undefined : "failed");
+  if (build.code !== 0 || build.timedOut) {
+    throw new Error(
+      `[e2e] the toolchain is not available (scripts/toolchain/build.sh ${build.timedOut ? "timed out" : `exited ${build.code}`}); ` +
+        `the real-engine suite cannot run without it:\n${tail(build.stderr, 25)}`,
+    );
+  }
+
+  const env = await toolchainEnv(baseEnv);
+  const scriptEnv = { ...baseEnv, ...env };
+  const controlPlane = path.join(SCRIPTS_DIR, "control-plane.sh");
+  const status = await run("bash", [controlPlane, "status"], { env: scriptEnv, timeoutMs: 60000 });
+  let started = false;
+  if (status.code === 0) {
+    process.stderr.write(
+      "[e2e] control plane already running: reusing it (and leaving it running)\n",
+    );
+  } else {
+    // Whatever is left in the suite's own state dir is from an earlier run: stop it, start clean.
+    await runOk("bash", [controlPlane, "stop"], { env: scriptEnv, timeoutMs: 60000 });
+    fs.rmSync(CONTROL_PLANE_ENV.MLOPS_STATE_DIR, { recursive: true, force: true });
+    process.stderr.write("[e2e] starting the control plane\n");
+    const start = await run("bash", [controlPlane, "start"], {
+      env: scriptEnv,
+      timeoutMs: CONTROL_PLANE_TIMEOUT_MS,
+      stream: true,
+    });
+    recordTiming("control plane start", start.seconds, start.code === 0 ? undefined : "failed");
+    if (start.code !== 0 || start.timedOut) {
+      const logs = await run("bash", [controlPlane, "logs"], { env: scriptEnv, timeoutMs: 30000 });
+      await run("bash", [controlPlane, "stop"], { env: scriptEnv, timeoutMs: 60000 });
+      throw new Error(
+        `[e2e] the control plane did not start:\n${tail(start.stderr, 20)}\n${tail(logs.stdout, 60)}`,
+      );
+    }
+    started = true;
+  }
+  const kubeconfig = (
+    await runOk("bash", [controlPlane, "kubeconfig"], { env: scriptEnv, timeoutMs: 30000 })
+  ).stdout.trim();
+
+  saveContext({
+    env: { ...env, ...CONTROL_PLANE_ENV },
+    kubeconfig,
+    toolchainMode: env.MLOPS_TOOLCHAIN_MODE ?? "built",
+    startedControlPlane: started,
+  });
+}
+
+/**
+ * The variables `eval "$(scripts/toolchain/env.sh)"` exports, with their exact values (read back
+ * from the shell, so no shell quoting is parsed here).
+ */
+async function toolchainEnv(baseEnv: NodeJS.ProcessEnv): Promise<Record<string, string>> {
+  const envScript = path.join(SCRIPTS_DIR, "toolchain/env.sh");
+  const printed = await runOk("bash", [envScript], { env: baseEnv, timeoutMs: 60000 });
+  const names = [...printed.stdout.matchAll(/^export ([A-Za-z_][A-Za-z0-9_]*)=/gm)].map(
+    (m) => m[1],
+  );
+  if (!names.includes("PATH")) {
+    throw new Error(`[e2e] scripts/toolchain/env.sh printed no PATH:\n${printed.stdout}`);
+  }
+  const dump = await runOk("bash", ["-c", 'eval "$(bash "$1")" && env -0', "env", envScript], {
+    env: baseEnv,
+    timeoutMs: 60000,
+  });
+  const all = new Map(
+    dump.stdout
+      .split("\0")
+      .filter((kv) => kv.includes("="))
+      .map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)] as const),
+  );
+  return Object.fromEntries(names.map((n) => [n, all.get(n) ?? ""]));
+}

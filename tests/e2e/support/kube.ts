@@ -1,0 +1,107 @@
+/** Reads the cluster back with the toolchain's kubectl (`-o json`), against KUBECONFIG only. */
+import { run, runOk } from "./proc";
+
+/** A Kubernetes object as the API returns it; the tests check the fields they name. */
+export type KubeObject = {
+  metadata: {
+    name: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+} & Record<string, any>;
+
+const TIMEOUT_MS = 60000;
+
+function kubectlArgs(args: readonly string[]): string[] {
+  const kubeconfig = process.env.KUBECONFIG;
+  if (!kubeconfig) throw new Error("KUBECONFIG is not set: the e2e context was not applied");
+  return ["--kubeconfig", kubeconfig, "--request-timeout=30s", ...args];
+}
+
+export async function kubectl(...args: string[]): Promise<string> {
+  return (await runOk("kubectl", kubectlArgs(args), { timeoutMs: TIMEOUT_MS })).stdout;
+}
+
+/** One object; throws when it does not exist. */
+export async function get(kind: string, name: string, namespace?: string): Promise<KubeObject> {
+  const ns = namespace ? ["-n", namespace] : [];
+  return JSON.parse(await kubectl("get", kind, name, ...ns, "-o", "json")) as KubeObject;
+}
+
+/** One object, or undefined when the API answers NotFound. */
+export async function find(
+  kind: string,
+  name: string,
+  namespace?: string,
+): Promise<KubeObject | undefined> {
+  const ns = namespace ? ["-n", namespace] : [];
+  const r = await run("kubectl", kubectlArgs(["get", kind, name, ...ns, "-o", "json"]), {
+    timeoutMs: TIMEOUT_MS,
+  });
+  if (r.code === 0) return JSON.parse(r.stdout) as KubeObject;
+  if (/NotFound|not found/.test(r.stderr)) return undefined;
+  throw new Error(`kubectl get ${kind} ${name}: ${r.stderr}`);
+}
+
+export async function list(kind: string, args: string[] = []): Promise<KubeObject[]> {
+  return (JSON.parse(await kubectl("get", kind, ...args, "-o", "json")) as { items: KubeObject[] })
+    .items;
+}
+
+/**
+ * Every object of every listable namespaced kind in `namespace`, as `kind/name` (the cluster's
+ * own discovery decides the kinds, so nothing the stack could create is missed).
+ */
+export async function allNamespacedObjects(namespace: string): Promise<string[]> {
+  const kinds = (await kubectl("api-resources", "--namespaced=true", "--verbs=list", "-o", "name"))
+    .split("\n")
+    .map((k) => k.trim())
+    // Events record what happened (deletions included); they are not objects of the stack.
+    .filter((k) => k !== "" && k !== "events" && k !== "events.events.k8s.io");
+  const out = await kubectl(
+    "get",
+    kinds.join(","),
+    "-n",
+    namespace,
+    "--ignore-not-found",
+    "-o",
+    "name",
+  );
+  return out
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l !== "");
+}
+
+/** Polls `probe` until it returns a value other than undefined, or fails after `timeoutMs`. */
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 60000,
+  intervalMs = 1000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(
+        `timed out after ${timeoutMs / 1000}s waiting for ${what}${last ? `: ${String(last)}` : ""}`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+/** The `type` condition's status of an object (`"True"`, `"False"`, or undefined when absent). */
+export function condition(obj: KubeObject, type: string): string | undefined {
+  const conditions = (obj.status?.conditions ?? []) as { type: string; status: string }[];
+  return conditions.find((c) => c.type === type)?.status;
+}
