@@ -135,7 +135,7 @@ export class ServiceMetrics {
     });
     const info = new Gauge({
       name: "inference_model_info",
-      help: "Loaded model versions (value 1); default=true marks the version unversioned routes use.",
+      help: "Loaded model versions (value 1); default=true marks the default version (pinned or highest), which answers unversioned routes unless MODEL_TRAFFIC splits the model.",
       labelNames: ["model", "version", "kind", "default"],
       registers,
     });
