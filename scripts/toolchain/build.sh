@@ -174,10 +174,17 @@ do_pulumi() {
   ready "$PULUMI_BIN_DIR/pulumi" "$PULUMI_BIN_DIR/pulumi" version || {
     if ((CHECK_ONLY)); then MISSING+=(pulumi); else timed "pulumi v$PULUMI_VERSION" build_pulumi_cli; fi
   }
-  # The language host has no version flag; `ready` just lists it.
-  ready "$PULUMI_BIN_DIR/pulumi-language-nodejs" echo "present (v$PULUMI_VERSION)" || {
-    if ((CHECK_ONLY)); then MISSING+=(pulumi-language-nodejs); else timed "pulumi-language-nodejs v$PULUMI_VERSION" build_langhost; fi
-  }
+  # The language host is optional: the project's entry points (npm run up/down, the e2e suite)
+  # run the program through the Automation API with an inline program, served by the Node
+  # process itself. Only a plain `pulumi up` on the project directory needs it. The module proxy
+  # reachable here refuses its module, so a failed build is a note, not an error.
+  if [[ -x "$PULUMI_BIN_DIR/pulumi-language-nodejs" ]]; then
+    log "cached  pulumi-language-nodejs: present (v$PULUMI_VERSION)"
+  elif ((CHECK_ONLY)); then
+    log "optional pulumi-language-nodejs: not built (only a plain 'pulumi up' on the project needs it)"
+  elif ! (timed "pulumi-language-nodejs v$PULUMI_VERSION" build_langhost); then
+    log "note: pulumi-language-nodejs could not be built (see above); it is optional: npm run up and the e2e suite use the Automation API, which does not need it"
+  fi
   if [[ -x "$K8S_PLUGIN_DIR/pulumi-resource-kubernetes" && ! -e "$K8S_PLUGIN_DIR.partial" ]]; then
     log "cached  pulumi-resource-kubernetes: v$K8S_PROVIDER_VERSION in $K8S_PLUGIN_DIR"
   elif ((CHECK_ONLY)); then

@@ -48,7 +48,9 @@ K8S_PLUGIN_DIR="$TOOLCHAIN_PULUMI_HOME/plugins/resource-kubernetes-v$K8S_PROVIDE
 # no tags, so this is the pseudo-version of the commit tagged v<version> in
 # github.com/pulumi/pulumi-kubernetes (see build_k8s_provider in build.sh).
 declare -A K8S_PROVIDER_MODULE_VERSIONS=(
-  # [4.34.2]=v4.0.0-<YYYYMMDDhhmmss>-<12 hex>   (unknown here: no git access to GitHub)
+  # The commit tagged v4.25.0 (2026-01-15 03:34:56 UTC). @pulumi/kubernetes is pinned to a
+  # release whose provider the module proxy reachable here serves.
+  [4.25.0]=v4.0.0-20260115033456-f47bc2d6f199
 )
 # Our policy-pack analyzer (used when no Node language host is available).
 ANALYZER_PLUGIN_DIR="$TOOLCHAIN_PULUMI_HOME/plugins/analyzer-policy-nodejs-v$PULUMI_VERSION"
