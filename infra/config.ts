@@ -369,6 +369,16 @@ function parseApp(raw: RawConfig, environment: Environment): AppConfig {
   const modelShadow = stringMap("app.modelShadow", raw.modelShadow ?? {});
   for (const [name, version] of Object.entries(modelShadow)) {
     knownModel(`app.modelShadow.${name}`, name, version);
+    // The service refuses to start with a shadow that already answers every request.
+    const split = modelTraffic[name];
+    const answersAll = split ? split[version] === 100 : models[name] === version;
+    if (answersAll) {
+      throw new ConfigError(
+        `app.modelShadow.${name}`,
+        version,
+        "this version already answers every request: shadow a candidate version instead",
+      );
+    }
   }
   const serviceType = oneOf("app.serviceType", raw.serviceType ?? "ClusterIP", SERVICE_TYPES);
   const terminationGracePeriodSeconds = int(
