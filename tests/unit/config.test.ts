@@ -192,6 +192,42 @@ describe("invalid config names the key, the value and what is allowed", () => {
       'mlops:app.serviceType: got "ExternalName"; allowed: ClusterIP, NodePort, LoadBalancer',
     ],
     [
+      "A/B weights not adding up",
+      { ...local, app: { modelTraffic: { "mpg-regressor": { "1": 90, "2": 5 } } } },
+      'mlops:app.modelTraffic.mpg-regressor: got {"1":90,"2":5}; weights must add up to 100, not 95',
+    ],
+    [
+      "A/B weight out of range",
+      { ...local, app: { modelTraffic: { "mpg-regressor": { "1": 150, "2": -50 } } } },
+      "mlops:app.modelTraffic.mpg-regressor.1: got 150; expected a whole number from 0 to 100",
+    ],
+    [
+      "A/B on an unknown model",
+      { ...local, app: { modelTraffic: { iris: { "1": 100 } } } },
+      'mlops:app.modelTraffic.iris: got {"1":100}; unknown model; the service ships mpg-regressor, penguin-classifier',
+    ],
+    [
+      "shadow of an unknown model",
+      { ...local, app: { modelShadow: { iris: "2" } } },
+      'mlops:app.modelShadow.iris: got "2"; unknown model; the service ships mpg-regressor, penguin-classifier',
+    ],
+    [
+      "shadow of the serving version",
+      { ...local, app: { modelShadow: { "mpg-regressor": "1" } } },
+      'mlops:app.modelShadow.mpg-regressor: got "1"; this version already answers every request: shadow a candidate version instead',
+    ],
+    [
+      "shadow of a version with all the traffic",
+      {
+        ...local,
+        app: {
+          modelTraffic: { "mpg-regressor": { "1": 0, "2": 100 } },
+          modelShadow: { "mpg-regressor": "2" },
+        },
+      },
+      'mlops:app.modelShadow.mpg-regressor: got "2"; this version already answers every request: shadow a candidate version instead',
+    ],
+    [
       "boolean as text",
       { ...local, training: { suspend: "yes" } },
       'mlops:training.suspend: got "yes"; expected true or false',
