@@ -52,6 +52,10 @@ export interface InferenceChartProps {
   readonly workloadIdentityClientId?: string;
   /** Extra environment of the service container. @default {} */
   readonly env?: Readonly<Record<string, string>>;
+  /** Do not wait for an ingress controller to publish the Ingresses' load-balancer address
+   * (`pulumi.com/skipAwait`): for clusters that may have no ingress controller (the `local`
+   * target). @default false */
+  readonly skipIngressAwait?: boolean;
 }
 
 /** One Deployment of the service. */
@@ -261,8 +265,16 @@ export class InferenceChart extends Chart {
     labels: Record<string, string>,
     annotations?: Record<string, string>,
   ): void {
+    const allAnnotations = {
+      ...annotations,
+      ...(props.skipIngressAwait ? { "pulumi.com/skipAwait": "true" } : {}),
+    };
     const ingress = new kplus.Ingress(this, id, {
-      metadata: { name, labels, annotations },
+      metadata: {
+        name,
+        labels,
+        annotations: Object.keys(allAnnotations).length > 0 ? allAnnotations : undefined,
+      },
       className: props.ingress.className,
       tls: props.ingress.tls
         ? [

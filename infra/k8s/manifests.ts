@@ -46,6 +46,8 @@ export function synthManifests(inputs: ManifestInputs): Manifest[] {
     ingress: config.ingress,
     workloadIdentityClientId: inputs.workloadIdentityClientId,
     env: inputs.env,
+    // A local cluster may run no ingress controller to publish the Ingress's address.
+    skipIngressAwait: config.target === "local",
   });
   new TrainingChart(app, "training", {
     namespace: config.app.namespace,

@@ -169,6 +169,10 @@ describe("per-environment differences", () => {
     ).toBeUndefined();
     expect(k8s(resources, "Ingress", "inference")!.spec.tls).toBeUndefined();
     expect(k8s(resources, "Ingress", "inference")!.spec.ingressClassName).toBe("nginx");
+    // No ingress controller need publish an address for `up` to finish.
+    expect(k8s(resources, "Ingress", "inference")!.metadata.annotations).toEqual({
+      "pulumi.com/skipAwait": "true",
+    });
     expect(outputs.endpointUrl).toBe("http://mlops.localtest.me/");
     expect(outputs.imageRef).toBe("mlops-inference:0.1.0");
     expect(outputs.release).toEqual({
@@ -207,6 +211,8 @@ describe("per-environment differences", () => {
       { hosts: ["mlops.example.com"], secretName: "mlops-tls" },
     ]);
     expect(outputs.endpointUrl).toBe("https://mlops.example.com/");
+    // AKS runs the ingress controller: `up` waits for the Ingress to get its address.
+    expect(k8s(resources, "Ingress", "inference")!.metadata.annotations).toBeUndefined();
     const image = k8s(resources, "Deployment", "inference")!.spec.template.spec.containers[0]
       .image as string;
     expect(image).toMatch(/@sha256:[0-9a-f]{64}$/);

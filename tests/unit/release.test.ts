@@ -45,6 +45,7 @@ describe("canary", () => {
     expect(ingress.metadata.annotations).toEqual({
       "nginx.ingress.kubernetes.io/canary": "true",
       "nginx.ingress.kubernetes.io/canary-weight": "10",
+      "pulumi.com/skipAwait": "true",
     });
     expect(ingress.spec.rules[0].host).toBe(
       named(objs, "Ingress", "inference")!.spec.rules[0].host,
