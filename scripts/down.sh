@@ -4,15 +4,11 @@ set -euo pipefail
 # shellcheck source=scripts/stack-env.sh
 source "$(dirname "$0")/stack-env.sh"
 
-if [[ -z "${MLOPS_KUBE_CONTEXT:-}" ]]; then
-  "$SCRIPTS_DIR/control-plane.sh" start >&2
-  KUBECONFIG="$("$SCRIPTS_DIR/control-plane.sh" kubeconfig)"
-  export KUBECONFIG
-fi
+use_cluster
 
 cd "$REPO_ROOT"
 if pulumi stack select "$STACK" --non-interactive >/dev/null 2>&1; then
-  pulumi destroy --yes --stack "$STACK" --non-interactive "$@"
+  node "$REPO_ROOT/node_modules/ts-node/dist/bin.js" --transpile-only "$REPO_ROOT/stacks/deploy.ts" destroy --stack "$STACK" "$@"
 else
   say "no stack $STACK in $PULUMI_BACKEND_URL: nothing to destroy"
 fi

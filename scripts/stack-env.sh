@@ -41,3 +41,23 @@ if [[ -z "${PULUMI_BACKEND_URL:-}" ]]; then
   export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE-local-dev-only}"
 fi
 say "Pulumi backend: $PULUMI_BACKEND_URL"
+
+# use_cluster: export KUBECONFIG for the provider. With MLOPS_KUBE_CONTEXT, a minified kubeconfig
+# of just that context (so nothing is written into the stack file); else the local control plane,
+# started if it is not running.
+use_cluster() {
+  if [[ -n "${MLOPS_KUBE_CONTEXT:-}" ]]; then
+    command -v kubectl >/dev/null || fail "MLOPS_KUBE_CONTEXT needs kubectl to read the context"
+    local file="$STATE_ROOT/kubeconfig-$MLOPS_KUBE_CONTEXT"
+    mkdir -p "$STATE_ROOT"
+    (umask 077 && kubectl config view --minify --flatten --context "$MLOPS_KUBE_CONTEXT" >"$file") ||
+      fail "no kube context $MLOPS_KUBE_CONTEXT (kubectl config get-contexts lists them)"
+    export KUBECONFIG="$file"
+    say "kube context $MLOPS_KUBE_CONTEXT"
+  else
+    "$SCRIPTS_DIR/control-plane.sh" start >&2
+    KUBECONFIG="$("$SCRIPTS_DIR/control-plane.sh" kubeconfig)"
+    export KUBECONFIG
+    say "local control plane (KUBECONFIG=$KUBECONFIG)"
+  fi
+}

@@ -5,22 +5,8 @@ set -euo pipefail
 # shellcheck source=scripts/stack-env.sh
 source "$(dirname "$0")/stack-env.sh"
 
-if [[ -n "${MLOPS_KUBE_CONTEXT:-}" ]]; then
-  say "deploying to kube context $MLOPS_KUBE_CONTEXT"
-else
-  "$SCRIPTS_DIR/control-plane.sh" start >&2
-  KUBECONFIG="$("$SCRIPTS_DIR/control-plane.sh" kubeconfig)"
-  export KUBECONFIG
-  say "deploying to the local control plane (KUBECONFIG=$KUBECONFIG)"
-fi
-
+use_cluster
+say "deploying stack $STACK"
 cd "$REPO_ROOT"
-pulumi stack select --create "$STACK" --non-interactive >/dev/null
-if [[ -n "${MLOPS_KUBE_CONTEXT:-}" ]]; then
-  pulumi config set kubernetes:context "$MLOPS_KUBE_CONTEXT" --stack "$STACK"
-else
-  pulumi config rm kubernetes:context --stack "$STACK" >/dev/null 2>&1 || true
-fi
-pulumi up --yes --stack "$STACK" --non-interactive "$@"
-say "outputs:"
-pulumi stack output --stack "$STACK" --json
+# The Automation API with an inline program: no pulumi-language-nodejs plugin needed.
+node "$REPO_ROOT/node_modules/ts-node/dist/bin.js" --transpile-only "$REPO_ROOT/stacks/deploy.ts" up --stack "$STACK" "$@"
