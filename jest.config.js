@@ -12,24 +12,18 @@ module.exports = {
       testEnvironment: "node",
       roots: ["<rootDir>/tests/unit"],
       transform: { "^.+\\.ts$": tsJest },
-      // Loading @pulumi/azure-native takes seconds on a busy 2-core machine.
-      testTimeout: 120000,
     },
     {
       displayName: "policy",
       testEnvironment: "node",
       roots: ["<rootDir>/tests/policy"],
       transform: { "^.+\\.ts$": tsJest },
-      // Loading @pulumi/azure-native takes seconds on a busy 2-core machine.
-      testTimeout: 120000,
     },
     {
       displayName: "service",
       testEnvironment: "node",
       roots: ["<rootDir>/tests/service"],
       transform: { "^.+\\.ts$": tsJest },
-      // Loading @pulumi/azure-native takes seconds on a busy 2-core machine.
-      testTimeout: 120000,
     },
   ],
 };

@@ -1,6 +1,6 @@
 /**
- * The stack under test, driven through the Automation API: a temp project dir (Pulumi.yaml whose
- * `main` is the repo, so the program is the real one, and the stack file), a file:// backend in a
+ * The stack under test, driven through the Automation API with the real program inline (as
+ * `npm run up` runs it): a temp project dir (the repo's Pulumi.yaml and the stack file), a file:// backend in a
  * temp dir, a passphrase, and the suite's control plane as the kube context. Nothing is written
  * into the repo.
  */
@@ -16,6 +16,7 @@ import {
   type Stack,
 } from "@pulumi/pulumi/automation";
 import { parse, stringify } from "yaml";
+import { PROJECT, program } from "../../../stacks/deploy";
 import { REPO_ROOT } from "./context";
 
 export const STACK_NAME = "e2e";
@@ -83,9 +84,11 @@ export class E2eStack {
   /** Creates the stack `e2e` with the config of Pulumi.local.yaml. */
   static async create(): Promise<E2eStack> {
     const s = new E2eStack();
+    // An inline program (the one `npm run up` runs): the engine talks to this process, so no
+    // pulumi-language-nodejs plugin is needed. It composes the platform anew on every operation.
     s.stack = await LocalWorkspace.createOrSelectStack(
-      { stackName: STACK_NAME, workDir: s.projectDir },
-      { envVars: s.envVars },
+      { stackName: STACK_NAME, projectName: PROJECT, program },
+      { workDir: s.projectDir, envVars: s.envVars },
     );
     s.configure(() => undefined);
     return s;
