@@ -210,11 +210,16 @@ function fromEvents(events: readonly EngineEvent[]): { steps: Step[]; policy: Po
   return { steps, policy };
 }
 
-/** The steps that change something (everything but `same`), as sorted `op type name` lines. */
+/**
+ * The steps that change something (everything but `same`), as sorted `op type name` lines; a
+ * ConfigGroup object's name without the group's `mlops-manifests:` prefix. Provider steps are
+ * left out, as the engine's own change summary leaves them out: they are the engine's bookkeeping
+ * of default providers and touch nothing in the cluster.
+ */
 export function changed(steps: readonly Step[]): string[] {
   return steps
-    .filter((s) => s.op !== "same")
-    .map((s) => `${s.op} ${s.type} ${s.name}`)
+    .filter((s) => s.op !== "same" && !s.type.startsWith("pulumi:providers:"))
+    .map((s) => `${s.op} ${s.type} ${s.name.slice(s.name.lastIndexOf(":") + 1)}`)
     .sort();
 }
 
