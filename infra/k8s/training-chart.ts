@@ -53,7 +53,9 @@ export class TrainingChart extends Chart {
   constructor(scope: Construct, id: string, props: TrainingChartProps) {
     super(scope, id, { namespace: props.namespace, disableResourceNameHashes: true });
     const name = TrainingChart.NAME;
-    const labels = recommendedLabels(props.instance, "training", versionOf(props.image));
+    // The image's version goes only on what runs the image, so a new image changes only that.
+    const labels = recommendedLabels(props.instance, "training");
+    const workloadLabels = recommendedLabels(props.instance, "training", versionOf(props.image));
     const store = props.modelStore;
 
     const serviceAccount = new kplus.ServiceAccount(this, "service-account", {
@@ -75,9 +77,9 @@ export class TrainingChart extends Chart {
     const tmp = kplus.Volume.fromEmptyDir(this, "tmp", "tmp", { sizeLimit: Size.mebibytes(256) });
 
     const cronJob = new kplus.CronJob(this, "cron-job", {
-      metadata: { name, labels },
+      metadata: { name, labels: workloadLabels },
       podMetadata: {
-        labels: { ...labels, ...(store ? { "azure.workload.identity/use": "true" } : {}) },
+        labels: { ...workloadLabels, ...(store ? { "azure.workload.identity/use": "true" } : {}) },
       },
       schedule: parseCron(props.schedule),
       suspend: props.suspend,
