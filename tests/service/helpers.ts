@@ -173,3 +173,23 @@ export function messages(stream: string): string {
     .map((l) => (JSON.parse(l) as { msg: string }).msg)
     .join("\n");
 }
+
+/** One row of each bundled model's features, as a client sends it. */
+export type Row = Record<string, number | string>;
+export const MPG_ROW: Row = {
+  Cylinders: 4,
+  Displacement: 97,
+  Horsepower: 88,
+  Weight_in_lbs: 2130,
+  Acceleration: 14.5,
+  Year: 1980,
+  Origin: "Japan",
+};
+export const PENGUIN_ROW: Row = {
+  Beak_Length_mm: 39.1,
+  Beak_Depth_mm: 18.7,
+  Flipper_Length_mm: 181,
+  Body_Mass_g: 3750,
+  Island: "Torgersen",
+  Sex: "MALE",
+};

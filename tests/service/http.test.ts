@@ -9,27 +9,10 @@ import {
   type HttpReply,
   type HttpRequest,
   type Loose,
+  MPG_ROW,
+  PENGUIN_ROW,
+  Row,
 } from "./helpers";
-
-const MPG_ROW = {
-  Cylinders: 4,
-  Displacement: 97,
-  Horsepower: 88,
-  Weight_in_lbs: 2130,
-  Acceleration: 14.5,
-  Year: 1980,
-  Origin: "Japan",
-};
-const PENGUIN_ROW = {
-  Beak_Length_mm: 39.1,
-  Beak_Depth_mm: 18.7,
-  Flipper_Length_mm: 181,
-  Body_Mass_g: 3750,
-  Island: "Torgersen",
-  Sex: "MALE",
-};
-
-type Row = Record<string, number | string>;
 
 /** v2 request body: one tensor per feature. */
 function v2Body(rows: Row[], extra: Record<string, unknown> = {}) {
