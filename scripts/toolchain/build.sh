@@ -242,13 +242,52 @@ do_kwok() {
   timed "kwok $KWOK_VERSION" env GOBIN="$KWOK_BIN_DIR" go install -trimpath -ldflags "-s -w" "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION"
 }
 
+# --- main ------------------------------------------------------------------------
+
+# stream <do_fn>...: one build stream in a subshell; what failed goes to $FAILED_FILE.
+stream() {
+  (
+    for fn in "$@"; do "$fn"; done
+    ((${#FAILED[@]} == 0)) || { printf '%s; ' "${FAILED[@]}" >>"$FAILED_FILE"; exit 1; }
+  ) || { [[ -s "$FAILED_FILE" ]] || printf '%s; ' "$*" >>"$FAILED_FILE"; }
+}
+
 start=$SECONDS
 log "cache: $TOOLCHAIN_CACHE"
-want pulumi && do_pulumi
-want kubernetes && do_kubernetes
-want kwok && do_kwok
-if ((${#FAILED[@]})); then
-  die "could not build: $(printf '%s; ' "${FAILED[@]}")see the reasons above"
+pulumi_fns=() kube_fns=()
+want pulumi && pulumi_fns+=(do_pulumi)
+want kubernetes && kube_fns+=(do_kubernetes)
+want kwok && kube_fns+=(do_kwok)
+
+if ((CHECK_ONLY)); then
+  for fn in "${pulumi_fns[@]}" "${kube_fns[@]}"; do "$fn"; done
+else
+  mkdir -p "$TOOLCHAIN_CACHE"
+  # One build at a time per cache: a second run (another terminal, the e2e suite) waits for the
+  # first and then finds everything cached, instead of both writing the same files.
+  if command -v flock >/dev/null; then
+    exec 9>"$TOOLCHAIN_CACHE/.build.lock"
+    flock -n 9 || { log "another build is using $TOOLCHAIN_CACHE; waiting for it to finish ..."; flock 9; }
+  else
+    log "note: no flock on this machine; do not run two builds of one cache at once"
+  fi
+  FAILED_FILE="$(mktemp)"
+  trap 'rm -f "$FAILED_FILE"' EXIT
+  # The Pulumi and Kubernetes streams share nothing but Go's caches (safe for concurrent use).
+  # Run side by side, one stream's downloads and single-threaded links fill the other's idle
+  # core. MLOPS_TOOLCHAIN_PARALLEL=0 runs them one after the other.
+  if [[ "${MLOPS_TOOLCHAIN_PARALLEL:-1}" != 0 && ${#pulumi_fns[@]} -gt 0 && ${#kube_fns[@]} -gt 0 ]]; then
+    stream "${pulumi_fns[@]}" &
+    pulumi_pid=$!
+    stream "${kube_fns[@]}"
+    wait "$pulumi_pid"
+  else
+    ((${#pulumi_fns[@]} == 0)) || stream "${pulumi_fns[@]}"
+    ((${#kube_fns[@]} == 0)) || stream "${kube_fns[@]}"
+  fi
+  if [[ -s "$FAILED_FILE" ]]; then
+    die "could not build: $(cat "$FAILED_FILE")see the reasons above"
+  fi
 fi
 if ((${#MISSING[@]})); then
   log "not built yet: ${MISSING[*]} (run scripts/toolchain/build.sh)"

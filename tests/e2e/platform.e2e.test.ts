@@ -491,6 +491,40 @@ describe("release strategies on the real engine", () => {
     });
   });
 
+  test("blueGreen: rolling back green -> blue is one update of the Service; no Deployment or pod changes", async () => {
+    // What runs before the rollback: both colours' Deployments (their spec generation) and pods.
+    const snapshot = async () => ({
+      generations: Object.fromEntries(
+        await Promise.all(
+          ["inference-blue", "inference-green"].map(
+            async (n) => [n, (await get("deployment", n, NS)).metadata.generation] as const,
+          ),
+        ),
+      ),
+      pods: (await list("pods", ["-n", NS, "-l", "mlops-platform/track in (blue,green)"]))
+        .filter((p) => !p.metadata.deletionTimestamp)
+        .map((p) => `${p.metadata.name} ${p.metadata.uid}`)
+        .sort(),
+    });
+    const before = await snapshot();
+    expect(before.pods.length).toBeGreaterThanOrEqual(2);
+
+    stack.configure((c) => {
+      c["mlops:release"] = {
+        strategy: "blueGreen",
+        active: "blue",
+        green: { image: "mlops-inference:0.2.0" },
+      };
+    });
+    const r = await preview("preview (rollback green -> blue)");
+    expect(objectChanges(r)).toEqual([`update ${SVC} ${NS}/inference`]);
+    await up("up (rollback to blue)");
+    expect((await get("service", "inference", NS)).spec.selector["mlops-platform/track"]).toBe(
+      "blue",
+    );
+    expect(await snapshot()).toEqual(before);
+  });
+
   test("canary: a weight change previews one update, of the canary Ingress, and up applies it", async () => {
     const canary = (weight: number) =>
       stack.configure((c) => {

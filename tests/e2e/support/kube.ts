@@ -8,6 +8,9 @@ export type KubeObject = {
     namespace?: string;
     labels?: Record<string, string>;
     annotations?: Record<string, string>;
+    uid?: string;
+    generation?: number;
+    deletionTimestamp?: string;
   };
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
 } & Record<string, any>;

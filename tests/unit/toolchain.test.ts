@@ -1,0 +1,111 @@
+/**
+ * scripts/toolchain/build.sh without building anything: a cache directory filled with stand-in
+ * executables (each prints a version) shows what the script reports, when it exits non-zero,
+ * and that two runs on one cache take turns instead of writing the same files at once.
+ */
+import { spawn, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+
+const ROOT = path.resolve(__dirname, "../..");
+const BUILD = path.join(ROOT, "scripts/toolchain/build.sh");
+
+type Result = { code: number | null; stderr: string };
+
+function envFor(cache: string): NodeJS.ProcessEnv {
+  return { ...process.env, MLOPS_TOOLCHAIN: "build", MLOPS_TOOLCHAIN_CACHE: cache };
+}
+
+/** The cache paths lib.sh derives (from package-lock.json and the tools' go.mod) for `cache`. */
+function layout(cache: string): Record<string, string> {
+  const names = ["PULUMI_BIN_DIR", "KUBE_BIN_DIR", "KWOK_BIN_DIR", "K8S_PLUGIN_DIR"];
+  const out = spawnSync(
+    "bash",
+    [
+      "-c",
+      `source scripts/toolchain/lib.sh && printf '%s\\n' ${names.map((n) => `"$${n}"`).join(" ")}`,
+    ],
+    { cwd: ROOT, env: envFor(cache), encoding: "utf8" },
+  );
+  if (out.status !== 0) throw new Error(`lib.sh: ${out.stderr}`);
+  const values = out.stdout.trim().split("\n");
+  return Object.fromEntries(names.map((n, i) => [n, values[i]]));
+}
+
+/** Puts a stand-in for every tool into `cache`; each sleeps `delay` seconds, then prints a version. */
+function fillCache(cache: string, delay = 0): void {
+  const l = layout(cache);
+  const bins = [
+    path.join(l.PULUMI_BIN_DIR, "pulumi"),
+    path.join(l.PULUMI_BIN_DIR, "pulumi-language-nodejs"),
+    path.join(l.K8S_PLUGIN_DIR, "pulumi-resource-kubernetes"),
+    path.join(l.KWOK_BIN_DIR, "kwok"),
+    ...["kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl", "etcd"].map((b) =>
+      path.join(l.KUBE_BIN_DIR, b),
+    ),
+  ];
+  for (const bin of bins) {
+    fs.mkdirSync(path.dirname(bin), { recursive: true });
+    fs.writeFileSync(bin, `#!/bin/sh\nsleep ${delay}\necho "stand-in ${path.basename(bin)}"\n`, {
+      mode: 0o755,
+    });
+  }
+}
+
+function build(cache: string, args: string[] = []): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("bash", [BUILD, ...args], { cwd: ROOT, env: envFor(cache) });
+    let stderr = "";
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.stdout.resume();
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stderr }));
+  });
+}
+
+let cache: string;
+beforeEach(() => {
+  cache = fs.mkdtempSync(path.join(os.tmpdir(), "mlops-toolchain-"));
+});
+afterEach(() => fs.rmSync(cache, { recursive: true, force: true }));
+
+test("--check on an empty cache exits 1 and names every missing tool", async () => {
+  const r = await build(cache, ["--check"]);
+  expect(r.code).toBe(1);
+  expect(r.stderr).toMatch(
+    /not built yet: pulumi pulumi-resource-kubernetes kubernetes v[\d.]+ kwok v[\d.]+ \(run scripts\/toolchain\/build\.sh\)/,
+  );
+});
+
+test("a warm cache: every tool is reported cached with its version, nothing is built", async () => {
+  fillCache(cache);
+  const r = await build(cache);
+  expect(r.code).toBe(0);
+  for (const tool of ["pulumi", "kube-apiserver", "kubectl", "etcd", "kwok"]) {
+    expect(r.stderr).toContain(`cached  ${tool}: stand-in ${tool}`);
+  }
+  expect(r.stderr).toMatch(/cached {2}pulumi-resource-kubernetes: v[\d.]+/);
+  expect(r.stderr).not.toMatch(/building /);
+  expect(r.stderr).toMatch(/toolchain ready in \d+s/);
+});
+
+test("a second run on the same cache waits for the first, then finds it warm", async () => {
+  fillCache(cache, 1); // each stand-in takes a second to answer, so the first run holds the lock
+  const first = build(cache);
+  await new Promise((r) => setTimeout(r, 500));
+  const second = await build(cache);
+  const firstResult = await first;
+  expect(firstResult.code).toBe(0);
+  expect(second.code).toBe(0);
+  expect(second.stderr).toContain(`another build is using ${cache}; waiting for it to finish`);
+  expect(second.stderr).toMatch(/toolchain ready/);
+});
+
+test("an unknown argument exits non-zero naming it and the allowed ones", async () => {
+  const r = await build(cache, ["everything"]);
+  expect(r.code).toBe(1);
+  expect(r.stderr).toContain(
+    "unknown argument 'everything' (expected --check, all, pulumi, kubernetes or kwok)",
+  );
+});
