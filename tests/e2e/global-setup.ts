@@ -1,9 +1,11 @@
 /**
  * Before the real-engine suite: build or reuse the toolchain (scripts/toolchain/build.sh prints
  * its progress), take its environment from scripts/toolchain/env.sh, and start the suite's own
- * control plane. Without a toolchain the suite FAILS here: it never skips.
+ * control plane, or, with MLOPS_E2E_KUBE_CONTEXT (a laptop's kind cluster, say), use that
+ * context. Without a toolchain or a cluster the suite FAILS here: it never skips.
  */
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import {
   CONTROL_PLANE_ENV,
@@ -20,12 +22,16 @@ const CONTROL_PLANE_TIMEOUT_MS = 4 * 60 * 1000;
 
 export default async function globalSetup(): Promise<void> {
   resetTimings();
-  // The suite always uses its own control plane (see CONTROL_PLANE_ENV), never a developer's context.
+  // Its own control plane (see CONTROL_PLANE_ENV) unless MLOPS_E2E_KUBE_CONTEXT names a cluster
+  // explicitly; never the developer's MLOPS_KUBE_CONTEXT or current context.
+  const kubeContext = process.env.MLOPS_E2E_KUBE_CONTEXT?.trim() || undefined;
   const baseEnv: NodeJS.ProcessEnv = { ...process.env, ...CONTROL_PLANE_ENV };
   delete baseEnv.MLOPS_KUBE_CONTEXT;
 
-  process.stderr.write("\n[e2e] toolchain: scripts/toolchain/build.sh\n");
-  const build = await run("bash", [path.join(SCRIPTS_DIR, "toolchain/build.sh")], {
+  // With a cluster of its own, only Pulumi is needed (and built only when no CLI is installed).
+  const targets = kubeContext ? ["pulumi"] : [];
+  process.stderr.write(`\n[e2e] toolchain: scripts/toolchain/build.sh ${targets.join(" ")}\n`);
+  const build = await run("bash", [path.join(SCRIPTS_DIR, "toolchain/build.sh"), ...targets], {
     env: baseEnv,
     timeoutMs: BUILD_TIMEOUT_MS,
     stream: true,
@@ -40,6 +46,15 @@ export default async function globalSetup(): Promise<void> {
 
   const env = await toolchainEnv(baseEnv);
   const scriptEnv = { ...baseEnv, ...env };
+  if (kubeContext) {
+    saveContext({
+      env,
+      kubeconfig: await contextKubeconfig(kubeContext, scriptEnv),
+      toolchainMode: env.MLOPS_TOOLCHAIN_MODE ?? "built",
+      startedControlPlane: false,
+    });
+    return;
+  }
   const controlPlane = path.join(SCRIPTS_DIR, "control-plane.sh");
   const status = await run("bash", [controlPlane, "status"], { env: scriptEnv, timeoutMs: 60000 });
   let started = false;
@@ -77,6 +92,36 @@ export default async function globalSetup(): Promise<void> {
     toolchainMode: env.MLOPS_TOOLCHAIN_MODE ?? "built",
     startedControlPlane: started,
   });
+}
+
+/**
+ * A kubeconfig file holding only `context` (as `npm run up` does for MLOPS_KUBE_CONTEXT), checked
+ * to reach its API server, so every later step talks to that cluster whatever the current context.
+ */
+async function contextKubeconfig(context: string, env: NodeJS.ProcessEnv): Promise<string> {
+  const view = await run(
+    "kubectl",
+    ["config", "view", "--minify", "--flatten", "--context", context, "-o", "yaml"],
+    { env, timeoutMs: 30000 },
+  );
+  if (view.code !== 0) {
+    throw new Error(
+      `[e2e] MLOPS_E2E_KUBE_CONTEXT=${context}: kubectl cannot read that context (kubectl config get-contexts lists them):\n${tail(view.stderr)}`,
+    );
+  }
+  const file = path.join(os.tmpdir(), `mlops-e2e-kubeconfig-${process.getuid?.() ?? 0}`);
+  fs.writeFileSync(file, view.stdout, { mode: 0o600 });
+  const probe = await run("kubectl", ["--kubeconfig", file, "get", "--raw", "/readyz"], {
+    env,
+    timeoutMs: 60000,
+  });
+  if (probe.code !== 0) {
+    throw new Error(
+      `[e2e] MLOPS_E2E_KUBE_CONTEXT=${context}: its API server is not ready:\n${tail(probe.stderr)}`,
+    );
+  }
+  process.stderr.write(`[e2e] using kube context ${context} (MLOPS_E2E_KUBE_CONTEXT)\n`);
+  return file;
 }
 
 /**

@@ -29,7 +29,17 @@ import {
 import { changed, E2eStack, STACK_NAME, type Run, type Step } from "./support/stack";
 
 const NS = "mlops";
-const DIGEST_REF = `mlops-inference@sha256:${"ab12".repeat(16)}`;
+/**
+ * The digest-pinned image the promotion step deploys. kwok nodes run no containers, so any digest
+ * does; a cluster with real nodes (MLOPS_E2E_KUBE_CONTEXT) needs one it can pull.
+ */
+const DIGEST_REF =
+  process.env.MLOPS_E2E_DIGEST_REF ?? `mlops-inference@sha256:${"ab12".repeat(16)}`;
+if (!/^[^@\s]+@sha256:[0-9a-f]{64}$/.test(DIGEST_REF)) {
+  throw new Error(
+    `MLOPS_E2E_DIGEST_REF: got "${DIGEST_REF}"; expected <repository>@sha256:<64 hex digits>`,
+  );
+}
 const POLICY_PACK = path.join(REPO_ROOT, "policy");
 const POLICY_CONFIG = path.join(REPO_ROOT, "policy/config/local.json");
 
@@ -111,8 +121,10 @@ beforeAll(async () => {
   const existing = await find("namespace", NS);
   if (existing) {
     throw new Error(
-      `namespace ${NS} already exists on the e2e control plane (${process.env.KUBECONFIG}); ` +
-        "stop it (scripts/control-plane.sh stop with the suite's MLOPS_STATE_DIR) so the suite starts clean",
+      `namespace ${NS} already exists in the e2e cluster (${process.env.KUBECONFIG}): the suite ` +
+        "starts clean and never touches objects it did not create. Its own control plane: stop it " +
+        "(scripts/control-plane.sh stop with the suite's MLOPS_STATE_DIR); MLOPS_E2E_KUBE_CONTEXT: " +
+        `delete the namespace or use another cluster`,
     );
   }
   stack = await E2eStack.create();
