@@ -112,7 +112,8 @@ go_module_source() {
 
 build_langhost() {
   local mod=github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3 ver src
-  ver="$(langhost_pseudo_version)"
+  # Called where `set -e` is off (the optional build's status is tested): stop explicitly.
+  ver="$(langhost_pseudo_version)" || return 1
   src="$BUILD_DIR/pulumi-language-nodejs-$ver"
   log "pulumi-language-nodejs: $mod@$ver"
   go_module_source "$mod@$ver" "$src"
