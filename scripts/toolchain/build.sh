@@ -245,12 +245,28 @@ do_kwok() {
 
 # --- main ------------------------------------------------------------------------
 
-# stream <do_fn>...: one build stream in a subshell; what failed goes to $FAILED_FILE.
+# stream <do_fn>...: starts one build stream as a background job (its pid goes to STREAM_PIDS);
+# what failed in it goes to $FAILED_FILE. A background job keeps `set -e` in force inside it,
+# where a subshell tested with `||` or `if` would silently run on past a failed step.
+STREAM_PIDS=()
 stream() {
   (
     for fn in "$@"; do "$fn"; done
     ((${#FAILED[@]} == 0)) || { printf '%s; ' "${FAILED[@]}" >>"$FAILED_FILE"; exit 1; }
-  ) || { [[ -s "$FAILED_FILE" ]] || printf '%s; ' "$*" >>"$FAILED_FILE"; }
+  ) &
+  STREAM_PIDS+=("$!")
+}
+# wait_streams: waits for every started stream; one that died without recording why is named.
+wait_streams() {
+  local pid rc
+  for pid in "${STREAM_PIDS[@]}"; do
+    rc=0
+    wait "$pid" || rc=$?
+    if ((rc != 0)) && [[ ! -s "$FAILED_FILE" ]]; then
+      printf 'a build stream (exit status %s); ' "$rc" >>"$FAILED_FILE"
+    fi
+  done
+  STREAM_PIDS=()
 }
 
 start=$SECONDS
@@ -277,15 +293,10 @@ else
   # The Pulumi and Kubernetes streams share nothing but Go's caches (safe for concurrent use).
   # Run side by side, one stream's downloads and single-threaded links fill the other's idle
   # core. MLOPS_TOOLCHAIN_PARALLEL=0 runs them one after the other.
-  if [[ "${MLOPS_TOOLCHAIN_PARALLEL:-1}" != 0 && ${#pulumi_fns[@]} -gt 0 && ${#kube_fns[@]} -gt 0 ]]; then
-    stream "${pulumi_fns[@]}" &
-    pulumi_pid=$!
-    stream "${kube_fns[@]}"
-    wait "$pulumi_pid"
-  else
-    ((${#pulumi_fns[@]} == 0)) || stream "${pulumi_fns[@]}"
-    ((${#kube_fns[@]} == 0)) || stream "${kube_fns[@]}"
-  fi
+  ((${#pulumi_fns[@]} == 0)) || stream "${pulumi_fns[@]}"
+  [[ "${MLOPS_TOOLCHAIN_PARALLEL:-1}" != 0 ]] || wait_streams
+  ((${#kube_fns[@]} == 0)) || stream "${kube_fns[@]}"
+  wait_streams
   if [[ -s "$FAILED_FILE" ]]; then
     die "could not build: $(cat "$FAILED_FILE")see the reasons above"
   fi

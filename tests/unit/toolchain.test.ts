@@ -53,9 +53,16 @@ function fillCache(cache: string, delay = 0): void {
   }
 }
 
-function build(cache: string, args: string[] = []): Promise<Result> {
+function build(
+  cache: string,
+  args: string[] = [],
+  extraEnv: NodeJS.ProcessEnv = {},
+): Promise<Result> {
   return new Promise((resolve, reject) => {
-    const child = spawn("bash", [BUILD, ...args], { cwd: ROOT, env: envFor(cache) });
+    const child = spawn("bash", [BUILD, ...args], {
+      cwd: ROOT,
+      env: { ...envFor(cache), ...extraEnv },
+    });
     let stderr = "";
     child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
     child.stdout.resume();
@@ -100,6 +107,28 @@ test("a second run on the same cache waits for the first, then finds it warm", a
   expect(second.code).toBe(0);
   expect(second.stderr).toContain(`another build is using ${cache}; waiting for it to finish`);
   expect(second.stderr).toMatch(/toolchain ready/);
+});
+
+test("a build that fails exits non-zero naming it; the other stream still reports its tools", async () => {
+  fillCache(cache);
+  fs.rmSync(path.join(layout(cache).KWOK_BIN_DIR, "kwok"));
+  fs.rmSync(path.join(layout(cache).KUBE_BIN_DIR, "kube-apiserver"));
+  // An empty module cache and no proxy: both builds fail at their first step, nothing is downloaded.
+  const r = await build(cache, [], {
+    GOPROXY: "off",
+    GOMODCACHE: path.join(cache, "gomodcache"),
+    GOFLAGS: "-modcacherw",
+  });
+  expect(r.code).toBe(1);
+  expect(r.stderr).toMatch(/FAILED {2}kubernetes v[\d.]+ .* after \d+s/);
+  expect(r.stderr).toMatch(/FAILED {2}kwok v[\d.]+ after \d+s/);
+  expect(r.stderr).toMatch(
+    /ERROR: could not build: kubernetes v[\d.]+ \([^)]*\) \+ etcd v[\d.]+; kwok v[\d.]+; see the reasons above/,
+  );
+  // A failed build leaves nothing behind that a later run would take for a finished one.
+  expect(fs.existsSync(path.join(layout(cache).KUBE_BIN_DIR, "kube-apiserver"))).toBe(false);
+  expect(r.stderr).toContain("cached  pulumi: stand-in pulumi");
+  expect(r.stderr).not.toMatch(/toolchain ready/);
 });
 
 test("an unknown argument exits non-zero naming it and the allowed ones", async () => {
