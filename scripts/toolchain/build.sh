@@ -112,7 +112,7 @@ go_module_source() {
 
 build_langhost() {
   local mod=github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3 ver src
-  # Called where `set -e` is off (the optional build's status is tested): stop explicitly.
+  # Called where `set -e` is off (its status is tested, being optional): stop explicitly.
   ver="$(langhost_pseudo_version)" || return 1
   src="$BUILD_DIR/pulumi-language-nodejs-$ver"
   log "pulumi-language-nodejs: $mod@$ver"
@@ -183,8 +183,13 @@ do_pulumi() {
     log "cached  pulumi-language-nodejs: present (v$PULUMI_VERSION)"
   elif ((CHECK_ONLY)); then
     log "optional pulumi-language-nodejs: not built (only a plain 'pulumi up' on the project needs it)"
-  elif ! (timed "pulumi-language-nodejs v$PULUMI_VERSION" build_langhost); then
-    log "note: pulumi-language-nodejs could not be built (see above); it is optional: npm run up and the e2e suite use the Automation API, which does not need it"
+  else
+    log "building pulumi-language-nodejs v$PULUMI_VERSION (optional) ..."
+    if (build_langhost); then
+      log "built   pulumi-language-nodejs v$PULUMI_VERSION"
+    else
+      log "skipped pulumi-language-nodejs (optional; could not be built, see above): npm run up, npm run deploy and the e2e suite use the Automation API, which does not need it"
+    fi
   fi
   if [[ -x "$K8S_PLUGIN_DIR/pulumi-resource-kubernetes" && ! -e "$K8S_PLUGIN_DIR.partial" ]]; then
     log "cached  pulumi-resource-kubernetes: v$K8S_PROVIDER_VERSION in $K8S_PLUGIN_DIR"
