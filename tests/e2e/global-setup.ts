@@ -52,6 +52,7 @@ export default async function globalSetup(): Promise<void> {
       kubeconfig: await contextKubeconfig(kubeContext, scriptEnv),
       toolchainMode: env.MLOPS_TOOLCHAIN_MODE ?? "built",
       startedControlPlane: false,
+      kubeconfigIsCopy: true,
     });
     return;
   }

@@ -2,6 +2,7 @@
  * After the real-engine suite: stop the control plane when globalSetup started it, and print the
  * timings of the run in one summary line (also in tests/e2e/.timings.json, git-ignored).
  */
+import * as fs from "node:fs";
 import * as path from "node:path";
 import {
   readContext,
@@ -27,6 +28,8 @@ export default async function globalTeardown(): Promise<void> {
     if (stop.code !== 0)
       process.stderr.write(`[e2e] control plane stop failed:\n${tail(stop.stderr)}\n`);
   }
+  // The copy of a MLOPS_E2E_KUBE_CONTEXT's credentials does not outlive the run.
+  if (context?.kubeconfigIsCopy) fs.rmSync(context.kubeconfig, { force: true });
   removeContext();
   const timings = readTimings();
   const line = timings

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import * as http from "node:http";
 import type { IncomingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -45,8 +45,17 @@ export function artifacts(): { mpg: RegressionArtifact; penguin: ClassificationA
   return cached;
 }
 
+const tempDirs: string[] = [];
+// Each test file loads this module afresh: its temp dirs go when that file's tests are done.
+afterAll(() => {
+  for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A fresh temp dir, removed after the test file that made it. */
 export function tempDir(prefix = "svc-test-"): string {
-  return mkdtempSync(path.join(tmpdir(), prefix));
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  tempDirs.push(dir);
+  return dir;
 }
 
 /** Runs the training CLI in-process into a fresh temp dir (or `dir`); returns exit code and output. */

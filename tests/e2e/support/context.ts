@@ -38,6 +38,8 @@ export interface E2eContext {
   readonly toolchainMode: string;
   /** Whether globalSetup started the control plane (and so globalTeardown stops it). */
   readonly startedControlPlane: boolean;
+  /** Whether `kubeconfig` is a copy globalSetup wrote (and so globalTeardown removes it). */
+  readonly kubeconfigIsCopy?: boolean;
 }
 
 export function saveContext(context: E2eContext): void {
