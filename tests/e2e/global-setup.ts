@@ -13,6 +13,7 @@ import {
   resetTimings,
   saveContext,
   SCRIPTS_DIR,
+  type E2eContext,
 } from "./support/context";
 import { run, runOk, tail } from "./support/proc";
 
@@ -46,16 +47,22 @@ export default async function globalSetup(): Promise<void> {
 
   const env = await toolchainEnv(baseEnv);
   const scriptEnv = { ...baseEnv, ...env };
-  if (kubeContext) {
-    saveContext({
-      env,
-      kubeconfig: await contextKubeconfig(kubeContext, scriptEnv),
-      toolchainMode: env.MLOPS_TOOLCHAIN_MODE ?? "built",
-      startedControlPlane: false,
-      kubeconfigIsCopy: true,
-    });
-    return;
-  }
+  const cluster = kubeContext
+    ? {
+        env,
+        kubeconfig: await contextKubeconfig(kubeContext, scriptEnv),
+        startedControlPlane: false,
+        kubeconfigIsCopy: true,
+      }
+    : await ownControlPlane(env, scriptEnv);
+  saveContext({ ...cluster, toolchainMode: env.MLOPS_TOOLCHAIN_MODE ?? "built" });
+}
+
+/** The suite's own control plane: reused when running, else started clean from its state dir. */
+async function ownControlPlane(
+  env: Record<string, string>,
+  scriptEnv: NodeJS.ProcessEnv,
+): Promise<Omit<E2eContext, "toolchainMode">> {
   const controlPlane = path.join(SCRIPTS_DIR, "control-plane.sh");
   const status = await run("bash", [controlPlane, "status"], { env: scriptEnv, timeoutMs: 60000 });
   let started = false;
@@ -86,13 +93,7 @@ export default async function globalSetup(): Promise<void> {
   const kubeconfig = (
     await runOk("bash", [controlPlane, "kubeconfig"], { env: scriptEnv, timeoutMs: 30000 })
   ).stdout.trim();
-
-  saveContext({
-    env: { ...env, ...CONTROL_PLANE_ENV },
-    kubeconfig,
-    toolchainMode: env.MLOPS_TOOLCHAIN_MODE ?? "built",
-    startedControlPlane: started,
-  });
+  return { env: { ...env, ...CONTROL_PLANE_ENV }, kubeconfig, startedControlPlane: started };
 }
 
 /**

@@ -111,8 +111,9 @@ test("a second run on the same cache waits for the first, then finds it warm", a
 
 test("a build that fails exits non-zero naming it; the other stream still reports its tools", async () => {
   fillCache(cache);
-  fs.rmSync(path.join(layout(cache).KWOK_BIN_DIR, "kwok"));
-  fs.rmSync(path.join(layout(cache).KUBE_BIN_DIR, "kube-apiserver"));
+  const { KWOK_BIN_DIR, KUBE_BIN_DIR } = layout(cache);
+  fs.rmSync(path.join(KWOK_BIN_DIR, "kwok"));
+  fs.rmSync(path.join(KUBE_BIN_DIR, "kube-apiserver"));
   // An empty module cache and no proxy: both builds fail at their first step, nothing is downloaded.
   const r = await build(cache, [], {
     GOPROXY: "off",
@@ -126,7 +127,7 @@ test("a build that fails exits non-zero naming it; the other stream still report
     /ERROR: could not build: kubernetes v[\d.]+ \([^)]*\) \+ etcd v[\d.]+; kwok v[\d.]+; see the reasons above/,
   );
   // A failed build leaves nothing behind that a later run would take for a finished one.
-  expect(fs.existsSync(path.join(layout(cache).KUBE_BIN_DIR, "kube-apiserver"))).toBe(false);
+  expect(fs.existsSync(path.join(KUBE_BIN_DIR, "kube-apiserver"))).toBe(false);
   expect(r.stderr).toContain("cached  pulumi: stand-in pulumi");
   expect(r.stderr).not.toMatch(/toolchain ready/);
 });
