@@ -114,6 +114,13 @@ wait_for() {
 }
 
 alive_or_die() {
+  local tries=25
+  # Until the launched subshell has exec'd the binary, its PID's command line is still bash's:
+  # give it a moment (up to 5 s) rather than taking that for an exit.
+  until running "$1"; do
+    ((--tries > 0)) || break
+    sleep 0.2
+  done
   running "$1" || cp_die "$1 exited right after start; last lines of $LOGS/$1.log:
 $(tail -n 20 "$LOGS/$1.log" 2>/dev/null)"
 }
