@@ -1,24 +1,37 @@
 #!/usr/bin/env bash
-# A local Kubernetes control plane for the real-engine tests, on loopback only:
-# etcd, kube-apiserver (static-token auth, Node+RBAC authorization, service-account
-# signing keys, self-signed serving cert), kube-controller-manager, kube-scheduler,
-# and kwok, which plays the kubelet for two fake nodes so pods become Ready:
+# A local Kubernetes cluster on this machine, for `npm run up` and the real-engine tests:
+# etcd, kube-apiserver (static-token auth, Node+RBAC authorization, service-account signing keys,
+# self-signed serving cert) on loopback, kube-controller-manager, kube-scheduler, and two nodes:
 #   mlops-node-1     no taints: the application's pods schedule here
 #   mlops-training-1 label mlops-platform/pool=training,
 #                    taint mlops-platform/pool=training:NoSchedule (the training pool contract)
 #
-# usage: scripts/control-plane.sh start|stop|status|kubeconfig|logs
+# MLOPS_NODES=real (default): real nodes that run containers (scripts/control-plane/node.sh):
+#   a kubelet + containerd + runc + CNI bridge per node, kube-proxy (iptables; NodePorts on
+#   127.0.0.1) and CoreDNS. Needs root and Linux; missing packages are installed
+#   (scripts/node/install.sh).
+# MLOPS_NODES=kwok: API only, fast: kwok plays both kubelets, pods are marked Ready but no
+#   container runs. For whoever only needs the API (object diffs, admission, policies).
+#
+# usage: scripts/control-plane.sh start|stop|status|kubeconfig|logs|load <image>...|footprint
 #   start       start what is not running (idempotent), wait for /readyz and Ready nodes
-#   stop        stop the processes this script started (by their PID files only)
+#   stop        stop the processes this script started (by their PID files only); with real
+#               nodes also remove every container, mount, interface, iptables chain and cgroup
+#               they made, and restore the sysctls they set
 #   status      component PIDs, /readyz, server version, nodes (exit 1 if a component is down)
 #   kubeconfig  print the path of the admin kubeconfig
+#   load        copy images from buildah's store (scripts/node/images.sh) into every real node
+#   footprint   what real nodes left on this machine, one line each (nothing after a clean stop)
 #
 # Binaries come from scripts/toolchain/build.sh (its cache; etcd falls back to an
 # `etcd` on PATH, e.g. Debian's etcd-server). State (etcd data, certificates,
-# tokens, kubeconfigs, logs, PIDs) lives outside the repo in
+# tokens, kubeconfigs, logs, PIDs, node state) lives outside the repo in
 #   ${MLOPS_STATE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/mlops-platform/control-plane}
 # Ports (loopback, override with env): MLOPS_APISERVER_PORT=16443, MLOPS_ETCD_PORT=12379,
-# MLOPS_ETCD_PEER_PORT=12380, MLOPS_KCM_PORT=16257, MLOPS_SCHEDULER_PORT=16259, MLOPS_KWOK_PORT=16247.
+# MLOPS_ETCD_PEER_PORT=12380, MLOPS_KCM_PORT=16257, MLOPS_SCHEDULER_PORT=16259, MLOPS_KWOK_PORT=16247;
+# real nodes: kubelets on their node IPs (10.244.0.1, 10.244.1.1) port 10250, healthz on
+# 127.0.0.1:16248/16258; MLOPS_KUBE_PROXY_HEALTHZ_PORT=16256, MLOPS_KUBE_PROXY_METRICS_PORT=16249,
+# MLOPS_COREDNS_HEALTH_PORT=16280, MLOPS_COREDNS_READY_PORT=16281.
 # MLOPS_KUBE_CONTEXT=<context>: use that existing cluster instead; start/stop do nothing
 # and kubeconfig prints ${KUBECONFIG:-~/.kube/config}.
 set -euo pipefail
@@ -40,9 +53,23 @@ SCHEDULER_PORT="${MLOPS_SCHEDULER_PORT:-16259}"
 KWOK_PORT="${MLOPS_KWOK_PORT:-16247}"
 SERVER="https://$HOST:$APISERVER_PORT"
 ADMIN_KUBECONFIG="$STATE/admin.kubeconfig"
-COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok)
 NODES=(mlops-node-1 mlops-training-1)
+NODE_MODE="${MLOPS_NODES:-real}"
+case "$NODE_MODE" in
+  real | kwok) ;;
+  *) printf '[control-plane] ERROR: MLOPS_NODES: got "%s"; allowed: real (containers run), kwok (API only)\n' "$NODE_MODE" >&2; exit 2 ;;
+esac
+CONTROL_COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler)
 TIMEOUT="${MLOPS_CONTROL_PLANE_TIMEOUT:-120}"
+
+# shellcheck source=scripts/control-plane/node.sh
+source "$SCRIPTS_DIR/control-plane/node.sh"
+if [[ "$NODE_MODE" == real ]]; then
+  # shellcheck disable=SC2207 # component names have no spaces
+  COMPONENTS=("${CONTROL_COMPONENTS[@]}" $(node_components))
+else
+  COMPONENTS=("${CONTROL_COMPONENTS[@]}" kwok)
+fi
 
 cp_log() { printf '[control-plane] %s\n' "$*" >&2; }
 cp_die() { printf '[control-plane] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -53,6 +80,7 @@ bin() {
   local name="$1" dir
   case "$name" in
     kwok) dir="$KWOK_BIN_DIR" ;;
+    coredns) dir="$COREDNS_BIN_DIR" ;;
     *) dir="$KUBE_BIN_DIR" ;;
   esac
   if [[ -x "$dir/$name" ]]; then
@@ -70,14 +98,17 @@ kc() { "$(bin kubectl)" --kubeconfig "$ADMIN_KUBECONFIG" "$@"; }
 
 pidfile() { echo "$RUN/$1.pid"; }
 
-# running <component>: its PID file names a live process running that component's binary.
+# running <component>[@<node>]: its PID file names a live process running that component's
+# binary (for a node's component, with that node in its command line).
 running() {
-  local f pid
+  local f pid cmdline name="${1%%@*}" node=""
+  [[ "$1" != *@* ]] || node="${1#*@}"
   f="$(pidfile "$1")"
   [[ -f "$f" ]] || return 1
   pid="$(<"$f")"
   [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$1" || return 1
+  cmdline="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" || return 1
+  [[ "$cmdline" == *"$name"* && "$cmdline" == *"$node"* ]]
 }
 
 port_in_use() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
@@ -128,7 +159,8 @@ $(tail -n 20 "$LOGS/$1.log" 2>/dev/null)"
 # --- one-time material: PKI, tokens, kubeconfigs -------------------------------------
 
 ensure_pki() {
-  [[ -f "$PKI/apiserver.crt" && -f "$PKI/sa.key" && -f "$STATE/tokens.csv" ]] && return 0
+  [[ -f "$PKI/apiserver.crt" && -f "$PKI/apiserver-kubelet-client.crt" && -f "$PKI/sa.key" && -f "$STATE/tokens.csv" ]] &&
+    grep -q ',system:kube-proxy,' "$STATE/tokens.csv" && return 0
   command -v openssl >/dev/null || cp_die "openssl is required to create the control plane's certificates"
   cp_log "creating certificates, service-account keys and tokens in $STATE"
   mkdir -p "$PKI"
@@ -141,6 +173,12 @@ ensure_pki() {
     "extendedKeyUsage=serverAuth" "keyUsage=digitalSignature,keyEncipherment" >"$PKI/apiserver.ext"
   openssl x509 -req -in "$PKI/apiserver.csr" -CA "$PKI/ca.crt" -CAkey "$PKI/ca.key" -CAcreateserial \
     -days 3650 -extfile "$PKI/apiserver.ext" -out "$PKI/apiserver.crt" 2>/dev/null
+  # The API server's client certificate towards kubelets (logs, exec, port-forward).
+  openssl req -newkey rsa:2048 -nodes -subj "/O=system:masters/CN=kube-apiserver-kubelet-client" \
+    -keyout "$PKI/apiserver-kubelet-client.key" -out "$PKI/apiserver-kubelet-client.csr" 2>/dev/null
+  printf '%s\n' "extendedKeyUsage=clientAuth" "keyUsage=digitalSignature,keyEncipherment" >"$PKI/client.ext"
+  openssl x509 -req -in "$PKI/apiserver-kubelet-client.csr" -CA "$PKI/ca.crt" -CAkey "$PKI/ca.key" \
+    -CAcreateserial -days 3650 -extfile "$PKI/client.ext" -out "$PKI/apiserver-kubelet-client.crt" 2>/dev/null
   openssl genrsa -out "$PKI/sa.key" 2048 2>/dev/null
   openssl rsa -in "$PKI/sa.key" -pubout -out "$PKI/sa.pub" 2>/dev/null
   # Static tokens: token,user,uid,"group1,group2"
@@ -151,6 +189,14 @@ ensure_pki() {
     # kwok plays the kubelet of several nodes (the Node authorizer allows one node per
     # identity), so it runs with cluster-admin rights like kwok's own setups.
     echo "$(openssl rand -hex 24),kwok,kwok,\"system:masters\""
+    # Real nodes: each kubelet is its node (Node authorizer), kube-proxy and CoreDNS get their
+    # own users with only the roles they need (scripts/control-plane/node.sh binds them).
+    local n
+    for n in "${NODES[@]}"; do
+      echo "$(openssl rand -hex 24),system:node:$n,system:node:$n,\"system:nodes\""
+    done
+    echo "$(openssl rand -hex 24),system:kube-proxy,system:kube-proxy,\"\""
+    echo "$(openssl rand -hex 24),mlops:coredns,mlops:coredns,\"\""
   } >"$STATE/tokens.csv.tmp"
   mv "$STATE/tokens.csv.tmp" "$STATE/tokens.csv"
   rm -f "$STATE"/*.kubeconfig
@@ -190,6 +236,10 @@ ensure_kubeconfigs() {
   write_kubeconfig "$STATE/kube-controller-manager.kubeconfig" system:kube-controller-manager
   write_kubeconfig "$STATE/kube-scheduler.kubeconfig" system:kube-scheduler
   write_kubeconfig "$STATE/kwok.kubeconfig" kwok
+  local n
+  for n in "${NODES[@]}"; do write_kubeconfig "$STATE/node-$n.kubeconfig" "system:node:$n"; done
+  write_kubeconfig "$STATE/kube-proxy.kubeconfig" system:kube-proxy
+  write_kubeconfig "$STATE/coredns.kubeconfig" mlops:coredns
 }
 
 # --- components ----------------------------------------------------------------------
@@ -218,6 +268,9 @@ start_apiserver() {
     --service-account-issuer https://kubernetes.default.svc.cluster.local \
     --service-account-key-file "$PKI/sa.pub" --service-account-signing-key-file "$PKI/sa.key" \
     --service-cluster-ip-range 10.96.0.0/16 \
+    --kubelet-client-certificate "$PKI/apiserver-kubelet-client.crt" \
+    --kubelet-client-key "$PKI/apiserver-kubelet-client.key" \
+    --kubelet-preferred-address-types InternalIP \
     --allow-privileged=true --profiling=false
   wait_for "kube-apiserver /readyz on $SERVER" kc get --raw /readyz
   alive_or_die kube-apiserver
@@ -279,12 +332,14 @@ cmd_start() {
     return 0
   fi
   # Resolve every binary and check every port before starting anything.
-  for c in "${COMPONENTS[@]}" kubectl; do bin "$c" >/dev/null; done
+  for c in "${CONTROL_COMPONENTS[@]}" kubectl; do bin "$c" >/dev/null; done
+  [[ "$NODE_MODE" != kwok ]] || bin kwok >/dev/null
   running etcd || require_free_port etcd "$ETCD_PORT" "$ETCD_PEER_PORT"
   running kube-apiserver || require_free_port kube-apiserver "$APISERVER_PORT"
   running kube-controller-manager || require_free_port kube-controller-manager "$KCM_PORT"
   running kube-scheduler || require_free_port kube-scheduler "$SCHEDULER_PORT"
-  running kwok || require_free_port kwok "$KWOK_PORT"
+  [[ "$NODE_MODE" != kwok ]] || running kwok || require_free_port kwok "$KWOK_PORT"
+  [[ "$NODE_MODE" != real ]] || node_prerequisites
   mkdir -p "$RUN" "$LOGS"
   ensure_pki
   ensure_kubeconfigs
@@ -292,9 +347,16 @@ cmd_start() {
   running kube-apiserver || start_apiserver
   running kube-controller-manager || start_controller_manager
   running kube-scheduler || start_scheduler
-  running kwok || start_kwok
-  ensure_nodes
-  cp_log "ready in $((SECONDS - start))s: export KUBECONFIG=$ADMIN_KUBECONFIG"
+  if [[ "$NODE_MODE" == kwok ]]; then
+    running kwok || start_kwok
+    ensure_nodes
+  else
+    # Nodes a kwok run registered under the same names would shadow the kubelets' own.
+    kc delete node -l type=kwok --ignore-not-found >/dev/null
+    start_nodes
+    wait_for "the default ServiceAccount" kc -n default get serviceaccount default
+  fi
+  cp_log "ready in $((SECONDS - start))s ($NODE_MODE nodes): export KUBECONFIG=$ADMIN_KUBECONFIG"
 }
 
 # stop_group <component...>: SIGTERM them all at once, then wait (SIGKILL after 10 s).
@@ -324,7 +386,8 @@ cmd_stop() {
     cp_log "MLOPS_KUBE_CONTEXT=$MLOPS_KUBE_CONTEXT: not ours to stop"
     return 0
   fi
-  # Clients first, then the apiserver, etcd last.
+  # Nodes (whichever mode started them) and clients first, then the apiserver, etcd last.
+  [[ ! -d "$NODE_STATE" ]] || stop_nodes
   stop_group kwok kube-scheduler kube-controller-manager
   stop_group kube-apiserver
   stop_group etcd
@@ -377,5 +440,15 @@ case "${1:-}" in
   status) cmd_status ;;
   kubeconfig) cmd_kubeconfig ;;
   logs) cmd_logs ;;
-  *) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+  footprint) node_footprint ;;
+  load)
+    shift
+    (($#)) || cp_die "usage: $0 load <image>..."
+    if [[ -n "${MLOPS_KUBE_CONTEXT:-}" || "$NODE_MODE" != real ]]; then
+      cp_log "no real nodes of ours (MLOPS_KUBE_CONTEXT or MLOPS_NODES=kwok): nothing to load"
+    else
+      load_images "$@"
+    fi
+    ;;
+  *) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0" >&2; exit 2 ;;
 esac

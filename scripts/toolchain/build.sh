@@ -2,9 +2,10 @@
 # Builds the air-gapped toolchain from source through the Go module proxy:
 #   pulumi CLI + pulumi-language-nodejs (one bin dir), and in our own PULUMI_HOME's
 #   plugin cache the Kubernetes provider and pulumi-analyzer-policy-nodejs,
-#   kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, etcd, kwok.
+#   kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, kubelet, kube-proxy,
+#   etcd, kwok, and CoreDNS (with the plugins scripts/toolchain/coredns/main.go imports).
 #
-# usage: scripts/toolchain/build.sh [--check] [all|pulumi|kubernetes|kwok]...
+# usage: scripts/toolchain/build.sh [--check] [all|pulumi|kubernetes|kwok|coredns]...
 #   --check   build nothing; report what is cached (exit 1 if something is missing)
 #
 # Idempotent: every artifact is cached by version under
@@ -25,9 +26,9 @@ targets=()
 for arg in "$@"; do
   case "$arg" in
     --check) CHECK_ONLY=1 ;;
-    all | pulumi | kubernetes | kwok) targets+=("$arg") ;;
+    all | pulumi | kubernetes | kwok | coredns) targets+=("$arg") ;;
     -h | --help) sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) die "unknown argument '$arg' (expected --check, all, pulumi, kubernetes or kwok)" ;;
+    *) die "unknown argument '$arg' (expected --check, all, pulumi, kubernetes, kwok or coredns)" ;;
   esac
 done
 [[ ${#targets[@]} -gt 0 ]] || targets=(all)
@@ -220,7 +221,8 @@ build_kubernetes() {
   mkdir -p "$KUBE_BIN_DIR.tmp"
   (cd "$TOOLCHAIN_DIR/kubernetes" && go build -trimpath -ldflags "$ld" -o "$KUBE_BIN_DIR.tmp/" \
     k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
-    k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl &&
+    k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl \
+    k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kube-proxy &&
     go build -trimpath -ldflags "-s -w" -o "$KUBE_BIN_DIR.tmp/etcd" go.etcd.io/etcd/server/v3)
   mkdir -p "$KUBE_BIN_DIR"
   mv "$KUBE_BIN_DIR.tmp"/* "$KUBE_BIN_DIR/"
@@ -229,14 +231,14 @@ build_kubernetes() {
 
 do_kubernetes() {
   local ok=1 b
-  for b in kube-apiserver kube-controller-manager kube-scheduler; do
+  for b in kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy; do
     ready "$KUBE_BIN_DIR/$b" "$KUBE_BIN_DIR/$b" --version || ok=0
   done
   ready "$KUBE_BIN_DIR/kubectl" "$KUBE_BIN_DIR/kubectl" version --client || ok=0
   ready "$KUBE_BIN_DIR/etcd" "$KUBE_BIN_DIR/etcd" --version || ok=0
   ((ok)) && return 0
   if ((CHECK_ONLY)); then MISSING+=("kubernetes $KUBE_VERSION"); return 0; fi
-  timed "kubernetes $KUBE_VERSION (apiserver, controller-manager, scheduler, kubectl) + etcd $ETCD_VERSION" build_kubernetes
+  timed "kubernetes $KUBE_VERSION (apiserver, controller-manager, scheduler, kubectl, kubelet, kube-proxy) + etcd $ETCD_VERSION" build_kubernetes
 }
 
 # --- kwok ------------------------------------------------------------------------
@@ -246,6 +248,22 @@ do_kwok() {
   if ((CHECK_ONLY)); then MISSING+=("kwok $KWOK_VERSION"); return 0; fi
   mkdir -p "$KWOK_BIN_DIR"
   timed "kwok $KWOK_VERSION" env GOBIN="$KWOK_BIN_DIR" go install -trimpath -ldflags "-s -w" "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION"
+}
+
+# --- CoreDNS ----------------------------------------------------------------------
+
+build_coredns() {
+  mkdir -p "$COREDNS_BIN_DIR"
+  (cd "$TOOLCHAIN_DIR/coredns" && go build -trimpath \
+    -ldflags "-s -w -X github.com/coredns/coredns/coremain.GitCommit=$COREDNS_VERSION" \
+    -o "$COREDNS_BIN_DIR/coredns.tmp" .)
+  mv "$COREDNS_BIN_DIR/coredns.tmp" "$COREDNS_BIN_DIR/coredns"
+}
+
+do_coredns() {
+  ready "$COREDNS_BIN_DIR/coredns" "$COREDNS_BIN_DIR/coredns" -version && return 0
+  if ((CHECK_ONLY)); then MISSING+=("coredns $COREDNS_VERSION"); return 0; fi
+  timed "coredns $COREDNS_VERSION" build_coredns
 }
 
 # --- main ------------------------------------------------------------------------
@@ -280,6 +298,7 @@ pulumi_fns=() kube_fns=()
 want pulumi && pulumi_fns+=(do_pulumi)
 want kubernetes && kube_fns+=(do_kubernetes)
 want kwok && kube_fns+=(do_kwok)
+want coredns && kube_fns+=(do_coredns)
 
 if ((CHECK_ONLY)); then
   for fn in "${pulumi_fns[@]}" "${kube_fns[@]}"; do "$fn"; done

@@ -5,6 +5,7 @@
 #   - Kubernetes provider plugin:      @pulumi/kubernetes in package-lock.json
 #   - Kubernetes + etcd:               scripts/toolchain/kubernetes/go.mod
 #   - kwok:                            KWOK_VERSION below
+#   - CoreDNS (the real nodes' DNS):   scripts/toolchain/coredns/go.mod
 
 # shellcheck disable=SC2034 # variables are used by the scripts that source this file
 TOOLCHAIN_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -35,11 +36,13 @@ K8S_PROVIDER_VERSION="$(lock_version @pulumi/kubernetes)"
 [[ -n "$K8S_PROVIDER_VERSION" ]] || die "package-lock.json pins no @pulumi/kubernetes"
 KUBE_VERSION="$(gomod_version "$TOOLCHAIN_DIR/kubernetes/go.mod" k8s.io/kubernetes)"
 ETCD_VERSION="$(gomod_version "$TOOLCHAIN_DIR/kubernetes/go.mod" go.etcd.io/etcd/server/v3)"
+COREDNS_VERSION="$(gomod_version "$TOOLCHAIN_DIR/coredns/go.mod" github.com/coredns/coredns)"
 
 # Cache layout: one directory per version key; a warm key is never rebuilt.
 PULUMI_BIN_DIR="$TOOLCHAIN_CACHE/pulumi-v$PULUMI_VERSION/bin"
 KUBE_BIN_DIR="$TOOLCHAIN_CACHE/kubernetes-$KUBE_VERSION-etcd-$ETCD_VERSION/bin"
 KWOK_BIN_DIR="$TOOLCHAIN_CACHE/kwok-$KWOK_VERSION/bin"
+COREDNS_BIN_DIR="$TOOLCHAIN_CACHE/coredns-$COREDNS_VERSION/bin"
 BUILD_DIR="$TOOLCHAIN_CACHE/build"
 # PULUMI_HOME lives in the cache, so the air-gapped toolchain never touches ~/.pulumi.
 TOOLCHAIN_PULUMI_HOME="$TOOLCHAIN_CACHE/pulumi-home"

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Installs what a real node of the local cluster needs, from the distribution's packages, when
+# missing: containerd, runc, the CNI plugins, iptables, conntrack, buildah (image builds without a
+# Docker engine) and debootstrap (the locally made base image). Debian/Ubuntu only, as root; on
+# anything else it names what is missing and exits 1 (on a laptop, use kind: MLOPS_KUBE_CONTEXT).
+#
+# usage: scripts/node/install.sh [--check]
+set -euo pipefail
+
+# command -> Debian package
+declare -A PACKAGES=(
+  [containerd]=containerd
+  [runc]=runc
+  [/usr/lib/cni/bridge]=containernetworking-plugins
+  [iptables]=iptables
+  [conntrack]=conntrack
+  [buildah]=buildah
+  [debootstrap]=debootstrap
+  [ip]=iproute2
+)
+
+log() { printf '[node-install] %s\n' "$*" >&2; }
+die() { printf '[node-install] ERROR: %s\n' "$*" >&2; exit 1; }
+
+have() { if [[ "$1" == /* ]]; then [[ -x "$1" ]]; else command -v "$1" >/dev/null; fi; }
+
+missing=()
+for cmd in "${!PACKAGES[@]}"; do
+  have "$cmd" || missing+=("${PACKAGES[$cmd]}")
+done
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+# shellcheck disable=SC2207 # package names have no spaces
+missing=($(printf '%s\n' "${missing[@]}" | sort -u))
+[[ "${1:-}" != --check ]] || die "missing: ${missing[*]}"
+command -v apt-get >/dev/null ||
+  die "missing: ${missing[*]}; this script installs them with apt-get (Debian/Ubuntu). Elsewhere install them yourself, or deploy to kind instead: MLOPS_KUBE_CONTEXT=kind-kind npm run up"
+((EUID == 0)) || die "missing: ${missing[*]}; run as root to install them (apt-get), or deploy to kind instead: MLOPS_KUBE_CONTEXT=kind-kind npm run up"
+log "installing ${missing[*]} (first run only) ..."
+start=$SECONDS
+export DEBIAN_FRONTEND=noninteractive
+apt_get() { apt-get -o DPkg::Lock::Timeout=300 -qq "$@"; }
+# A fresh machine may have no package lists yet.
+apt_get update >/dev/null || die "apt-get update failed (see above)"
+apt_get install -y --no-install-recommends "${missing[@]}" >/dev/null ||
+  die "apt-get install ${missing[*]} failed (see above)"
+log "installed in $((SECONDS - start))s"

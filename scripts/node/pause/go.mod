@@ -1,0 +1,3 @@
+module github.com/mlops-platform/node/pause
+
+go 1.22
