@@ -122,6 +122,10 @@ export interface AppConfig {
   /** Kubernetes Service type; `LoadBalancer` must also be allowed by the policy pack.
    * @default "ClusterIP" */
   readonly serviceType: ServiceType;
+  /** Fixed node port of the Service (30000-32767), with `serviceType: NodePort` only: the
+   * `local` stack serves on `http://127.0.0.1:<nodePort>/` through kube-proxy. @default none
+   * (Kubernetes picks one when the type is NodePort) */
+  readonly nodePort?: number;
   /** Seconds a pod gets to finish in-flight requests after SIGTERM. @default 30 */
   readonly terminationGracePeriodSeconds: number;
 }
@@ -302,6 +306,7 @@ function parseApp(raw: RawConfig, environment: Environment): AppConfig {
     "modelTraffic",
     "modelShadow",
     "serviceType",
+    "nodePort",
     "terminationGracePeriodSeconds",
   ]);
   const namespace = str("app.namespace", raw.namespace ?? "mlops", DNS_LABEL, "a DNS label");
@@ -381,6 +386,15 @@ function parseApp(raw: RawConfig, environment: Environment): AppConfig {
     }
   }
   const serviceType = oneOf("app.serviceType", raw.serviceType ?? "ClusterIP", SERVICE_TYPES);
+  const nodePort =
+    raw.nodePort === undefined ? undefined : int("app.nodePort", raw.nodePort, 30000, 32767);
+  if (nodePort !== undefined && serviceType !== "NodePort") {
+    throw new ConfigError(
+      "app.nodePort",
+      nodePort,
+      `needs app.serviceType: NodePort (got ${JSON.stringify(serviceType)})`,
+    );
+  }
   const terminationGracePeriodSeconds = int(
     "app.terminationGracePeriodSeconds",
     raw.terminationGracePeriodSeconds ?? 30,
@@ -396,6 +410,7 @@ function parseApp(raw: RawConfig, environment: Environment): AppConfig {
     modelTraffic,
     modelShadow,
     serviceType,
+    ...(nodePort === undefined ? {} : { nodePort }),
     terminationGracePeriodSeconds,
   };
 }

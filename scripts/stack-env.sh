@@ -6,6 +6,7 @@
 #                       Unset: the local control plane of scripts/control-plane.sh is started
 #                       and used. Explicit on purpose: `npm run up` never deploys to whatever
 #                       context happens to be current.
+#   MLOPS_NODES         real (default): the local cluster's nodes run containers; kwok: API only
 #   MLOPS_STACK         the stack. Default: local
 #   PULUMI_BACKEND_URL  default: a file backend under ~/.cache/mlops-platform/state (no account)
 #   PULUMI_CONFIG_PASSPHRASE  default for the local file backend only: "local-dev-only"
@@ -22,15 +23,23 @@ fail() { printf '[%s] ERROR: %s\n' "$(basename "$0" .sh)" "$*" >&2; exit 1; }
 command -v node >/dev/null || fail "Node.js 20+ is required"
 [[ -d "$REPO_ROOT/node_modules/@pulumi/pulumi" ]] || fail "dependencies are missing: run npm ci first"
 
+# What the local cluster needs besides Kubernetes: CoreDNS for real nodes, kwok for fake ones.
+case "${MLOPS_NODES:-real}" in
+  real) node_tools=coredns ;;
+  kwok) node_tools=kwok ;;
+  *) fail "MLOPS_NODES: got \"$MLOPS_NODES\"; allowed: real (containers run), kwok (API only)" ;;
+esac
+toolchain_targets=()
+[[ -n "${MLOPS_KUBE_CONTEXT:-}" ]] || toolchain_targets+=(kubernetes "$node_tools")
 # The Pulumi CLI: an installed one when present, else the one built from source (cached).
 if [[ "${MLOPS_TOOLCHAIN:-auto}" != build ]] && command -v pulumi >/dev/null; then
   say "using the installed pulumi CLI ($(command -v pulumi))"
-  [[ -n "${MLOPS_KUBE_CONTEXT:-}" ]] || "$SCRIPTS_DIR/toolchain/build.sh" kubernetes kwok >&2
 else
   command -v go >/dev/null || fail "no pulumi CLI on PATH and no Go to build one: install either"
   say "no pulumi CLI on PATH: using the one built from source (the first build takes long; later runs are cached)"
-  "$SCRIPTS_DIR/toolchain/build.sh" >&2
+  toolchain_targets+=(pulumi)
 fi
+((${#toolchain_targets[@]} == 0)) || "$SCRIPTS_DIR/toolchain/build.sh" "${toolchain_targets[@]}" >&2
 # shellcheck source=scripts/toolchain/env.sh
 source "$SCRIPTS_DIR/toolchain/env.sh"
 
@@ -60,4 +69,18 @@ use_cluster() {
     export KUBECONFIG
     say "local control plane (KUBECONFIG=$KUBECONFIG)"
   fi
+}
+
+# stack_config_value <key>: a value of mlops:<key> in Pulumi.<stack>.yaml (dotted path).
+stack_config_value() {
+  node -e '
+    const yaml = require(require.resolve("yaml", { paths: [process.argv[1]] }));
+    const fs = require("fs");
+    const [root, stack, key] = process.argv.slice(1);
+    const config = yaml.parse(fs.readFileSync(`${root}/Pulumi.${stack}.yaml`, "utf8")).config || {};
+    const [head, ...rest] = key.split(".");
+    let v = config[`mlops:${head}`];
+    for (const k of rest) v = v == null ? undefined : v[k];
+    if (v == null) { console.error(`Pulumi.${stack}.yaml sets no mlops:${key}`); process.exit(1); }
+    process.stdout.write(String(v));' "$REPO_ROOT" "$STACK" "$1"
 }

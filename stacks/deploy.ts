@@ -7,10 +7,12 @@
  *
  * `npm run up` / `npm run down` call this after preparing the toolchain and the cluster.
  */
-import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import { LocalWorkspace, Stack, type EngineEvent } from "@pulumi/pulumi/automation";
+import * as fs from "fs";
 import * as path from "path";
 import { loadConfig } from "../infra/config";
 import { createPlatform } from "./platform";
+import { ProgressView } from "./progress";
 
 export const REPO_ROOT = path.resolve(__dirname, "..");
 export const PROJECT = "mlops-platform";
@@ -24,10 +26,14 @@ export interface DeployArgs {
   policyPack: boolean;
   /** Remove the stack (history and config in the backend) after a destroy. */
   remove: boolean;
+  /** Print the engine's full output with each resource's diff, instead of one line per resource. */
+  diff: boolean;
+  /** After `up` or `outputs`, also write the outputs (JSON) to this file. */
+  outputsFile?: string;
 }
 
 export const USAGE =
-  "usage: npm run deploy -- <preview|up|destroy|outputs> [--stack <name>] [--policy-pack] [--remove]";
+  "usage: npm run deploy -- <preview|up|destroy|outputs> [--stack <name>] [--policy-pack] [--remove] [--diff] [--outputs-file <path>]";
 
 /** Parses argv; throws with the usage line on anything unexpected. */
 export function parseArgs(argv: string[]): DeployArgs {
@@ -40,12 +46,16 @@ export function parseArgs(argv: string[]): DeployArgs {
     stack: "local",
     policyPack: false,
     remove: false,
+    diff: false,
   };
   for (let i = 0; i < rest.length; i++) {
     const flag = rest[i];
     if (flag === "--stack" && rest[i + 1] && !rest[i + 1].startsWith("--")) args.stack = rest[++i];
     else if (flag === "--policy-pack") args.policyPack = true;
     else if (flag === "--remove") args.remove = true;
+    else if (flag === "--diff") args.diff = true;
+    else if (flag === "--outputs-file" && rest[i + 1] && !rest[i + 1].startsWith("--"))
+      args.outputsFile = rest[++i];
     else throw new Error(`unexpected argument ${JSON.stringify(flag)}\n${USAGE}`);
   }
   return args;
@@ -74,23 +84,41 @@ function policyOptions(args: DeployArgs) {
 
 export async function run(args: DeployArgs, log: (s: string) => void): Promise<void> {
   const stack = await selectStack(args.stack);
-  const onOutput = log;
+  // The engine's own output with every diff (--diff), or one line per resource.
+  const view = new ProgressView();
+  const display = args.diff
+    ? { diff: true, onOutput: log }
+    : {
+        onEvent: (e: EngineEvent) => {
+          for (const line of view.lines(e)) log(line + "\n");
+        },
+      };
   switch (args.command) {
     case "preview":
-      await stack.preview({ diff: true, onOutput, ...policyOptions(args) });
+      // A preview shows what would change: always with the diff.
+      await stack.preview({ diff: true, onOutput: log, ...policyOptions(args) });
       return;
     case "up":
-      await stack.up({ diff: true, onOutput, ...policyOptions(args) });
-      log(JSON.stringify(await outputs(stack), null, 2) + "\n");
+      log(`Updating stack ${args.stack} ...\n`);
+      await stack.up({ ...display, ...policyOptions(args) });
+      log("Outputs:\n" + (await writeOutputs(stack, args)) + "\n");
       return;
     case "destroy":
-      await stack.destroy({ onOutput });
+      log(`Destroying stack ${args.stack} ...\n`);
+      await stack.destroy(display);
       if (args.remove) await stack.workspace.removeStack(args.stack);
       return;
     case "outputs":
-      log(JSON.stringify(await outputs(stack), null, 2) + "\n");
+      log((await writeOutputs(stack, args)) + "\n");
       return;
   }
+}
+
+/** The outputs as indented JSON, also written to `--outputs-file` when given. */
+async function writeOutputs(stack: Stack, args: DeployArgs): Promise<string> {
+  const json = JSON.stringify(await outputs(stack), null, 2);
+  if (args.outputsFile) fs.writeFileSync(args.outputsFile, json + "\n");
+  return json;
 }
 
 /** The stack's outputs, secrets shown as "[secret]". */

@@ -8,6 +8,8 @@ import { createPlatform } from "./platform";
 const outputs = createPlatform(loadConfig());
 
 export const endpointUrl = outputs.endpointUrl;
+export const serviceUrl = outputs.serviceUrl;
+export const nodePortUrl = outputs.nodePortUrl;
 export const namespace = outputs.namespace;
 export const imageRef = outputs.imageRef;
 export const modelVersions = outputs.modelVersions;

@@ -17,6 +17,10 @@ import { TrainingChart } from "../infra/k8s/training-chart";
 /** The stack outputs (see README: "Stack outputs"). */
 export interface PlatformOutputs {
   endpointUrl: pulumi.Output<string>;
+  /** In-cluster URL of the Service (resolves through the cluster's DNS from any pod). */
+  serviceUrl: pulumi.Output<string>;
+  /** `http://127.0.0.1:<app.nodePort>/` where the Service has a fixed node port, else "". */
+  nodePortUrl: pulumi.Output<string>;
   namespace: pulumi.Output<string>;
   imageRef: pulumi.Output<string>;
   modelVersions: pulumi.Output<Record<string, string>>;
@@ -59,6 +63,8 @@ export function createPlatform(config: PlatformConfig): PlatformOutputs {
     const app = new InferenceApp(NAME, { config, image: image.ref });
     return {
       endpointUrl: app.endpointUrl,
+      serviceUrl: app.serviceUrl,
+      nodePortUrl: app.nodePortUrl,
       namespace: app.namespace,
       imageRef: image.ref,
       modelVersions: pulumi.output({ ...config.app.models }),
@@ -130,6 +136,8 @@ export function createPlatform(config: PlatformConfig): PlatformOutputs {
   );
   return {
     endpointUrl: app.endpointUrl,
+    serviceUrl: app.serviceUrl,
+    nodePortUrl: app.nodePortUrl,
     namespace: app.namespace,
     imageRef: image.ref,
     modelVersions: pulumi.output({ ...config.app.models }),

@@ -33,6 +33,8 @@ export class InferenceApp extends pulumi.ComponentResource {
   readonly endpointUrl: pulumi.Output<string>;
   /** In-cluster URL of the Service. */
   readonly serviceUrl: pulumi.Output<string>;
+  /** `http://127.0.0.1:<app.nodePort>/` when the Service has a fixed node port, else "". */
+  readonly nodePortUrl: pulumi.Output<string>;
   /** The deployed objects. */
   readonly manifests: k8s.yaml.v2.ConfigGroup;
 
@@ -57,10 +59,12 @@ export class InferenceApp extends pulumi.ComponentResource {
     this.serviceUrl = pulumi.output(
       `http://inference.${config.app.namespace}.svc.cluster.local:${SERVICE_PORT}`,
     );
+    this.nodePortUrl = pulumi.output(nodePortUrl(config));
     this.registerOutputs({
       namespace: this.namespace,
       endpointUrl: this.endpointUrl,
       serviceUrl: this.serviceUrl,
+      nodePortUrl: this.nodePortUrl,
     });
   }
 }
@@ -68,4 +72,9 @@ export class InferenceApp extends pulumi.ComponentResource {
 /** The public URL of the service: the ingress host, over TLS when it is on. */
 export function endpointUrl(config: Pick<PlatformConfig, "ingress">): string {
   return `${config.ingress.tls ? "https" : "http"}://${config.ingress.host}/`;
+}
+
+/** Where a fixed node port answers on the node itself (kube-proxy serves it on 127.0.0.1). */
+export function nodePortUrl(config: Pick<PlatformConfig, "app">): string {
+  return config.app.nodePort === undefined ? "" : `http://127.0.0.1:${config.app.nodePort}/`;
 }

@@ -45,6 +45,8 @@ export interface InferenceChartProps {
   readonly modelShadow?: Readonly<Record<string, string>>;
   /** @default "ClusterIP" */
   readonly serviceType?: ServiceType;
+  /** Fixed node port of the main Service (type NodePort). @default one Kubernetes picks */
+  readonly nodePort?: number;
   readonly terminationGracePeriodSeconds: number;
   readonly ingress: IngressConfig;
   /** Client id of the Azure managed identity the pods use (workload identity).
@@ -109,7 +111,7 @@ export class InferenceChart extends Chart {
       this.addTrack(track, props, serviceAccount);
     }
 
-    const service = this.addService(name, props, props.serviceTrack, labels);
+    const service = this.addService(name, props, props.serviceTrack, labels, props.nodePort);
     this.addIngress("ingress", name, props, service, labels);
     if (props.canary) {
       const canaryName = `${name}-${props.canary.track}`;
@@ -246,11 +248,12 @@ export class InferenceChart extends Chart {
     props: InferenceChartProps,
     track: string,
     labels: Record<string, string>,
+    nodePort?: number,
   ): kplus.Service {
     const service = new kplus.Service(this, `${name}-service`, {
       metadata: { name, labels },
       type: serviceTypeOf(props.serviceType ?? "ClusterIP"),
-      ports: [{ name: "http", port: SERVICE_PORT, targetPort: CONTAINER_PORT }],
+      ports: [{ name: "http", port: SERVICE_PORT, targetPort: CONTAINER_PORT, nodePort }],
     });
     const selector = { ...selectorLabels(props.instance, "inference"), [TRACK_LABEL]: track };
     for (const [key, value] of Object.entries(selector)) service.selectLabel(key, value);

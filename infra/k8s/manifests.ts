@@ -42,6 +42,7 @@ export function synthManifests(inputs: ManifestInputs): Manifest[] {
     modelTraffic: config.app.modelTraffic,
     modelShadow: config.app.modelShadow,
     serviceType: config.app.serviceType,
+    nodePort: config.app.nodePort,
     terminationGracePeriodSeconds: config.app.terminationGracePeriodSeconds,
     ingress: config.ingress,
     workloadIdentityClientId: inputs.workloadIdentityClientId,
