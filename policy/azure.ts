@@ -25,7 +25,7 @@ export const TAGGABLE_TYPES = [
   STORAGE_ACCOUNT,
   "azure-native:managedidentity:UserAssignedIdentity",
   "azure-native:operationalinsights:Workspace",
-  "azure-native:insights:Component",
+  "azure-native:applicationinsights:Component",
   "azure-native:keyvault:Vault",
   "azure-native:machinelearningservices:Workspace",
   "azure-native:machinelearningservices:Compute",
