@@ -6,7 +6,13 @@
  */
 import type { Environment } from "../../policy/config";
 import { policies } from "../../policy/policies";
-import { expandConfigGroups, RecordedResource, runProgram, stackConfig } from "../support/program";
+import {
+  expandConfigGroups,
+  MOCK_REGISTRY_SERVER,
+  RecordedResource,
+  runProgram,
+  stackConfig,
+} from "../support/program";
 import { Diagnostic, runPack, StubResource } from "./harness";
 
 const STACKS: Environment[] = ["local", "dev", "prod"];
@@ -126,7 +132,8 @@ describe("values the config layer rejects before any policy runs", () => {
 });
 
 describe("every release strategy obeys the pack in prod", () => {
-  const digest = (c: string) => `registry.example/mlops-inference@sha256:${c.repeat(64)}`;
+  // Digests in the shared registry, as a promotion would write them.
+  const digest = (c: string) => `${MOCK_REGISTRY_SERVER}/mlops-inference@sha256:${c.repeat(64)}`;
   it.each([
     ["canary", { strategy: "canary", canary: { image: digest("c"), weight: 10 } }],
     ["blueGreen", { strategy: "blueGreen", active: "green", green: { image: digest("d") } }],
