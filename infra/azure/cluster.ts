@@ -144,7 +144,13 @@ export class Cluster extends pulumi.ComponentResource {
         ),
         scope: this.cluster.id,
       },
-      { parent: this },
+      {
+        parent: this,
+        // Granted to whoever creates the cluster (CI's deploying identity). A later caller (a
+        // person's `up`, the read-only identity of a PR preview) must not replace it with
+        // itself: people get their cluster roles from the bootstrap (docs/azure.md).
+        ignoreChanges: ["principalId", "principalType"],
+      },
     );
 
     const credentials = containerservice.listManagedClusterUserCredentialsOutput(

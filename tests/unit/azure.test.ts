@@ -20,6 +20,7 @@ import {
 } from "../../infra/azure/names";
 import { pullProblem, sharedRegistryName } from "../../infra/azure/registry";
 import { parseConfig } from "../../infra/config";
+import { azureNames } from "../../stacks/azure-names";
 import {
   AKS_EXEC_KUBECONFIG,
   expandConfigGroups,
@@ -102,6 +103,9 @@ describe("the deploying identity's access to the Kubernetes API (Azure RBAC for 
         roleDefinitionId: role("b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b"),
         scope: "mlops-cluster-aks-id",
       });
+      // Kept for the identity that created it: a preview's reader or a person's `up` must not
+      // replace it with themselves.
+      expect(admin.ignoreChanges).toEqual(["principalId", "principalType"]);
       const provider = findResource(resources, "pulumi:providers:kubernetes", "mlops-cluster-k8s");
       expect(provider.dependsOn).toContain("mlops-cluster-deployer-admin");
     },
@@ -352,5 +356,50 @@ describe("prod pulls the promoted digest from the shared registry", () => {
       `image ${placeholder.ref} is the placeholder of a stack that has had no promotion yet: ` +
         "run `npm run promote -- --from dev --to <stack>` first (docs/azure.md)",
     );
+  });
+});
+
+describe("npm run azure:names (the bootstrap's and the workflows' names)", () => {
+  test.each(["dev", "prod"] as const)(
+    "%s: the same registry and storage account the program uses",
+    async (stack) => {
+      const names = azureNames(
+        parseConfig(stackConfig(stack)),
+        MOCK_SUBSCRIPTION_ID,
+        "mlops-platform",
+        stack,
+      );
+      const resources = await run(stack);
+      expect(names.modelStoreAccount).toBe(
+        findResource(resources, "azure-native:storage:StorageAccount").inputs.accountName,
+      );
+      expect(findResource(resources, ROLE_ASSIGNMENT, "mlops-registry-acr-pull").inputs.scope).toBe(
+        `/subscriptions/${MOCK_SUBSCRIPTION_ID}/resourceGroups/${names.registryResourceGroup}/providers/Microsoft.ContainerRegistry/registries/${names.registry}`,
+      );
+      expect(names.registryLoginServer).toBe(`${names.registry}.azurecr.io`);
+    },
+  );
+
+  test("a configured registry wins over the derived name; a local stack has no Azure names", () => {
+    const config = parseConfig({
+      ...stackConfig("dev"),
+      azure: {
+        ...(stackConfig("dev").azure as Obj),
+        registry: { name: "teamregistry", resourceGroup: "team-rg" },
+      },
+    });
+    expect(azureNames(config, MOCK_SUBSCRIPTION_ID, "mlops-platform", "dev")).toMatchObject({
+      registry: "teamregistry",
+      registryResourceGroup: "team-rg",
+      registryLoginServer: "teamregistry.azurecr.io",
+    });
+    expect(() =>
+      azureNames(
+        parseConfig(stackConfig("local")),
+        MOCK_SUBSCRIPTION_ID,
+        "mlops-platform",
+        "local",
+      ),
+    ).toThrow("stack local does not target Azure (mlops:target is local)");
   });
 });
