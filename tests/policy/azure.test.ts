@@ -187,6 +187,20 @@ describe("azure-required-tags", () => {
     expect(await violations("azure-required-tags", deployment())).toEqual([]);
   });
 
+  it("knows the types the program registers under their azure-native v3 names", async () => {
+    // Application Insights is `applicationinsights:Component` (there is no `insights:Component`).
+    for (const type of [
+      "azure-native:applicationinsights:Component",
+      "azure-native:operationalinsights:Workspace",
+    ]) {
+      const untagged: StubResource = { type, name: "x", props: {} };
+      expect({ type, v: await violations("azure-required-tags", untagged) }).toEqual({
+        type,
+        v: ["tags lack environment and owner"],
+      });
+    }
+  });
+
   it("skips tags that are not known yet", async () => {
     const r = edit(registry(), "tags", "computed");
     expect(await check("azure-required-tags", r)).toEqual({
