@@ -111,6 +111,13 @@ describe("the deploying identity's access to the Kubernetes API (Azure RBAC for 
     },
   );
 
+  test("azure.deployerPrincipalType names a person who creates the cluster from a laptop", async () => {
+    const azure = { ...(stackConfig("dev").azure as Obj), deployerPrincipalType: "User" };
+    const resources = await run("dev", { azure });
+    const admin = findResource(resources, ROLE_ASSIGNMENT, "mlops-cluster-deployer-admin");
+    expect(admin.inputs.principalType).toBe("User");
+  });
+
   test("a role assignment made just now is waited for, up to Azure's documented five minutes", () => {
     const created = Date.parse("2026-11-30T12:00:00Z");
     expect(RBAC_PROPAGATION_MS).toBe(300_000);
