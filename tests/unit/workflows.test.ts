@@ -362,6 +362,22 @@ describe("the repository's workflows", () => {
     expect(setup).toContain('echo "$bin" >> "$GITHUB_PATH"');
   });
 
+  it("the deploy jobs smoke-test through the Service (no ingress controller on AKS yet)", () => {
+    for (const [file, id] of [
+      ["main.yml", "deploy-dev"],
+      ["promote.yml", "deploy-prod"],
+    ]) {
+      const steps = stepsOf(((parse(workflows[file]) as Obj).jobs as Obj)[id] as Obj);
+      const up = steps.findIndex((s) => /\bpulumi up\b/.test(s.run ?? ""));
+      const smoke = steps.findIndex((s) => /smoke-test/.test(s.run ?? ""));
+      expect({ file, run: steps[smoke]?.run?.trim() }).toEqual({
+        file,
+        run: '.github/scripts/smoke-test-port-forward.sh "$STACK"',
+      });
+      expect(smoke).toBeGreaterThan(up);
+    }
+  });
+
   it("pr.yml previews only with the read-only preview identity, never the deploying one", () => {
     const text = workflows["pr.yml"];
     const jobs = (parse(text) as Obj).jobs as Obj;
