@@ -107,6 +107,19 @@ describe("config values the config layer accepts but a policy forbids", () => {
     }
   });
 
+  it("prod without zones or on the Free tier adds exactly azure-aks-prod-zones-and-tier", async () => {
+    const policy = "azure-aks-prod-zones-and-tier";
+    const cluster = "azure-native:containerservice:ManagedCluster::mlops-cluster-aks";
+    const pool = "azure-native:containerservice:AgentPool::mlops-cluster-training-pool";
+    expect(await added("prod", withValues("prod", "azure", { availabilityZones: [] }))).toEqual([
+      `${policy} | ${cluster} | agentPoolProfiles[0] "system" has no availability zones: a zone outage takes all its nodes`,
+      `${policy} | ${pool} | agent pool "training" has no availability zones: a zone outage takes all its nodes`,
+    ]);
+    expect(await added("prod", withValues("prod", "azure", { tier: "Free" }))).toEqual([
+      `${policy} | ${cluster} | sku.tier is "Free": prod needs an API server SLA (Standard or Premium)`,
+    ]);
+  });
+
   it("dev with azure.mlWorkspace (the optional Azure ML branch) adds no violation", async () => {
     const overrides = withValues("dev", "azure", { mlWorkspace: true });
     const { types } = await check("dev", overrides);

@@ -2,6 +2,8 @@
  * What a first real `pulumi up` of dev and prod needs from Azure (docs/azure.md), checked on the
  * program under mocks and on the pure functions the components are made of.
  */
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { parse } from "yaml";
 import {
   autoscalerProfile,
@@ -408,5 +410,24 @@ describe("npm run azure:names (the bootstrap's and the workflows' names)", () =>
         "local",
       ),
     ).toThrow("stack local does not target Azure (mlops:target is local)");
+  });
+});
+
+describe("the deployer's role-assignment condition (docs/azure.md) fits what the program assigns", () => {
+  test("every role the program assigns, on every branch, is one the condition allows, and no more", async () => {
+    const doc = fs.readFileSync(path.join(__dirname, "..", "..", "docs", "azure.md"), "utf8");
+    const allowedLine = /^ALLOWED="(.*)"$/m.exec(doc)![1];
+    const allowed = allowedLine.split(",").map((v) => {
+      const name = v.trim().replace(/^\$/, "");
+      return new RegExp(`^${name}=([0-9a-f-]{36})$`, "m").exec(doc)![1];
+    });
+    const mlWorkspace = { azure: { ...(stackConfig("dev").azure as Obj), mlWorkspace: true } };
+    const assigned = new Set<string>();
+    for (const resources of [await run("dev"), await run("prod"), await run("dev", mlWorkspace)]) {
+      for (const r of resources.filter((x) => x.type === ROLE_ASSIGNMENT)) {
+        assigned.add(String(r.inputs.roleDefinitionId).split("/").pop()!);
+      }
+    }
+    expect([...assigned].sort()).toEqual([...allowed].sort());
   });
 });
