@@ -25,8 +25,29 @@ export type ReleaseStrategy = (typeof RELEASE_STRATEGIES)[number];
 export const SERVICE_TYPES = ["ClusterIP", "NodePort", "LoadBalancer"] as const;
 export type ServiceType = (typeof SERVICE_TYPES)[number];
 
-export const REGISTRY_SKUS = ["Basic", "Standard", "Premium"] as const;
-export type RegistrySku = (typeof REGISTRY_SKUS)[number];
+/** AKS pricing tiers: `Standard` and `Premium` carry the API server SLA; `Free` has none. */
+export const AKS_TIERS = ["Free", "Standard", "Premium"] as const;
+export type AksTier = (typeof AKS_TIERS)[number];
+
+/** Availability zones a node pool may spread over (where the region has them). */
+export const AVAILABILITY_ZONES = ["1", "2", "3"] as const;
+
+/** kubelogin login methods that need no person at a keyboard (see docs/azure.md). */
+export const KUBELOGIN_MODES = [
+  "azurecli",
+  "workloadidentity",
+  "spn",
+  "msi",
+  "devicecode",
+] as const;
+export type KubeloginMode = (typeof KUBELOGIN_MODES)[number];
+
+/** Kinds of Entra principal that run `pulumi up` (an Azure role assignment must name it). */
+export const PRINCIPAL_TYPES = ["ServicePrincipal", "User"] as const;
+export type PrincipalType = (typeof PRINCIPAL_TYPES)[number];
+
+/** The resource group the one-time bootstrap creates the shared registry in (docs/azure.md). */
+export const SHARED_RESOURCE_GROUP = "mlops-platform-shared";
 
 /** The taint and label that reserve the training pool for training pods only. */
 export const TRAINING_POOL_LABEL_KEY = "mlops-platform/pool";
@@ -65,11 +86,37 @@ export interface AzureConfig {
   readonly trainingPool: NodePoolConfig;
   /** Minutes a node must be unneeded before the autoscaler removes it. @default 5 */
   readonly scaleDownUnneededMinutes: number;
-  /** ACR SKU. @default "Standard" */
-  readonly registrySku: RegistrySku;
+  /** AKS pricing tier. Zones can't be added to a pool later, and only a paid tier has an SLA.
+   * @default "Standard" in prod, "Free" elsewhere */
+  readonly tier: AksTier;
+  /** Availability zones of both node pools; fixed at pool creation.
+   * @default ["1", "2", "3"] in prod, [] (no zones) elsewhere */
+  readonly availabilityZones: readonly string[];
+  /** How kubelogin gets the Entra token for the cluster's exec kubeconfig: the program writes
+   * `--login <mode>` into the kubeconfig it hands the Kubernetes provider (what
+   * `kubelogin convert-kubeconfig -l <mode>` does). `azurecli` uses the `az login` session, on a
+   * laptop and in CI after azure/login. @default "azurecli" */
+  readonly kubeloginMode: KubeloginMode;
+  /** What kind of principal runs `pulumi up`: it gets AKS RBAC Cluster Admin on the cluster, and
+   * Azure needs the kind in the role assignment. @default "ServicePrincipal" (CI) */
+  readonly deployerPrincipalType: PrincipalType;
+  /** The container registry every stack pushes to and pulls from, created once by the bootstrap
+   * (docs/azure.md): one registry, so a digest promoted from dev is pullable in prod. */
+  readonly registry: SharedRegistryConfig;
+  /** Overrides the suffix of globally unique names (storage account, registry), which is
+   * otherwise derived from the subscription, project and stack. @default undefined */
+  readonly nameSuffix?: string;
   /** Also create an Azure ML workspace with an AmlCompute cluster of 0 minimum nodes.
    * @default false */
   readonly mlWorkspace: boolean;
+}
+
+export interface SharedRegistryConfig {
+  /** Registry name. @default derived from the subscription and project (`mlopsacr<8 hex>`),
+   * the name the bootstrap creates; `npm run azure:names` prints it */
+  readonly name?: string;
+  /** Its resource group. @default "mlops-platform-shared" */
+  readonly resourceGroup: string;
 }
 
 export interface ImageConfig {
@@ -156,8 +203,6 @@ export interface TrainingConfig {
   readonly cpuRequestMillis: number;
   /** @default 4096 */
   readonly memoryRequestMib: number;
-  /** Seconds a finished Job is kept before it is deleted. @default 3600 */
-  readonly ttlSecondsAfterFinished: number;
   /** Seconds a training run may take before it is stopped. @default 3600 */
   readonly activeDeadlineSeconds: number;
 }
@@ -276,7 +321,8 @@ export function parseConfig(raw: RawConfig): PlatformConfig {
   if (raw.azure !== undefined && target !== "azure") {
     throw new ConfigError("azure", raw.azure, 'only allowed when mlops:target is "azure"');
   }
-  const azure = target === "azure" ? parseAzure(obj("azure", raw.azure ?? {})) : undefined;
+  const azure =
+    target === "azure" ? parseAzure(obj("azure", raw.azure ?? {}), environment) : undefined;
 
   if (environment === "prod" && app.replicas < 2) {
     throw new ConfigError("app.replicas", app.replicas, "prod needs at least 2 replicas");
@@ -528,7 +574,6 @@ function parseTraining(raw: RawConfig): TrainingConfig {
     "suspend",
     "cpuRequestMillis",
     "memoryRequestMib",
-    "ttlSecondsAfterFinished",
     "activeDeadlineSeconds",
   ]);
   return {
@@ -541,12 +586,6 @@ function parseTraining(raw: RawConfig): TrainingConfig {
     suspend: bool("training.suspend", raw.suspend ?? false),
     cpuRequestMillis: int("training.cpuRequestMillis", raw.cpuRequestMillis ?? 2000, 100, 256000),
     memoryRequestMib: int("training.memoryRequestMib", raw.memoryRequestMib ?? 4096, 64, 1048576),
-    ttlSecondsAfterFinished: int(
-      "training.ttlSecondsAfterFinished",
-      raw.ttlSecondsAfterFinished ?? 3600,
-      0,
-      604800,
-    ),
     activeDeadlineSeconds: int(
       "training.activeDeadlineSeconds",
       raw.activeDeadlineSeconds ?? 3600,
@@ -624,16 +663,22 @@ function trackModels(
   return models;
 }
 
-function parseAzure(raw: RawConfig): AzureConfig {
+function parseAzure(raw: RawConfig, environment: Environment): AzureConfig {
   rejectUnknownKeys("azure.", raw, [
     "location",
     "kubernetesVersion",
     "systemPool",
     "trainingPool",
     "scaleDownUnneededMinutes",
-    "registrySku",
     "mlWorkspace",
+    "tier",
+    "availabilityZones",
+    "kubeloginMode",
+    "deployerPrincipalType",
+    "registry",
+    "nameSuffix",
   ]);
+  const prod = environment === "prod";
   const systemPool = parsePool("azure.systemPool", obj("azure.systemPool", raw.systemPool ?? {}), {
     vmSize: "Standard_D4s_v5",
     minCount: 2,
@@ -680,9 +725,69 @@ function parseAzure(raw: RawConfig): AzureConfig {
       1,
       60,
     ),
-    registrySku: oneOf("azure.registrySku", raw.registrySku ?? "Standard", REGISTRY_SKUS),
     mlWorkspace: bool("azure.mlWorkspace", raw.mlWorkspace ?? false),
+    tier: oneOf("azure.tier", raw.tier ?? (prod ? "Standard" : "Free"), AKS_TIERS),
+    availabilityZones: zones(
+      "azure.availabilityZones",
+      raw.availabilityZones ?? (prod ? [...AVAILABILITY_ZONES] : []),
+    ),
+    kubeloginMode: oneOf("azure.kubeloginMode", raw.kubeloginMode ?? "azurecli", KUBELOGIN_MODES),
+    deployerPrincipalType: oneOf(
+      "azure.deployerPrincipalType",
+      raw.deployerPrincipalType ?? "ServicePrincipal",
+      PRINCIPAL_TYPES,
+    ),
+    registry: parseRegistry(obj("azure.registry", raw.registry ?? {})),
+    nameSuffix:
+      raw.nameSuffix === undefined
+        ? undefined
+        : str(
+            "azure.nameSuffix",
+            raw.nameSuffix,
+            /^[a-z0-9]{4,12}$/,
+            "4 to 12 lowercase letters or digits",
+          ),
   };
+}
+
+function parseRegistry(raw: RawConfig): SharedRegistryConfig {
+  rejectUnknownKeys("azure.registry.", raw, ["name", "resourceGroup"]);
+  return {
+    name:
+      raw.name === undefined
+        ? undefined
+        : str(
+            "azure.registry.name",
+            raw.name,
+            /^[a-z0-9]{5,50}$/,
+            "5 to 50 lowercase letters or digits",
+          ),
+    resourceGroup: str(
+      "azure.registry.resourceGroup",
+      raw.resourceGroup ?? SHARED_RESOURCE_GROUP,
+      /^[-\w._()]{1,89}[-\w_()]$/,
+      "a resource group name",
+    ),
+  };
+}
+
+/** A list of distinct availability zones ("1", "2", "3"); empty means no zones. */
+function zones(key: string, value: unknown): string[] {
+  const list = Array.isArray(value)
+    ? value.map((z) => (typeof z === "number" ? String(z) : z))
+    : value;
+  if (
+    !Array.isArray(list) ||
+    !list.every((z) => (AVAILABILITY_ZONES as readonly unknown[]).includes(z)) ||
+    new Set(list).size !== list.length
+  ) {
+    throw new ConfigError(
+      key,
+      value,
+      `expected a list of distinct zones from ${AVAILABILITY_ZONES.join(", ")}, or [] for none`,
+    );
+  }
+  return list as string[];
 }
 
 function parsePool(

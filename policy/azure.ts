@@ -25,7 +25,7 @@ export const TAGGABLE_TYPES = [
   STORAGE_ACCOUNT,
   "azure-native:managedidentity:UserAssignedIdentity",
   "azure-native:operationalinsights:Workspace",
-  "azure-native:insights:Component",
+  "azure-native:applicationinsights:Component",
   "azure-native:keyvault:Vault",
   "azure-native:machinelearningservices:Workspace",
   "azure-native:machinelearningservices:Compute",
@@ -187,6 +187,47 @@ export const aksTrainingPool = (): ResourceValidationPolicy =>
     trainingPoolSettings,
   );
 
+/** AKS tiers with an SLA on the API server. */
+const SLA_TIERS = ["Standard", "Premium"];
+
+export const aksProdZonesAndTier = (): ResourceValidationPolicy =>
+  resourcePolicy(
+    {
+      name: "azure-aks-prod-zones-and-tier",
+      description:
+        "In prod, the AKS cluster runs a tier with an API server SLA (Standard or Premium) and " +
+        "every node pool spreads over at least two availability zones.",
+      enforcementLevel: "mandatory",
+      remediationSteps:
+        'Set mlops:azure.tier to "Standard" and mlops:azure.availabilityZones to ["1", "2", "3"] ' +
+        "(the prod defaults). Zones are fixed when a pool is created.",
+    },
+    [MANAGED_CLUSTER, AGENT_POOL],
+    ({ type, name, props, settings, notApplicable }) => {
+      if (settings.environment !== "prod")
+        notApplicable("zones and the SLA are required in prod only");
+      const out: string[] = [];
+      if (type === MANAGED_CLUSTER) {
+        const tier = str(rec(props.sku).tier) ?? "Free";
+        if (!SLA_TIERS.includes(tier)) {
+          out.push(`sku.tier is "${tier}": prod needs an API server SLA (Standard or Premium)`);
+        }
+      }
+      const pools = type === AGENT_POOL ? [poolResource(name, props)] : inlinePools(props);
+      for (const { label, props: p } of pools) {
+        const zones = list(p.availabilityZones);
+        if (zones.length < 2) {
+          out.push(
+            `${label} has ${zones.length === 0 ? "no availability zones" : `only zone ${JSON.stringify(zones[0])}`}: ` +
+              "a zone outage takes all its nodes",
+          );
+        }
+      }
+      return out;
+    },
+    settingsFor("environment"),
+  );
+
 export const storageNoPublicBlobAccess = (): ResourceValidationPolicy =>
   resourcePolicy(
     {
@@ -268,6 +309,7 @@ export const azurePolicies = (): ResourceValidationPolicy[] => [
   aksAzureRbac(),
   aksSystemPoolNeverZero(),
   aksTrainingPool(),
+  aksProdZonesAndTier(),
   storageNoPublicBlobAccess(),
   storageMinTls(),
   requiredTags(),

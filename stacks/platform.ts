@@ -2,11 +2,13 @@
  * Composes the platform from validated config: the Azure foundation when the target is `azure`,
  * then the inference app and its training job on whichever cluster that is.
  */
+import * as authorization from "@pulumi/azure-native/authorization";
 import * as pulumi from "@pulumi/pulumi";
 import { Cluster, TRAINING_POOL_NAME } from "../infra/azure/cluster";
 import { MlWorkspace } from "../infra/azure/ml-workspace";
 import { MODEL_CONTAINER, ModelStore } from "../infra/azure/model-store";
-import { Registry } from "../infra/azure/registry";
+import { stableSuffix } from "../infra/azure/names";
+import { pullProblem, Registry } from "../infra/azure/registry";
 import type { PlatformConfig } from "../infra/config";
 import { ServiceImage } from "../infra/image";
 import { InferenceApp } from "../infra/k8s/app";
@@ -54,6 +56,19 @@ function releaseOutput(config: PlatformConfig, image: pulumi.Output<string>) {
 /** Component names: part of the contract (renaming one replaces everything under it). */
 const NAME = "mlops";
 
+/** Images the release strategy pins besides `mlops:image` (canary, blue, green). */
+function releaseImages(config: PlatformConfig): string[] {
+  const { canary, blue, green } = config.release;
+  return [canary?.image, blue?.image, green?.image].filter((r): r is string => r !== undefined);
+}
+
+/** The suffix of this stack's globally unique names: subscription, project and stack. */
+function stackNameSuffix(): pulumi.Output<string> {
+  return authorization
+    .getClientConfigOutput()
+    .subscriptionId.apply((s) => stableSuffix([s, pulumi.getProject(), pulumi.getStack()]));
+}
+
 export function createPlatform(config: PlatformConfig): PlatformOutputs {
   const tags = { ...config.tags, environment: config.environment, owner: config.owner };
   const { namespace } = config.app;
@@ -83,18 +98,21 @@ export function createPlatform(config: PlatformConfig): PlatformOutputs {
     systemPool: azure.systemPool,
     trainingPool: azure.trainingPool,
     scaleDownUnneededMinutes: azure.scaleDownUnneededMinutes,
+    tier: azure.tier,
+    availabilityZones: azure.availabilityZones,
+    kubeloginMode: azure.kubeloginMode,
+    deployerPrincipalType: azure.deployerPrincipalType,
     tags,
   });
   const resourceGroupName = cluster.resourceGroup.name;
   const registry = new Registry(`${NAME}-registry`, {
-    resourceGroupName,
-    location: azure.location,
-    sku: azure.registrySku,
+    name: azure.registry.name,
+    resourceGroupName: azure.registry.resourceGroup,
     pullPrincipalId: cluster.kubeletObjectId,
-    tags,
   });
   const store = new ModelStore(`${NAME}-models`, {
     resourceGroupName,
+    nameSuffix: azure.nameSuffix ?? stackNameSuffix(),
     location: azure.location,
     oidcIssuerUrl: cluster.oidcIssuerUrl,
     namespace,
@@ -115,11 +133,22 @@ export function createPlatform(config: PlatformConfig): PlatformOutputs {
     image: config.image,
     registryServer: registry.loginServer,
   });
+  // A pinned image (prod) must be one the kubelet can pull: from the shared registry.
+  const pinned = [config.image.ref, ...releaseImages(config)].filter((r) => r !== undefined);
+  const imageRef = pulumi.all([image.ref, registry.loginServer]).apply(([ref, server]) => {
+    for (const problem of pinned.map((r) => pullProblem(r, server))) {
+      if (problem === undefined) continue;
+      // A preview only warns, so a pull request can still show the rest of its changes.
+      if (pulumi.runtime.isDryRun()) pulumi.log.warn(problem);
+      else throw new Error(problem);
+    }
+    return ref;
+  });
   const app = new InferenceApp(
     NAME,
     {
       config,
-      image: image.ref,
+      image: imageRef,
       workloadIdentityClientId: store.identity.clientId,
       modelStore: pulumi
         .all([resourceGroupName, store.account.name, store.identity.clientId])
@@ -139,7 +168,7 @@ export function createPlatform(config: PlatformConfig): PlatformOutputs {
     serviceUrl: app.serviceUrl,
     nodePortUrl: app.nodePortUrl,
     namespace: app.namespace,
-    imageRef: image.ref,
+    imageRef,
     modelVersions: pulumi.output({ ...config.app.models }),
     modelStoreUrl: store.url,
     kubeconfig: cluster.kubeconfig,
@@ -149,6 +178,6 @@ export function createPlatform(config: PlatformConfig): PlatformOutputs {
       minCount: azure.trainingPool.minCount,
       maxCount: azure.trainingPool.maxCount,
     }),
-    release: releaseOutput(config, image.ref),
+    release: releaseOutput(config, imageRef),
   };
 }

@@ -2,8 +2,8 @@ import * as authorization from "@pulumi/azure-native/authorization";
 import * as insights from "@pulumi/azure-native/applicationinsights";
 import * as keyvault from "@pulumi/azure-native/keyvault";
 import * as machinelearningservices from "@pulumi/azure-native/machinelearningservices";
+import * as operationalinsights from "@pulumi/azure-native/operationalinsights";
 import * as pulumi from "@pulumi/pulumi";
-import { globalName } from "./names";
 
 export interface MlWorkspaceArgs {
   readonly resourceGroupName: pulumi.Input<string>;
@@ -17,7 +17,11 @@ export interface MlWorkspaceArgs {
   readonly tags: Record<string, string>;
 }
 
-/** An Azure ML workspace with an AmlCompute cluster of 0 minimum nodes for training. */
+/**
+ * An Azure ML workspace with an AmlCompute cluster of 0 minimum nodes for training, its key vault,
+ * and Application Insights backed by a Log Analytics workspace (classic, workspace-less
+ * Application Insights is retired).
+ */
 export class MlWorkspace extends pulumi.ComponentResource {
   readonly workspace: machinelearningservices.Workspace;
   readonly compute: machinelearningservices.Compute;
@@ -26,10 +30,12 @@ export class MlWorkspace extends pulumi.ComponentResource {
     super("mlops:azure:MlWorkspace", name, {}, opts);
     const { resourceGroupName, location, tags } = args;
     const client = authorization.getClientConfigOutput({ parent: this });
+    // No vaultName: the provider names it `<name>-kv` + a random suffix, kept in the state. A
+    // vault with purge protection stays soft-deleted (its name taken) for 90 days after a
+    // destroy, so a fixed name would block destroy-and-recreate.
     const vault = new keyvault.Vault(
       `${name}-kv`,
       {
-        vaultName: globalName([name, pulumi.getStack(), "kv"], 24),
         resourceGroupName,
         location,
         tags,
@@ -42,9 +48,28 @@ export class MlWorkspace extends pulumi.ComponentResource {
       },
       { parent: this },
     );
+    const logs = new operationalinsights.Workspace(
+      `${name}-logs`,
+      {
+        resourceGroupName,
+        location,
+        sku: { name: "PerGB2018" },
+        retentionInDays: 30,
+        tags,
+      },
+      { parent: this },
+    );
     const appInsights = new insights.Component(
       `${name}-insights`,
-      { resourceGroupName, location, kind: "web", applicationType: "web", tags },
+      {
+        resourceGroupName,
+        location,
+        kind: "web",
+        applicationType: "web",
+        workspaceResourceId: logs.id,
+        ingestionMode: "LogAnalytics",
+        tags,
+      },
       { parent: this },
     );
     this.workspace = new machinelearningservices.Workspace(

@@ -2,10 +2,12 @@ import * as authorization from "@pulumi/azure-native/authorization";
 import * as managedidentity from "@pulumi/azure-native/managedidentity";
 import * as storage from "@pulumi/azure-native/storage";
 import * as pulumi from "@pulumi/pulumi";
-import { globalName, roleDefinitionId, ROLES } from "./names";
+import { roleDefinitionId, ROLES, STORAGE_ACCOUNT, uniqueName } from "./names";
 
 export interface ModelStoreArgs {
   readonly resourceGroupName: pulumi.Input<string>;
+  /** The stack's suffix of globally unique names (see names.ts). */
+  readonly nameSuffix: pulumi.Input<string>;
   readonly location: string;
   /** The cluster's OIDC issuer URL: tokens of `serviceAccounts` are federated to the identity. */
   readonly oidcIssuerUrl: pulumi.Input<string>;
@@ -23,6 +25,11 @@ export const MODEL_CONTAINER = "models";
  * A storage account + blob container for trained artifacts (no public blob access, TLS ≥ 1.2,
  * HTTPS only) and a user-assigned identity that the training job and the service reach it with
  * through workload identity (a federated credential per service account; Blob Data Contributor).
+ *
+ * The training pod mounts the container with the blob CSI driver in token mode
+ * (`mountWithWorkloadIdentityToken`, see training-chart.ts), so Blob Data Contributor is all the
+ * identity needs: it never lists the account's keys (which would take Storage Account
+ * Contributor).
  */
 export class ModelStore extends pulumi.ComponentResource {
   readonly account: storage.StorageAccount;
@@ -37,7 +44,9 @@ export class ModelStore extends pulumi.ComponentResource {
     this.account = new storage.StorageAccount(
       `${name}-sa`,
       {
-        accountName: globalName([name, pulumi.getStack()], 24),
+        accountName: pulumi
+          .output(args.nameSuffix)
+          .apply((suffix) => modelStoreAccountName(suffix)),
         resourceGroupName,
         location,
         kind: "StorageV2",
@@ -64,8 +73,11 @@ export class ModelStore extends pulumi.ComponentResource {
       { resourceGroupName, location, tags },
       { parent: this },
     );
+    // Entra refuses concurrent writes of federated credentials under one identity (409
+    // Conflict): each one waits for the one before it.
+    let previous: managedidentity.FederatedIdentityCredential | undefined;
     for (const serviceAccount of args.serviceAccounts) {
-      new managedidentity.FederatedIdentityCredential(
+      previous = new managedidentity.FederatedIdentityCredential(
         `${name}-${serviceAccount}-federation`,
         {
           resourceGroupName,
@@ -74,7 +86,7 @@ export class ModelStore extends pulumi.ComponentResource {
           subject: `system:serviceaccount:${args.namespace}:${serviceAccount}`,
           audiences: ["api://AzureADTokenExchange"],
         },
-        { parent: this },
+        { parent: this, dependsOn: previous ? [previous] : [] },
       );
     }
     const client = authorization.getClientConfigOutput({ parent: this });
@@ -93,4 +105,9 @@ export class ModelStore extends pulumi.ComponentResource {
     this.url = pulumi.interpolate`${this.account.primaryEndpoints.blob}${MODEL_CONTAINER}`;
     this.registerOutputs({ url: this.url, clientId: this.identity.clientId });
   }
+}
+
+/** The model store's storage account: `mlopsmodels<suffix>`, within Azure's storage naming rule. */
+export function modelStoreAccountName(suffix: string): string {
+  return uniqueName(STORAGE_ACCOUNT, "mlopsmodels", suffix);
 }

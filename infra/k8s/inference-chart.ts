@@ -12,6 +12,14 @@ import type { IngressConfig, ResourcesConfig, ServiceType } from "../config";
 import { PART_OF, recommendedLabels, selectorLabels, versionOf } from "./labels";
 import { CONTAINER_SECURITY_CONTEXT, hardenPod, POD_SECURITY_CONTEXT } from "./security";
 
+/** Pod Security Admission: the namespace enforces (and warns and audits on) the `restricted`
+ * profile, which every pod of the platform meets (security.ts). */
+export const POD_SECURITY_LABELS = {
+  "pod-security.kubernetes.io/enforce": "restricted",
+  "pod-security.kubernetes.io/warn": "restricted",
+  "pod-security.kubernetes.io/audit": "restricted",
+} as const;
+
 /** The port the service listens on inside the container (its `PORT`). */
 export const CONTAINER_PORT = 8080;
 /** The port of the Kubernetes Service in front of it. */
@@ -91,7 +99,10 @@ export class InferenceChart extends Chart {
     }
 
     const namespace = new kplus.Namespace(this, "namespace", {
-      metadata: { name: props.namespace, labels: { "app.kubernetes.io/part-of": PART_OF } },
+      metadata: {
+        name: props.namespace,
+        labels: { "app.kubernetes.io/part-of": PART_OF, ...POD_SECURITY_LABELS },
+      },
     });
     // A Namespace is cluster-scoped: it must not carry the chart's namespace.
     ApiObject.of(namespace).addJsonPatch(JsonPatch.remove("/metadata/namespace"));
@@ -123,12 +134,14 @@ export class InferenceChart extends Chart {
     }
 
     // Only the ingress controller (traffic) and the metrics scraper (/metrics) reach the pods.
+    // Out: DNS, and with a workload identity (Azure) HTTPS to Entra ID and the model store.
     new kplus.k8s.KubeNetworkPolicy(this, "network-policy", {
       metadata: { name, labels },
       spec: {
         // Every track's pods.
         podSelector: { matchLabels: selectorLabels(props.instance, "inference") },
-        policyTypes: ["Ingress"],
+        policyTypes: ["Ingress", "Egress"],
+        egress: egressRules(workloadIdentity),
         ingress: [props.ingress.controllerNamespace, props.ingress.metricsNamespace].map((ns) => ({
           from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": ns } } }],
           ports: [{ protocol: "TCP", port: kplus.k8s.IntOrString.fromNumber(CONTAINER_PORT) }],
@@ -238,6 +251,8 @@ export class InferenceChart extends Chart {
         spec: {
           maxUnavailable: kplus.k8s.IntOrString.fromNumber(1),
           selector: { matchLabels: selector },
+          // A pod that is not Ready serves nothing: let a node drain evict it rather than block.
+          unhealthyPodEvictionPolicy: "AlwaysAllow",
         },
       });
     }
@@ -299,6 +314,24 @@ export class InferenceChart extends Chart {
       kplus.HttpIngressPathType.PREFIX,
     );
   }
+}
+
+/**
+ * Egress of the platform's pods: DNS (UDP and TCP 53, to whatever resolver the cluster runs),
+ * and, when `azureHttps`, TCP 443 to any address: Entra ID (the workload identity token) and the
+ * storage account have no fixed addresses a NetworkPolicy could name (docs/azure.md).
+ */
+export function egressRules(azureHttps: boolean): kplus.k8s.NetworkPolicyEgressRule[] {
+  const port = (protocol: string, n: number) => ({
+    protocol,
+    port: kplus.k8s.IntOrString.fromNumber(n),
+  });
+  return [
+    { ports: [port("UDP", 53), port("TCP", 53)] },
+    ...(azureHttps
+      ? [{ to: [{ ipBlock: { cidr: "0.0.0.0/0" } }], ports: [port("TCP", 443)] }]
+      : []),
+  ];
 }
 
 /** `MODEL_PINS` of the service: `name=version` pairs, sorted so the value is stable. */

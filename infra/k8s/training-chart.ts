@@ -9,12 +9,15 @@ import { Chart, Cron, Duration, JsonPatch, Size } from "cdk8s";
 import * as kplus from "cdk8s-plus-27";
 import { Construct } from "constructs";
 import { TRAINING_POOL_LABEL_KEY, TRAINING_POOL_LABEL_VALUE, TRAINING_TAINT } from "../config";
-import { envOf } from "./inference-chart";
+import { egressRules, envOf } from "./inference-chart";
 import { recommendedLabels, selectorLabels, versionOf } from "./labels";
 import { CONTAINER_SECURITY_CONTEXT, hardenPod, POD_SECURITY_CONTEXT } from "./security";
 
 /** Where the training container writes artifacts (the model store's mount). */
 export const MODEL_OUTPUT_DIR = "/models";
+
+/** Finished training Jobs (and their pods' logs) the CronJob keeps. */
+export const JOBS_HISTORY = { successful: 3, failed: 3 } as const;
 
 /** The training entry point of the service image (service/Dockerfile). */
 export const TRAIN_COMMAND = ["node", "dist/train/main.js", "--out", MODEL_OUTPUT_DIR];
@@ -40,7 +43,6 @@ export interface TrainingChartProps {
   readonly suspend: boolean;
   readonly cpuRequestMillis: number;
   readonly memoryRequestMib: number;
-  readonly ttlSecondsAfterFinished: number;
   readonly activeDeadlineSeconds: number;
   /** Where artifacts go. @default undefined: an emptyDir volume, kept only for the pod's life
    * (the `local` target; the job's log carries the held-out metrics). */
@@ -85,7 +87,11 @@ export class TrainingChart extends Chart {
       suspend: props.suspend,
       concurrencyPolicy: kplus.ConcurrencyPolicy.FORBID,
       startingDeadline: Duration.minutes(30),
-      ttlAfterFinished: Duration.seconds(props.ttlSecondsAfterFinished),
+      // Finished Jobs are removed by these limits alone: a ttlSecondsAfterFinished shorter than
+      // the schedule's period would delete each Job before the next run, so the history would
+      // never hold more than one.
+      successfulJobsRetained: JOBS_HISTORY.successful,
+      failedJobsRetained: JOBS_HISTORY.failed,
       activeDeadline: Duration.seconds(props.activeDeadlineSeconds),
       backoffLimit: 1,
       restartPolicy: kplus.RestartPolicy.NEVER,
@@ -131,13 +137,15 @@ export class TrainingChart extends Chart {
     );
     hardenPod(cronJob, "/spec/jobTemplate/spec/template/spec");
 
-    // Training pods serve nothing: admit no traffic at all.
+    // Training pods serve nothing: admit no traffic at all. Out: DNS, and with the Azure model
+    // store HTTPS (Entra ID for the workload identity token, the storage account).
     new kplus.k8s.KubeNetworkPolicy(this, "network-policy", {
       metadata: { name, labels },
       spec: {
         podSelector: { matchLabels: selectorLabels(props.instance, "training") },
-        policyTypes: ["Ingress"],
+        policyTypes: ["Ingress", "Egress"],
         ingress: [],
+        egress: egressRules(store !== undefined),
       },
     });
   }
@@ -168,6 +176,10 @@ function blobClaim(
           containerName: store.container,
           clientID: store.clientId,
           protocol: "fuse2",
+          // Mount with the pod's workload identity token itself: the driver's default is to use
+          // the identity to fetch the account key, which needs Storage Account Contributor.
+          // With the token, Storage Blob Data Contributor on the account is enough.
+          mountWithWorkloadIdentityToken: "true",
         },
       },
     },

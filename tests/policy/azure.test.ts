@@ -159,6 +159,37 @@ describe("storage accounts", () => {
   });
 });
 
+describe("azure-aks-prod-zones-and-tier", () => {
+  const name = "azure-aks-prod-zones-and-tier";
+
+  it("flags a Free cluster and pools without zones, inline or separate", async () => {
+    const free = edit(cluster(), "sku", undefined);
+    expect(await violations(name, free)).toEqual([
+      'sku.tier is "Free": prod needs an API server SLA (Standard or Premium)',
+    ]);
+    const noZones = edit(cluster(), "agentPoolProfiles", [
+      { ...systemProfile(), availabilityZones: undefined },
+    ]);
+    expect(await violations(name, noZones)).toEqual([
+      'agentPoolProfiles[0] "system" has no availability zones: a zone outage takes all its nodes',
+    ]);
+    const oneZone = edit(trainingPool(), "availabilityZones", ["2"]);
+    expect(await violations(name, oneZone)).toEqual([
+      'agent pool "training" has only zone "2": a zone outage takes all its nodes',
+    ]);
+  });
+
+  it("applies in prod only", async () => {
+    const free = edit(cluster(), "sku", { name: "Base", tier: "Free" });
+    for (const stack of ["dev", "local"] as const) {
+      expect(await check(name, free, { stack })).toEqual({
+        violations: [],
+        notApplicable: "zones and the SLA are required in prod only",
+      });
+    }
+  });
+});
+
 describe("azure-required-tags", () => {
   it("names the missing or empty tags", async () => {
     const r = edit(registry(), "tags", { environment: "prod", owner: "" });
@@ -185,6 +216,20 @@ describe("azure-required-tags", () => {
     };
     expect(await violations("azure-required-tags", role)).toEqual([]);
     expect(await violations("azure-required-tags", deployment())).toEqual([]);
+  });
+
+  it("knows the types the program registers under their azure-native v3 names", async () => {
+    // Application Insights is `applicationinsights:Component` (there is no `insights:Component`).
+    for (const type of [
+      "azure-native:applicationinsights:Component",
+      "azure-native:operationalinsights:Workspace",
+    ]) {
+      const untagged: StubResource = { type, name: "x", props: {} };
+      expect({ type, v: await violations("azure-required-tags", untagged) }).toEqual({
+        type,
+        v: ["tags lack environment and owner"],
+      });
+    }
   });
 
   it("skips tags that are not known yet", async () => {

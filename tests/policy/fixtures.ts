@@ -197,6 +197,7 @@ export function systemProfile() {
     count: 2,
     minCount: 2,
     maxCount: 5,
+    availabilityZones: ["1", "2", "3"],
   };
 }
 
@@ -206,6 +207,7 @@ export function cluster(): StubResource {
     name: "cluster",
     props: {
       resourceGroupName: "rg",
+      sku: { name: "Base", tier: "Standard" },
       disableLocalAccounts: true,
       aadProfile: { managed: true, enableAzureRBAC: true },
       agentPoolProfiles: [systemProfile()],
@@ -230,6 +232,7 @@ export function trainingPool(): StubResource {
       maxCount: 3,
       nodeTaints: ["mlops-platform/pool=training:NoSchedule"],
       nodeLabels: { "mlops-platform/pool": "training" },
+      availabilityZones: ["1", "2", "3"],
       tags: TAGS,
     },
   };

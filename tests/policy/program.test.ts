@@ -6,7 +6,13 @@
  */
 import type { Environment } from "../../policy/config";
 import { policies } from "../../policy/policies";
-import { expandConfigGroups, RecordedResource, runProgram, stackConfig } from "../support/program";
+import {
+  expandConfigGroups,
+  MOCK_REGISTRY_SERVER,
+  RecordedResource,
+  runProgram,
+  stackConfig,
+} from "../support/program";
 import { Diagnostic, runPack, StubResource } from "./harness";
 
 const STACKS: Environment[] = ["local", "dev", "prod"];
@@ -101,6 +107,19 @@ describe("config values the config layer accepts but a policy forbids", () => {
     }
   });
 
+  it("prod without zones or on the Free tier adds exactly azure-aks-prod-zones-and-tier", async () => {
+    const policy = "azure-aks-prod-zones-and-tier";
+    const cluster = "azure-native:containerservice:ManagedCluster::mlops-cluster-aks";
+    const pool = "azure-native:containerservice:AgentPool::mlops-cluster-training-pool";
+    expect(await added("prod", withValues("prod", "azure", { availabilityZones: [] }))).toEqual([
+      `${policy} | ${cluster} | agentPoolProfiles[0] "system" has no availability zones: a zone outage takes all its nodes`,
+      `${policy} | ${pool} | agent pool "training" has no availability zones: a zone outage takes all its nodes`,
+    ]);
+    expect(await added("prod", withValues("prod", "azure", { tier: "Free" }))).toEqual([
+      `${policy} | ${cluster} | sku.tier is "Free": prod needs an API server SLA (Standard or Premium)`,
+    ]);
+  });
+
   it("dev with azure.mlWorkspace (the optional Azure ML branch) adds no violation", async () => {
     const overrides = withValues("dev", "azure", { mlWorkspace: true });
     const { types } = await check("dev", overrides);
@@ -126,7 +145,8 @@ describe("values the config layer rejects before any policy runs", () => {
 });
 
 describe("every release strategy obeys the pack in prod", () => {
-  const digest = (c: string) => `registry.example/mlops-inference@sha256:${c.repeat(64)}`;
+  // Digests in the shared registry, as a promotion would write them.
+  const digest = (c: string) => `${MOCK_REGISTRY_SERVER}/mlops-inference@sha256:${c.repeat(64)}`;
   it.each([
     ["canary", { strategy: "canary", canary: { image: digest("c"), weight: 10 } }],
     ["blueGreen", { strategy: "blueGreen", active: "green", green: { image: digest("d") } }],

@@ -15,7 +15,42 @@ export interface RecordedResource {
   name: string;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   inputs: Record<string, any>;
+  /** Names of the resources it depends on (`dependsOn` and inputs), as the engine is told. */
+  dependsOn?: string[];
+  /** Its `ignoreChanges` option. */
+  ignoreChanges?: string[];
 }
+
+/** The subscription id the mocks report (getClientConfig). */
+export const MOCK_SUBSCRIPTION_ID = "00000000-1111-2222-3333-444444444444";
+
+/** The shared registry's login server under the mocks (its name derives from the subscription). */
+export const MOCK_REGISTRY_SERVER = "mlopsacr0f901435.azurecr.io";
+
+/** What a promotion writes into Pulumi.prod.yaml: a digest dev pushed to the shared registry. */
+export const PROMOTED_IMAGE = `${MOCK_REGISTRY_SERVER}/mlops-inference@sha256:${"3f".repeat(32)}`;
+
+/** The exec kubeconfig AKS returns for a cluster with Entra ID and no local accounts. */
+export const AKS_EXEC_KUBECONFIG = [
+  "apiVersion: v1",
+  "kind: Config",
+  "clusters:",
+  "  - name: mlops-cluster-aks",
+  "    cluster:",
+  "      server: https://mlops-cluster.hcp.westeurope.azmk8s.io:443",
+  "contexts:",
+  "  - name: mlops-cluster-aks",
+  "    context: { cluster: mlops-cluster-aks, user: clusterUser }",
+  "current-context: mlops-cluster-aks",
+  "users:",
+  "  - name: clusterUser",
+  "    user:",
+  "      exec:",
+  "        apiVersion: client.authentication.k8s.io/v1beta1",
+  "        command: kubelogin",
+  "        args: [get-token, --environment, AzurePublicCloud, --server-id, 6dae42f8-4368-4678-94ff-3960e28e3630, --client-id, 80faf920-1908-4b52-b5ef-a8e7bedfc67a, --tenant-id, tenant-id, --login, devicecode]",
+  "",
+].join("\n");
 
 export interface ProgramRun {
   resources: RecordedResource[];
@@ -38,14 +73,15 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>) 
     name;
   const common = { ...inputs, name: resourceName };
   switch (type) {
+    case "azure-native:authorization:RoleAssignment":
+      // Long enough ago that no AKS RBAC propagation wait applies.
+      return { ...common, createdOn: "2026-01-01T00:00:00.000Z" };
     case "azure-native:containerservice:ManagedCluster":
       return {
         ...common,
         identityProfile: { kubeletidentity: { objectId: "kubelet-object-id" } },
         oidcIssuerProfile: { enabled: true, issuerURL: "https://oidc.example/issuer/" },
       };
-    case "azure-native:containerregistry:Registry":
-      return { ...common, loginServer: `${resourceName}.azurecr.io` };
     case "azure-native:storage:StorageAccount":
       return {
         ...common,
@@ -68,11 +104,19 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>) 
   }
 }
 
-function mockCall(token: string): Record<string, unknown> {
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function mockCall(token: string, inputs: Record<string, any>): Record<string, unknown> {
   switch (token) {
+    case "azure-native:containerregistry:getRegistry":
+      return {
+        id: `/subscriptions/${MOCK_SUBSCRIPTION_ID}/resourceGroups/${inputs.resourceGroupName}/providers/Microsoft.ContainerRegistry/registries/${inputs.registryName}`,
+        name: inputs.registryName,
+        loginServer: `${inputs.registryName}.azurecr.io`,
+        adminUserEnabled: false,
+      };
     case "azure-native:authorization:getClientConfig":
       return {
-        subscriptionId: "sub-id",
+        subscriptionId: MOCK_SUBSCRIPTION_ID,
         tenantId: "tenant-id",
         clientId: "client-id",
         objectId: "object-id",
@@ -82,7 +126,7 @@ function mockCall(token: string): Record<string, unknown> {
         kubeconfigs: [
           {
             name: "clusterUser",
-            value: Buffer.from("apiVersion: v1\nkind: Config\n").toString("base64"),
+            value: Buffer.from(AKS_EXEC_KUBECONFIG).toString("base64"),
           },
         ],
       };
@@ -113,13 +157,28 @@ export async function runProgramWithOutputs(
         resources.push({ type: args.type, name: args.name, inputs: args.inputs });
         return { id: `${args.name}-id`, state: mockState(args.type, args.name, args.inputs) };
       },
-      call: (args) => mockCall(args.token),
+      call: (args) => mockCall(args.token, args.inputs),
     },
     "mlops-platform",
     stack,
     false,
   );
-  const values = { ...stackConfig(stack), ...overrides };
+  // The mocks see no resource options: record what the engine is told about each resource.
+  const options = new Map<string, { dependsOn: string[]; ignoreChanges: string[] }>();
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const monitor = pulumi.runtime.getMonitor() as any;
+  const register = monitor.registerResource.bind(monitor);
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  monitor.registerResource = (req: any, callback: unknown) => {
+    options.set(`${req.getType()}::${req.getName()}`, {
+      dependsOn: (req.getDependenciesList() as string[]).map((urn) => urn.split("::").pop()!),
+      ignoreChanges: req.getIgnorechangesList(),
+    });
+    return register(req, callback);
+  };
+  // prod as it is after its first promotion (the stack file holds a placeholder until then).
+  const promoted = stack === "prod" ? { image: { build: false, ref: PROMOTED_IMAGE } } : {};
+  const values = { ...stackConfig(stack), ...promoted, ...overrides };
   const config: Record<string, string> = {};
   for (const [key, value] of Object.entries(values)) {
     if (value === undefined) continue;
@@ -138,12 +197,14 @@ export async function runProgramWithOutputs(
     outputs[key] = await resolve(value);
   }
   await settle(resources);
+  for (const r of resources) Object.assign(r, options.get(`${r.type}::${r.name}`));
   return { resources, outputs };
 }
 
 function resolve(value: unknown): Promise<unknown> {
   if (!pulumi.Output.isInstance(value)) return Promise.resolve(value);
-  return new Promise((done) => (value as pulumi.Output<unknown>).apply((v) => done(v)));
+  // An output whose apply throws rejects (the program's error), rather than never resolving.
+  return (value as unknown as { promise(): Promise<unknown> }).promise();
 }
 
 /** Waits until no new resource has been registered for a few turns of the event loop. */

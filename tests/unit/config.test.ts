@@ -228,6 +228,51 @@ describe("invalid config names the key, the value and what is allowed", () => {
       'mlops:app.modelShadow.mpg-regressor: got "2"; this version already answers every request: shadow a candidate version instead',
     ],
     [
+      "unknown AKS tier",
+      { ...prod, azure: { tier: "Gold" } },
+      'mlops:azure.tier: got "Gold"; allowed: Free, Standard, Premium',
+    ],
+    [
+      "a zone the regions don't have",
+      { ...prod, azure: { availabilityZones: ["1", "4"] } },
+      'mlops:azure.availabilityZones: got ["1","4"]; expected a list of distinct zones from 1, 2, 3, or [] for none',
+    ],
+    [
+      "a zone twice",
+      { ...prod, azure: { availabilityZones: ["1", "1"] } },
+      'mlops:azure.availabilityZones: got ["1","1"]; expected a list of distinct zones from 1, 2, 3, or [] for none',
+    ],
+    [
+      "an interactive kubelogin mode",
+      { ...prod, azure: { kubeloginMode: "interactive" } },
+      'mlops:azure.kubeloginMode: got "interactive"; allowed: azurecli, workloadidentity, spn, msi, devicecode',
+    ],
+    [
+      "unknown deployer principal type",
+      { ...prod, azure: { deployerPrincipalType: "Group" } },
+      'mlops:azure.deployerPrincipalType: got "Group"; allowed: ServicePrincipal, User',
+    ],
+    [
+      "registry name with a hyphen",
+      { ...prod, azure: { registry: { name: "mlops-acr" } } },
+      'mlops:azure.registry.name: got "mlops-acr"; expected 5 to 50 lowercase letters or digits',
+    ],
+    [
+      "name suffix too long",
+      { ...prod, azure: { nameSuffix: "averyveryverylongsuffix" } },
+      'mlops:azure.nameSuffix: got "averyveryverylongsuffix"; expected 4 to 12 lowercase letters or digits',
+    ],
+    [
+      "the retired registrySku (the registry is the bootstrap's)",
+      { ...prod, azure: { registrySku: "Premium" } },
+      'mlops:azure.registrySku: got "Premium"; unknown key; allowed: azure.location, azure.kubernetesVersion, azure.systemPool, azure.trainingPool, azure.scaleDownUnneededMinutes, azure.mlWorkspace, azure.tier, azure.availabilityZones, azure.kubeloginMode, azure.deployerPrincipalType, azure.registry, azure.nameSuffix',
+    ],
+    [
+      "the retired training TTL (history limits keep finished Jobs)",
+      { ...local, training: { ttlSecondsAfterFinished: 3600 } },
+      "mlops:training.ttlSecondsAfterFinished: got 3600; unknown key; allowed: training.schedule, training.suspend, training.cpuRequestMillis, training.memoryRequestMib, training.activeDeadlineSeconds",
+    ],
+    [
       "boolean as text",
       { ...local, training: { suspend: "yes" } },
       'mlops:training.suspend: got "yes"; expected true or false',

@@ -2,6 +2,7 @@ import { TRAINING_TAINT } from "../../infra/config";
 import {
   expandConfigGroups,
   findResource,
+  MOCK_SUBSCRIPTION_ID,
   RecordedResource,
   runProgramWithOutputs,
   StackName,
@@ -138,13 +139,58 @@ describe.each(["local", "dev", "prod"] as const)("stack %s", (stack) => {
   test("the NetworkPolicy admits only the ingress controller and the metrics scraper", async () => {
     const { resources } = await run(stack);
     const np = k8s(resources, "NetworkPolicy", "inference")!;
-    expect(np.spec.policyTypes).toEqual(["Ingress"]);
+    expect(np.spec.policyTypes).toEqual(["Ingress", "Egress"]);
     expect(
       np.spec.ingress.map(
         (rule: Obj) => rule.from[0].namespaceSelector.matchLabels["kubernetes.io/metadata.name"],
       ),
     ).toEqual(["ingress-nginx", "monitoring"]);
     expect(k8s(resources, "NetworkPolicy", "training")!.spec.ingress).toEqual([]);
+  });
+
+  test("the namespace enforces the restricted Pod Security Standard (and warns and audits on it)", async () => {
+    const { resources } = await run(stack);
+    expect(k8s(resources, "Namespace", "mlops")!.metadata.labels).toMatchObject({
+      "pod-security.kubernetes.io/enforce": "restricted",
+      "pod-security.kubernetes.io/warn": "restricted",
+      "pod-security.kubernetes.io/audit": "restricted",
+    });
+  });
+
+  test("egress: DNS for both workloads; HTTPS only where Azure's identity and storage need it", async () => {
+    const { resources } = await run(stack);
+    const dns = {
+      ports: [
+        { protocol: "UDP", port: 53 },
+        { protocol: "TCP", port: 53 },
+      ],
+    };
+    const https = {
+      to: [{ ipBlock: { cidr: "0.0.0.0/0" } }],
+      ports: [{ protocol: "TCP", port: 443 }],
+    };
+    for (const name of ["inference", "training"]) {
+      const np = k8s(resources, "NetworkPolicy", name)!;
+      expect(np.spec.policyTypes).toContain("Egress");
+      expect(np.spec.egress).toEqual(stack === "local" ? [dns] : [dns, https]);
+    }
+  });
+
+  test("finished training Jobs are kept by the history limits, with no TTL deleting them first", async () => {
+    const { resources } = await run(stack);
+    const spec = k8s(resources, "CronJob", "training")!.spec;
+    expect(spec.jobTemplate.spec.ttlSecondsAfterFinished).toBeUndefined();
+    expect(spec.successfulJobsHistoryLimit).toBe(3);
+    expect(spec.failedJobsHistoryLimit).toBe(3);
+  });
+
+  test("no Ingress waits for an address: this program installs no ingress controller", async () => {
+    const { resources } = await run(stack);
+    const ingresses = resources.filter((r) => r.inputs.kind === "Ingress");
+    expect(ingresses.length).toBeGreaterThan(0);
+    for (const ingress of ingresses) {
+      expect(ingress.inputs.metadata.annotations).toMatchObject({ "pulumi.com/skipAwait": "true" });
+    }
   });
 
   test("the service pins the configured model versions", async () => {
@@ -200,6 +246,7 @@ describe("per-environment differences", () => {
       selector: {
         matchLabels: k8s(resources, "Deployment", "inference")!.spec.selector.matchLabels,
       },
+      unhealthyPodEvictionPolicy: "AlwaysAllow",
     });
     const spread = k8s(resources, "Deployment", "inference")!.spec.template.spec
       .topologySpreadConstraints as Obj[];
@@ -211,8 +258,10 @@ describe("per-environment differences", () => {
       { hosts: ["mlops.example.com"], secretName: "mlops-tls" },
     ]);
     expect(outputs.endpointUrl).toBe("https://mlops.example.com/");
-    // AKS runs the ingress controller: `up` waits for the Ingress to get its address.
-    expect(k8s(resources, "Ingress", "inference")!.metadata.annotations).toBeUndefined();
+    // No ingress controller on AKS publishes an address: `up` must not wait for one.
+    expect(k8s(resources, "Ingress", "inference")!.metadata.annotations).toEqual({
+      "pulumi.com/skipAwait": "true",
+    });
     const image = k8s(resources, "Deployment", "inference")!.spec.template.spec.containers[0]
       .image as string;
     expect(image).toMatch(/@sha256:[0-9a-f]{64}$/);
@@ -227,9 +276,9 @@ describe("per-environment differences", () => {
       dockerfile: expect.stringMatching(/service\/Dockerfile$/),
       platform: "linux/amd64",
     });
-    expect(image.imageName).toMatch(/^mlopsregistrydev\.azurecr\.io\/mlops-inference:/);
+    expect(image.imageName).toMatch(/^mlopsacr0f901435\.azurecr\.io\/mlops-inference:/);
     expect(image.skipPush).toBe(false);
-    expect(outputs.imageRef).toMatch(/^mlopsregistrydev\.azurecr\.io\/mlops-inference@sha256:/);
+    expect(outputs.imageRef).toMatch(/^mlopsacr0f901435\.azurecr\.io\/mlops-inference@sha256:/);
     expect(k8s(resources, "Deployment", "inference")!.spec.template.spec.containers[0].image).toBe(
       outputs.imageRef,
     );
@@ -271,10 +320,11 @@ describe.each(["dev", "prod"] as const)("Azure foundation (%s)", (stack) => {
     });
   });
 
-  test("ACR: admin user off; AcrPull for the kubelet identity, scoped to the registry", async () => {
+  test("the shared registry (bootstrap): no ACR of its own; AcrPull for the kubelet identity on it", async () => {
     const { resources, outputs } = await run(stack);
-    const acr = findResource(resources, "azure-native:containerregistry:Registry");
-    expect(acr.inputs.adminUserEnabled).toBe(false);
+    expect(resources.filter((r) => r.type === "azure-native:containerregistry:Registry")).toEqual(
+      [],
+    );
     const pull = findResource(
       resources,
       "azure-native:authorization:RoleAssignment",
@@ -283,11 +333,11 @@ describe.each(["dev", "prod"] as const)("Azure foundation (%s)", (stack) => {
     expect(pull).toEqual({
       principalId: "kubelet-object-id",
       principalType: "ServicePrincipal",
-      roleDefinitionId:
-        "/subscriptions/sub-id/providers/Microsoft.Authorization/roleDefinitions/7f951dda-4ed3-4680-a7ca-43fe172d538d",
-      scope: `${acr.name}-id`,
+      roleDefinitionId: `/subscriptions/${MOCK_SUBSCRIPTION_ID}/providers/Microsoft.Authorization/roleDefinitions/7f951dda-4ed3-4680-a7ca-43fe172d538d`,
+      scope: `/subscriptions/${MOCK_SUBSCRIPTION_ID}/resourceGroups/mlops-platform-shared/providers/Microsoft.ContainerRegistry/registries/mlopsacr0f901435`,
     });
-    expect(outputs.registryLoginServer).toBe(`mlopsregistry${stack}.azurecr.io`);
+    // The same registry for dev and prod: what dev pushed is what prod pulls.
+    expect(outputs.registryLoginServer).toBe("mlopsacr0f901435.azurecr.io");
   });
 
   test("model store: no public blob access, TLS 1.2, reached through workload identity", async () => {
@@ -318,7 +368,10 @@ describe.each(["dev", "prod"] as const)("Azure foundation (%s)", (stack) => {
       containerName: "models",
       clientID: "model-store-client-id",
     });
-    expect(outputs.modelStoreUrl).toBe(`https://mlopsmodels${stack}.blob.core.windows.net/models`);
+    const account = findResource(resources, "azure-native:storage:StorageAccount").inputs
+      .accountName as string;
+    expect(account).toMatch(/^mlopsmodels[0-9a-f]{8}$/);
+    expect(outputs.modelStoreUrl).toBe(`https://${account}.blob.core.windows.net/models`);
   });
 
   test("every Azure resource that takes tags carries environment and owner", async () => {

@@ -329,6 +329,84 @@ describe("the repository's workflows", () => {
     }
   });
 
+  /** Jobs that run `pulumi up --stack` or `pulumi preview --stack` (dev, prod: Azure stacks). */
+  const azureJobs = (): Array<[string, Obj]> =>
+    Object.entries(workflows).flatMap(([file, text]) =>
+      Object.entries((parse(text) as Obj).jobs as Obj)
+        .map(([id, job]) => [`${file}:${id}`, job as Obj] as [string, Obj])
+        .filter(([, job]) => {
+          const scripts = stepsOf(job)
+            .map((s) => s.run ?? "")
+            .join("\n");
+          return /\bpulumi (up|preview) --stack\b/.test(scripts);
+        }),
+    );
+
+  it("every job that reaches a cluster installs kubelogin and logs it in with the Azure CLI", () => {
+    const jobs = azureJobs();
+    expect(jobs.map(([id]) => id).sort()).toEqual([
+      "main.yml:deploy-dev",
+      "pr.yml:preview",
+      "promote.yml:deploy-prod",
+    ]);
+    for (const [id, job] of jobs) {
+      const setup = stepsOf(job).find((s) => s.uses === "./.github/actions/setup");
+      expect({ id, kubelogin: setup?.with?.kubelogin }).toEqual({ id, kubelogin: "true" });
+      // Non-interactive: kubelogin's default login is the device code flow.
+      expect({ id, method: (job.env as Obj).AAD_LOGIN_METHOD }).toEqual({ id, method: "azurecli" });
+    }
+    const setup = localActions[".github/actions/setup"];
+    expect(setup).toContain(
+      'az aks install-cli --install-location "$bin/kubectl" --kubelogin-install-location "$bin/kubelogin"',
+    );
+    expect(setup).toContain('echo "$bin" >> "$GITHUB_PATH"');
+  });
+
+  it("the deploy jobs smoke-test through the Service (no ingress controller on AKS yet)", () => {
+    for (const [file, id] of [
+      ["main.yml", "deploy-dev"],
+      ["promote.yml", "deploy-prod"],
+    ]) {
+      const steps = stepsOf(((parse(workflows[file]) as Obj).jobs as Obj)[id] as Obj);
+      const up = steps.findIndex((s) => /\bpulumi up\b/.test(s.run ?? ""));
+      const smoke = steps.findIndex((s) => /smoke-test/.test(s.run ?? ""));
+      expect({ file, run: steps[smoke]?.run?.trim() }).toEqual({
+        file,
+        run: '.github/scripts/smoke-test-port-forward.sh "$STACK"',
+      });
+      expect(smoke).toBeGreaterThan(up);
+    }
+  });
+
+  it("pr.yml previews only with the read-only preview identity, never the deploying one", () => {
+    const text = workflows["pr.yml"];
+    const jobs = (parse(text) as Obj).jobs as Obj;
+    const preview = jobs.preview as Obj;
+    expect(text).not.toContain("vars.AZURE_CLIENT_ID");
+    expect((preview.env as Obj).ARM_CLIENT_ID).toBe("${{ vars.AZURE_PREVIEW_CLIENT_ID }}");
+    const setup = stepsOf(preview).find((s) => s.uses === "./.github/actions/setup");
+    expect(setup?.with?.["azure-client-id"]).toBe("${{ vars.AZURE_PREVIEW_CLIENT_ID }}");
+    // Without it the preview does not run, and preview-skipped says why.
+    expect(preview.if).toContain("vars.AZURE_PREVIEW_CLIENT_ID != ''");
+    const skipped = jobs["preview-skipped"] as Obj;
+    expect(skipped.if).toContain("vars.AZURE_PREVIEW_CLIENT_ID == ''");
+    expect(skipped.permissions).toEqual({});
+    expect(stepsOf(skipped)[0].run).toContain("AZURE_PREVIEW_CLIENT_ID");
+  });
+
+  it("main.yml deploys a fresh dev: the registry it pushes to is the shared one, named by the program", () => {
+    const text = workflows["main.yml"];
+    expect(text).not.toContain("DEV_REGISTRY_LOGIN_SERVER");
+    const steps = stepsOf(((parse(text) as Obj).jobs as Obj)["deploy-dev"] as Obj);
+    const login = steps.findIndex((s) => /\baz acr login\b/.test(s.run ?? ""));
+    const up = steps.findIndex((s) => /\bpulumi up\b/.test(s.run ?? ""));
+    expect(login).toBeGreaterThan(-1);
+    expect(login).toBeLessThan(up);
+    expect(steps[login].run).toContain(
+      'npm run --silent azure:names -- --stack "$STACK" --field registry',
+    );
+  });
+
   it("train.yml opens a pull request and never pushes to main", () => {
     const text = workflows["train.yml"];
     expect(text).not.toMatch(/\bgit\s+push\b/);

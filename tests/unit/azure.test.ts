@@ -1,0 +1,433 @@
+/**
+ * What a first real `pulumi up` of dev and prod needs from Azure (docs/azure.md), checked on the
+ * program under mocks and on the pure functions the components are made of.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parse } from "yaml";
+import {
+  autoscalerProfile,
+  RBAC_PROPAGATION_MS,
+  rbacPropagationWaitMs,
+  SYSTEM_POOL_IGNORED,
+  withKubeloginMode,
+} from "../../infra/azure/cluster";
+import { modelStoreAccountName } from "../../infra/azure/model-store";
+import {
+  checkName,
+  CONTAINER_REGISTRY,
+  stableSuffix,
+  STORAGE_ACCOUNT,
+  uniqueName,
+} from "../../infra/azure/names";
+import { pullProblem, sharedRegistryName } from "../../infra/azure/registry";
+import { parseConfig } from "../../infra/config";
+import { azureNames } from "../../stacks/azure-names";
+import {
+  AKS_EXEC_KUBECONFIG,
+  expandConfigGroups,
+  findResource,
+  MOCK_SUBSCRIPTION_ID,
+  PROMOTED_IMAGE,
+  RecordedResource,
+  runProgram,
+  stackConfig,
+} from "../support/program";
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Obj = Record<string, any>;
+
+const runs = new Map<string, Promise<RecordedResource[]>>();
+function run(stack: "dev" | "prod", overrides: Obj = {}): Promise<RecordedResource[]> {
+  const key = `${stack}:${JSON.stringify(overrides)}`;
+  if (!runs.has(key)) {
+    runs.set(
+      key,
+      runProgram(stack, overrides).then((r) => expandConfigGroups(r)),
+    );
+  }
+  return runs.get(key)!;
+}
+
+const ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment";
+const role = (id: string) =>
+  `/subscriptions/${MOCK_SUBSCRIPTION_ID}/providers/Microsoft.Authorization/roleDefinitions/${id}`;
+
+describe("federated credentials (Entra refuses concurrent writes under one identity)", () => {
+  test.each(["dev", "prod"] as const)("%s: each waits for the one before it", async (stack) => {
+    const resources = await run(stack);
+    const credentials = resources.filter(
+      (r) => r.type === "azure-native:managedidentity:FederatedIdentityCredential",
+    );
+    expect(credentials.map((c) => c.name)).toEqual([
+      "mlops-models-inference-federation",
+      "mlops-models-training-federation",
+    ]);
+    expect(credentials[0].dependsOn).not.toContain("mlops-models-training-federation");
+    expect(credentials[1].dependsOn).toContain("mlops-models-inference-federation");
+  });
+});
+
+describe("the blob CSI mount of the model store", () => {
+  test.each(["dev", "prod"] as const)(
+    "%s: token mode, so Blob Data Contributor is the identity's only role",
+    async (stack) => {
+      const resources = await run(stack);
+      const pv = resources.find((r) => r.inputs.kind === "PersistentVolume")!.inputs;
+      expect(pv.spec.csi.driver).toBe("blob.csi.azure.com");
+      expect(pv.spec.csi.volumeAttributes).toMatchObject({
+        mountWithWorkloadIdentityToken: "true",
+        clientID: "model-store-client-id",
+      });
+      const identityRoles = resources
+        .filter(
+          (r) => r.type === ROLE_ASSIGNMENT && r.inputs.principalId === "model-store-principal-id",
+        )
+        .map((r) => r.inputs.roleDefinitionId);
+      // Storage Blob Data Contributor, and not Storage Account Contributor (17d1049b-…).
+      expect(identityRoles).toEqual([role("ba92f5b4-2d11-453d-a403-e96b0029c9fe")]);
+      // The pod's service account is the one federated to the identity.
+      const cronJob = resources.find((r) => r.inputs.kind === "CronJob")!.inputs;
+      expect(cronJob.spec.jobTemplate.spec.template.spec.serviceAccountName).toBe("training");
+    },
+  );
+});
+
+describe("the deploying identity's access to the Kubernetes API (Azure RBAC for Kubernetes)", () => {
+  test.each(["dev", "prod"] as const)(
+    "%s: AKS RBAC Cluster Admin on the cluster, before the provider is used",
+    async (stack) => {
+      const resources = await run(stack);
+      const admin = findResource(resources, ROLE_ASSIGNMENT, "mlops-cluster-deployer-admin");
+      expect(admin.inputs).toEqual({
+        principalId: "object-id", // the caller of `pulumi up` (getClientConfig)
+        principalType: "ServicePrincipal",
+        roleDefinitionId: role("b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b"),
+        scope: "mlops-cluster-aks-id",
+      });
+      // Kept for the identity that created it: a preview's reader or a person's `up` must not
+      // replace it with themselves.
+      expect(admin.ignoreChanges).toEqual(["principalId", "principalType"]);
+      const provider = findResource(resources, "pulumi:providers:kubernetes", "mlops-cluster-k8s");
+      expect(provider.dependsOn).toContain("mlops-cluster-deployer-admin");
+    },
+  );
+
+  test("azure.deployerPrincipalType names a person who creates the cluster from a laptop", async () => {
+    const azure = { ...(stackConfig("dev").azure as Obj), deployerPrincipalType: "User" };
+    const resources = await run("dev", { azure });
+    const admin = findResource(resources, ROLE_ASSIGNMENT, "mlops-cluster-deployer-admin");
+    expect(admin.inputs.principalType).toBe("User");
+  });
+
+  test("a role assignment made just now is waited for, up to Azure's documented five minutes", () => {
+    const created = Date.parse("2026-11-30T12:00:00Z");
+    expect(RBAC_PROPAGATION_MS).toBe(300_000);
+    expect(rbacPropagationWaitMs("2026-11-30T12:00:00Z", created)).toBe(300_000);
+    expect(rbacPropagationWaitMs("2026-11-30T12:00:00Z", created + 60_000)).toBe(240_000);
+    expect(rbacPropagationWaitMs("2026-11-30T12:00:00Z", created + 600_000)).toBe(0);
+    // A clock behind Azure's never waits longer than the window.
+    expect(rbacPropagationWaitMs("2026-11-30T12:00:00Z", created - 60_000)).toBe(300_000);
+    expect(rbacPropagationWaitMs(undefined, created)).toBe(300_000);
+    expect(rbacPropagationWaitMs("not a time", created)).toBe(300_000);
+  });
+});
+
+describe("kubelogin: the provider's kubeconfig logs in without a person", () => {
+  // A secret input reaches the mocks as { value }.
+  const execOf = (text: string | { value: string }) =>
+    parse(typeof text === "string" ? text : text.value).users[0].user.exec;
+
+  test("AKS's devicecode login becomes the configured mode; nothing else changes", () => {
+    const before = parse(AKS_EXEC_KUBECONFIG);
+    const after = parse(withKubeloginMode(AKS_EXEC_KUBECONFIG, "azurecli"));
+    expect(execOf(AKS_EXEC_KUBECONFIG).args).toContain("devicecode");
+    expect(after.users[0].user.exec.args).toEqual([
+      "get-token",
+      "--environment",
+      "AzurePublicCloud",
+      "--server-id",
+      "6dae42f8-4368-4678-94ff-3960e28e3630",
+      "--client-id",
+      "80faf920-1908-4b52-b5ef-a8e7bedfc67a",
+      "--tenant-id",
+      "tenant-id",
+      "--login",
+      "azurecli",
+    ]);
+    expect({ ...after, users: undefined }).toEqual({ ...before, users: undefined });
+  });
+
+  test("-l, --login=… and a missing login flag are all replaced by one --login", () => {
+    const config = (args: string[]) =>
+      `users:\n  - name: u\n    user:\n      exec:\n        command: /usr/local/bin/kubelogin\n        args: ${JSON.stringify(args)}\n`;
+    expect(execOf(withKubeloginMode(config(["get-token", "-l", "spn"]), "msi")).args).toEqual([
+      "get-token",
+      "--login",
+      "msi",
+    ]);
+    expect(
+      execOf(withKubeloginMode(config(["get-token", "--login=devicecode"]), "workloadidentity"))
+        .args,
+    ).toEqual(["get-token", "--login", "workloadidentity"]);
+    expect(execOf(withKubeloginMode(config(["get-token"]), "azurecli")).args).toEqual([
+      "get-token",
+      "--login",
+      "azurecli",
+    ]);
+  });
+
+  test("a kubeconfig without a kubelogin user is refused", () => {
+    expect(() => withKubeloginMode("apiVersion: v1\nkind: Config\n", "azurecli")).toThrow(
+      "the cluster's kubeconfig has no kubelogin exec user: expected the exec format of an AKS cluster with Entra ID and local accounts disabled",
+    );
+  });
+
+  test.each(["dev", "prod"] as const)(
+    "%s: the Kubernetes provider gets --login azurecli",
+    async (stack) => {
+      const resources = await run(stack);
+      const provider = findResource(resources, "pulumi:providers:kubernetes", "mlops-cluster-k8s");
+      const kubeconfig = provider.inputs.kubeconfig as string;
+      expect(execOf(kubeconfig).args.slice(-2)).toEqual(["--login", "azurecli"]);
+      expect(execOf(kubeconfig).args).not.toContain("devicecode");
+    },
+  );
+
+  test("azure.kubeloginMode chooses another method", async () => {
+    const azure = { ...(stackConfig("dev").azure as Obj), kubeloginMode: "workloadidentity" };
+    const resources = await run("dev", { azure });
+    const provider = findResource(resources, "pulumi:providers:kubernetes", "mlops-cluster-k8s");
+    expect(execOf(provider.inputs.kubeconfig).args.slice(-2)).toEqual([
+      "--login",
+      "workloadidentity",
+    ]);
+  });
+});
+
+describe("the system pool after creation", () => {
+  test.each(["dev", "prod"] as const)(
+    "%s: only its node count (the autoscaler's) is ignored",
+    async (stack) => {
+      const resources = await run(stack);
+      const aks = findResource(resources, "azure-native:containerservice:ManagedCluster");
+      expect(aks.ignoreChanges).toEqual(["agentPoolProfiles[0].count"]);
+      expect(SYSTEM_POOL_IGNORED).toEqual(["agentPoolProfiles[0].count"]);
+      // …and index 0 is the system pool, the only inline one.
+      expect(aks.inputs.agentPoolProfiles.map((p: Obj) => p.name)).toEqual(["system"]);
+      const training = findResource(resources, "azure-native:containerservice:AgentPool");
+      expect(training.ignoreChanges).toEqual(["count"]);
+    },
+  );
+});
+
+describe("zones and the API server SLA", () => {
+  test("prod: Standard tier, both pools in zones 1, 2 and 3", async () => {
+    const resources = await run("prod");
+    const aks = findResource(resources, "azure-native:containerservice:ManagedCluster").inputs;
+    expect(aks.sku).toEqual({ name: "Base", tier: "Standard" });
+    expect(aks.agentPoolProfiles[0].availabilityZones).toEqual(["1", "2", "3"]);
+    const pool = findResource(resources, "azure-native:containerservice:AgentPool").inputs;
+    expect(pool.availabilityZones).toEqual(["1", "2", "3"]);
+  });
+
+  test("dev: Free tier, no zones", async () => {
+    const resources = await run("dev");
+    const aks = findResource(resources, "azure-native:containerservice:ManagedCluster").inputs;
+    expect(aks.sku).toEqual({ name: "Base", tier: "Free" });
+    expect(aks.agentPoolProfiles[0].availabilityZones).toBeUndefined();
+    const pool = findResource(resources, "azure-native:containerservice:AgentPool").inputs;
+    expect(pool.availabilityZones).toBeUndefined();
+  });
+
+  test("config defaults: prod gets zones and Standard without saying so; others get neither", () => {
+    const prod = parseConfig({
+      environment: "prod",
+      target: "azure",
+      image: { ref: PROMOTED_IMAGE },
+    }).azure!;
+    expect({ tier: prod.tier, zones: prod.availabilityZones }).toEqual({
+      tier: "Standard",
+      zones: ["1", "2", "3"],
+    });
+    const dev = parseConfig({ environment: "dev", target: "azure", image: { build: true } }).azure!;
+    expect({ tier: dev.tier, zones: dev.availabilityZones }).toEqual({ tier: "Free", zones: [] });
+  });
+});
+
+describe("the autoscaler profile", () => {
+  test("only values in the forms the API documents: minutes as '<n>m', no scanInterval", () => {
+    const profile: Record<string, string> = autoscalerProfile(5);
+    expect(profile.scanInterval).toBeUndefined();
+    for (const key of ["scaleDownUnneededTime", "scaleDownDelayAfterAdd", "scaleDownUnreadyTime"]) {
+      expect(profile[key]).toMatch(/^\d+m$/);
+    }
+  });
+});
+
+describe("globally unique names", () => {
+  test("a stable suffix: the same for the same stack, different across subscriptions and stacks", () => {
+    const a = stableSuffix([MOCK_SUBSCRIPTION_ID, "mlops-platform", "dev"]);
+    expect(a).toMatch(/^[0-9a-f]{8}$/);
+    expect(stableSuffix([MOCK_SUBSCRIPTION_ID, "mlops-platform", "dev"])).toBe(a);
+    expect(stableSuffix(["another-subscription", "mlops-platform", "dev"])).not.toBe(a);
+    expect(stableSuffix([MOCK_SUBSCRIPTION_ID, "mlops-platform", "prod"])).not.toBe(a);
+    expect(() => stableSuffix([MOCK_SUBSCRIPTION_ID, ""])).toThrow(
+      `cannot derive a name suffix from ["${MOCK_SUBSCRIPTION_ID}",""]: every part must be non-empty`,
+    );
+  });
+
+  test("storage account and registry names keep Azure's rules and their whole suffix", () => {
+    const long = "a-Very_Long.prefix-that-does-not-fit-anywhere-at-all-in-twenty-four";
+    const storage = uniqueName(STORAGE_ACCOUNT, long, "0123abcd");
+    expect(storage).toBe("averylongprefixt0123abcd");
+    expect(storage).toHaveLength(24);
+    expect(modelStoreAccountName("0123abcd")).toBe("mlopsmodels0123abcd");
+    expect(sharedRegistryName(MOCK_SUBSCRIPTION_ID, "mlops-platform")).toBe("mlopsacr0f901435");
+    expect(uniqueName(CONTAINER_REGISTRY, long, "0123abcd")).toHaveLength(50);
+  });
+
+  test("a name outside the rule is refused, naming the rule", () => {
+    expect(() => checkName(STORAGE_ACCOUNT, "ab")).toThrow(
+      'storage account name "ab" has 2 characters; Azure allows 3 to 24',
+    );
+    expect(() => checkName(STORAGE_ACCOUNT, "Mlops-models")).toThrow(
+      'storage account name "Mlops-models": only lowercase letters and digits are allowed',
+    );
+    expect(() => uniqueName(CONTAINER_REGISTRY, "mlops", "AB-12")).toThrow(
+      'container registry name suffix "AB-12": only lowercase letters and digits are allowed',
+    );
+  });
+
+  test("dev and prod get different storage accounts; azure.nameSuffix overrides the suffix", async () => {
+    const account = async (stack: "dev" | "prod", overrides: Obj = {}) =>
+      findResource(await run(stack, overrides), "azure-native:storage:StorageAccount").inputs
+        .accountName as string;
+    const dev = await account("dev");
+    const prod = await account("prod");
+    for (const name of [dev, prod]) expect(() => checkName(STORAGE_ACCOUNT, name)).not.toThrow();
+    expect(dev).not.toBe(prod);
+    expect(dev).toBe(
+      modelStoreAccountName(stableSuffix([MOCK_SUBSCRIPTION_ID, "mlops-platform", "dev"])),
+    );
+    const azure = { ...(stackConfig("dev").azure as Obj), nameSuffix: "team2dev" };
+    expect(await account("dev", { azure })).toBe("mlopsmodelsteam2dev");
+  });
+
+  test("the key vault has no fixed name (purge protection would block recreating it)", async () => {
+    const azure = { ...(stackConfig("dev").azure as Obj), mlWorkspace: true };
+    const vault = findResource(await run("dev", { azure }), "azure-native:keyvault:Vault").inputs;
+    expect(vault.vaultName).toBeUndefined();
+    expect(vault.properties.enablePurgeProtection).toBe(true);
+  });
+});
+
+describe("Application Insights of the Azure ML workspace", () => {
+  test("is workspace-based: a Log Analytics workspace behind it", async () => {
+    const azure = { ...(stackConfig("dev").azure as Obj), mlWorkspace: true };
+    const resources = await run("dev", { azure });
+    const logs = findResource(resources, "azure-native:operationalinsights:Workspace");
+    const insights = findResource(resources, "azure-native:applicationinsights:Component").inputs;
+    expect(insights).toMatchObject({
+      workspaceResourceId: `${logs.name}-id`,
+      ingestionMode: "LogAnalytics",
+    });
+    expect(
+      findResource(resources, "azure-native:machinelearningservices:Workspace").inputs
+        .applicationInsights,
+    ).toBe("mlops-aml-insights-id");
+  });
+});
+
+describe("prod pulls the promoted digest from the shared registry", () => {
+  const server = "mlopsacr0f901435.azurecr.io";
+
+  test("prod and dev use the same registry, and prod builds nothing", async () => {
+    const scopes = async (stack: "dev" | "prod") =>
+      findResource(await run(stack), ROLE_ASSIGNMENT, "mlops-registry-acr-pull").inputs.scope;
+    expect(await scopes("prod")).toBe(await scopes("dev"));
+    const prod = await run("prod");
+    const deployment = prod.find((r) => r.inputs.kind === "Deployment")!.inputs;
+    expect(deployment.spec.template.spec.containers[0].image).toBe(PROMOTED_IMAGE);
+    expect(PROMOTED_IMAGE.startsWith(`${server}/`)).toBe(true);
+  });
+
+  test("pullProblem: the placeholder and other registries are refused, with what to do", () => {
+    const digest = "sha256:" + "ab".repeat(32);
+    expect(pullProblem(`${server}/mlops-inference@${digest}`, server)).toBeUndefined();
+    expect(pullProblem(`other.azurecr.io/mlops-inference@${digest}`, server)).toBe(
+      `image other.azurecr.io/mlops-inference@${digest} is in registry other.azurecr.io, but the ` +
+        `cluster pulls only from the shared registry ${server}: deploy a digest that dev built ` +
+        "and pushed there (docs/azure.md)",
+    );
+    const placeholder = stackConfig("prod").image as Obj;
+    expect(pullProblem(placeholder.ref, server)).toBe(
+      `image ${placeholder.ref} is the placeholder of a stack that has had no promotion yet: ` +
+        "run `npm run promote -- --from dev --to <stack>` first (docs/azure.md)",
+    );
+  });
+});
+
+describe("npm run azure:names (the bootstrap's and the workflows' names)", () => {
+  test.each(["dev", "prod"] as const)(
+    "%s: the same registry and storage account the program uses",
+    async (stack) => {
+      const names = azureNames(
+        parseConfig(stackConfig(stack)),
+        MOCK_SUBSCRIPTION_ID,
+        "mlops-platform",
+        stack,
+      );
+      const resources = await run(stack);
+      expect(names.modelStoreAccount).toBe(
+        findResource(resources, "azure-native:storage:StorageAccount").inputs.accountName,
+      );
+      expect(findResource(resources, ROLE_ASSIGNMENT, "mlops-registry-acr-pull").inputs.scope).toBe(
+        `/subscriptions/${MOCK_SUBSCRIPTION_ID}/resourceGroups/${names.registryResourceGroup}/providers/Microsoft.ContainerRegistry/registries/${names.registry}`,
+      );
+      expect(names.registryLoginServer).toBe(`${names.registry}.azurecr.io`);
+    },
+  );
+
+  test("a configured registry wins over the derived name; a local stack has no Azure names", () => {
+    const config = parseConfig({
+      ...stackConfig("dev"),
+      azure: {
+        ...(stackConfig("dev").azure as Obj),
+        registry: { name: "teamregistry", resourceGroup: "team-rg" },
+      },
+    });
+    expect(azureNames(config, MOCK_SUBSCRIPTION_ID, "mlops-platform", "dev")).toMatchObject({
+      registry: "teamregistry",
+      registryResourceGroup: "team-rg",
+      registryLoginServer: "teamregistry.azurecr.io",
+    });
+    expect(() =>
+      azureNames(
+        parseConfig(stackConfig("local")),
+        MOCK_SUBSCRIPTION_ID,
+        "mlops-platform",
+        "local",
+      ),
+    ).toThrow("stack local does not target Azure (mlops:target is local)");
+  });
+});
+
+describe("the deployer's role-assignment condition (docs/azure.md) fits what the program assigns", () => {
+  test("every role the program assigns, on every branch, is one the condition allows, and no more", async () => {
+    const doc = fs.readFileSync(path.join(__dirname, "..", "..", "docs", "azure.md"), "utf8");
+    const allowedLine = /^ALLOWED="(.*)"$/m.exec(doc)![1];
+    const allowed = allowedLine.split(",").map((v) => {
+      const name = v.trim().replace(/^\$/, "");
+      return new RegExp(`^${name}=([0-9a-f-]{36})$`, "m").exec(doc)![1];
+    });
+    const mlWorkspace = { azure: { ...(stackConfig("dev").azure as Obj), mlWorkspace: true } };
+    const assigned = new Set<string>();
+    for (const resources of [await run("dev"), await run("prod"), await run("dev", mlWorkspace)]) {
+      for (const r of resources.filter((x) => x.type === ROLE_ASSIGNMENT)) {
+        assigned.add(String(r.inputs.roleDefinitionId).split("/").pop()!);
+      }
+    }
+    expect([...assigned].sort()).toEqual([...allowed].sort());
+  });
+});
