@@ -169,7 +169,7 @@ export interface AppConfig {
   /** Kubernetes Service type; `LoadBalancer` must also be allowed by the policy pack.
    * @default "ClusterIP" */
   readonly serviceType: ServiceType;
-  /** Fixed node port of the Service (30000-32767), with `serviceType: NodePort` only: the
+  /** Fixed node port of the Service (30000-32767), with `serviceType` NodePort or LoadBalancer: the
    * `local` stack serves on `http://127.0.0.1:<nodePort>/` through kube-proxy. @default none
    * (Kubernetes picks one when the type is NodePort) */
   readonly nodePort?: number;
@@ -434,11 +434,11 @@ function parseApp(raw: RawConfig, environment: Environment): AppConfig {
   const serviceType = oneOf("app.serviceType", raw.serviceType ?? "ClusterIP", SERVICE_TYPES);
   const nodePort =
     raw.nodePort === undefined ? undefined : int("app.nodePort", raw.nodePort, 30000, 32767);
-  if (nodePort !== undefined && serviceType !== "NodePort") {
+  if (nodePort !== undefined && serviceType === "ClusterIP") {
     throw new ConfigError(
       "app.nodePort",
       nodePort,
-      `needs app.serviceType: NodePort (got ${JSON.stringify(serviceType)})`,
+      "a ClusterIP Service has no node port: set app.serviceType to NodePort (or LoadBalancer)",
     );
   }
   const terminationGracePeriodSeconds = int(

@@ -37,7 +37,9 @@ export function resourceName(urn: string): string {
 
 /** Whether a step is shown: the stack itself, providers and unchanged resources are not. */
 function shown(m: StepEventMetadata): boolean {
-  return m.op !== "same" && !m.type.startsWith("pulumi:providers:") && m.type !== "pulumi:pulumi:Stack";
+  return (
+    m.op !== "same" && !m.type.startsWith("pulumi:providers:") && m.type !== "pulumi:pulumi:Stack"
+  );
 }
 
 /** The lines one engine event adds to the view (none for most). `now` in ms. */
@@ -57,7 +59,9 @@ export class ProgressView {
       const m = out.metadata;
       const t0 = this.started.get(m.urn + m.op);
       const took = t0 === undefined ? "" : ` (${((this.now() - t0) / 1000).toFixed(1)}s)`;
-      return [`  ${(SIGN[m.op] ?? " ").padEnd(2)} ${resourceName(m.urn)} ${DONE[m.op] ?? m.op}${took}`];
+      return [
+        `  ${(SIGN[m.op] ?? " ").padEnd(2)} ${resourceName(m.urn)} ${DONE[m.op] ?? m.op}${took}`,
+      ];
     }
     const failed = event.resOpFailedEvent;
     if (failed) return [`  !  ${resourceName(failed.metadata.urn)} ${failed.metadata.op} FAILED`];
@@ -69,7 +73,9 @@ export class ProgressView {
     const policy = event.policyEvent;
     if (policy) {
       const where = policy.resourceUrn ? ` (${resourceName(policy.resourceUrn)})` : "";
-      return [`  policy ${policy.enforcementLevel}: ${policy.policyName}${where}: ${policy.message.trim()}`];
+      return [
+        `  policy ${policy.enforcementLevel}: ${policy.policyName}${where}: ${policy.message.trim()}`,
+      ];
     }
     const summary = event.summaryEvent;
     if (summary) {

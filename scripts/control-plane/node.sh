@@ -226,6 +226,9 @@ failSwapOn: false
 clusterDNS: [$(node_ip "$n")]
 clusterDomain: $CLUSTER_DOMAIN
 resolvConf: $dir/kubelet/resolv.conf
+# Each kubelet removes the log directories of pods it does not run: two sharing /var/log/pods
+# would delete each other's (and the containers would fail to start).
+podLogsDir: $dir/kubelet/pod-logs
 maxPods: 30
 registerWithTaints: $(if [[ "$n" == mlops-training-1 ]]; then echo '[{ key: mlops-platform/pool, value: training, effect: NoSchedule }]'; else echo '[]'; fi)
 # Images cannot be pulled again here (no registry): never collect them, and keep eviction for

@@ -29,8 +29,9 @@ export default async function globalSetup(): Promise<void> {
   const baseEnv: NodeJS.ProcessEnv = { ...process.env, ...CONTROL_PLANE_ENV };
   delete baseEnv.MLOPS_KUBE_CONTEXT;
 
-  // With a cluster of its own, only Pulumi is needed (and built only when no CLI is installed).
-  const targets = kubeContext ? ["pulumi"] : [];
+  // With a cluster of its own, only Pulumi is needed (and built only when no CLI is installed);
+  // the suite's own cluster has real nodes: Kubernetes (with kubelet, kube-proxy) and CoreDNS.
+  const targets = kubeContext ? ["pulumi"] : ["pulumi", "kubernetes", "coredns"];
   process.stderr.write(`\n[e2e] toolchain: scripts/toolchain/build.sh ${targets.join(" ")}\n`);
   const build = await run("bash", [path.join(SCRIPTS_DIR, "toolchain/build.sh"), ...targets], {
     env: baseEnv,
@@ -55,7 +56,51 @@ export default async function globalSetup(): Promise<void> {
         kubeconfigIsCopy: true,
       }
     : await ownControlPlane(env, scriptEnv);
-  saveContext({ ...cluster, toolchainMode: env.MLOPS_TOOLCHAIN_MODE ?? "built" });
+  const digestRef = kubeContext ? undefined : await loadImages(scriptEnv);
+  saveContext({ ...cluster, digestRef, toolchainMode: env.MLOPS_TOOLCHAIN_MODE ?? "built" });
+}
+
+/** The releases the suite deploys, each reporting its own version (GET /v2). */
+export const E2E_IMAGES = ["0.1.0", "0.1.1", "0.2.0"].map((v) => `mlops-inference:${v}`);
+
+/**
+ * The suite's own nodes pull from no registry: build service/Dockerfile (unchanged) as 0.1.0,
+ * re-release it as 0.1.1 and 0.2.0 (only the version differs), load all three into both nodes.
+ * Returns the digest reference of 0.1.0 as the nodes hold it (for the digest-pinned steps).
+ */
+async function loadImages(env: NodeJS.ProcessEnv): Promise<string> {
+  const images = path.join(SCRIPTS_DIR, "node/images.sh");
+  const step = async (label: string, args: string[], timeoutMs: number) => {
+    process.stderr.write(`[e2e] ${label}\n`);
+    const r = await run("bash", args, { env, timeoutMs, stream: true });
+    recordTiming(label, r.seconds, r.code === 0 ? undefined : "failed");
+    if (r.code !== 0 || r.timedOut) {
+      throw new Error(`[e2e] ${label} failed:\n${tail(r.stderr, 30)}`);
+    }
+    return r;
+  };
+  await step("image build (service/Dockerfile)", [images, "service", E2E_IMAGES[0]], 20 * 60000);
+  for (const image of E2E_IMAGES.slice(1)) {
+    const version = image.slice(image.indexOf(":") + 1);
+    await step(
+      `image release ${version}`,
+      [images, "release", E2E_IMAGES[0], image, version],
+      120000,
+    );
+  }
+  await step(
+    "images loaded into the nodes",
+    [path.join(SCRIPTS_DIR, "control-plane.sh"), "load", ...E2E_IMAGES],
+    10 * 60000,
+  );
+  const socket = path.join(
+    CONTROL_PLANE_ENV.MLOPS_STATE_DIR,
+    "nodes/mlops-node-1/containerd/containerd.sock",
+  );
+  const digest = (
+    await runOk("bash", [images, "digest", socket, E2E_IMAGES[0]], { env, timeoutMs: 30000 })
+  ).stdout.trim();
+  return `mlops-inference@${digest}`;
 }
 
 /** The suite's own control plane: reused when running, else started clean from its state dir. */

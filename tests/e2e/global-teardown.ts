@@ -28,6 +28,18 @@ export default async function globalTeardown(): Promise<void> {
     if (stop.code !== 0)
       process.stderr.write(`[e2e] control plane stop failed:\n${tail(stop.stderr)}\n`);
   }
+  // Real nodes: stopping must leave nothing of them on this machine.
+  let leftovers = "";
+  if (context?.startedControlPlane) {
+    const footprint = await run("bash", [path.join(SCRIPTS_DIR, "control-plane.sh"), "footprint"], {
+      env: { ...process.env, ...context.env },
+      timeoutMs: 60000,
+    });
+    leftovers = footprint.stdout.trim();
+    process.stderr.write(
+      `[e2e] after stop: ${leftovers ? `LEFT ON THIS MACHINE:\n${leftovers}` : "no process, container, mount, interface, iptables chain or cgroup of the nodes is left"}\n`,
+    );
+  }
   // The copy of a MLOPS_E2E_KUBE_CONTEXT's credentials does not outlive the run.
   if (context?.kubeconfigIsCopy) fs.rmSync(context.kubeconfig, { force: true });
   removeContext();
@@ -36,4 +48,7 @@ export default async function globalTeardown(): Promise<void> {
     .map((t) => `${t.name} ${t.seconds}s${t.note ? ` (${t.note})` : ""}`)
     .join("; ");
   process.stderr.write(`\n[e2e] timings: ${line || "none recorded"}\n[e2e] (${TIMINGS_FILE})\n`);
+  if (leftovers) {
+    throw new Error(`[e2e] scripts/control-plane.sh stop left this on the machine:\n${leftovers}`);
+  }
 }

@@ -1,19 +1,21 @@
 /**
- * The real engine against a real API server: the `local` stack's config as stack `e2e`, through
- * the Automation API, on the suite's own control plane (kwok nodes). Tests run in order: each
- * builds on the state the previous one left (one stack, one cluster), and afterAll always
- * destroys what is left.
+ * The real engine against a real cluster: the `local` stack's config as stack `e2e`, through the
+ * Automation API, on the suite's own cluster with real nodes (kubelet + containerd: containers
+ * run, probes are probed, kube-proxy routes the Service). Traffic goes to the Service's node port
+ * on 127.0.0.1 only, bounded in count and time. Tests run in order: each builds on the state the
+ * previous one left (one stack, one cluster), and afterAll always destroys what is left.
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { LocalWorkspace } from "@pulumi/pulumi/automation";
-import { applyContext, recordTiming, REPO_ROOT } from "./support/context";
+import { applyContext, recordTiming, REPO_ROOT, type E2eContext } from "./support/context";
 import {
   allNamespacedObjects,
   condition,
   find,
   get,
+  kubectl,
   list,
   waitFor,
   type KubeObject,
@@ -27,18 +29,80 @@ import {
   type ServiceProcess,
 } from "./support/service";
 import { changed, E2eStack, STACK_NAME, type Run, type Step } from "./support/stack";
+import { describeTraffic, MPG_ROW, send, underLoad, type TrafficReport } from "./support/traffic";
 
 const NS = "mlops";
 /**
- * The digest-pinned image the promotion step deploys. kwok nodes run no containers, so any digest
- * does; a cluster with real nodes (MLOPS_E2E_KUBE_CONTEXT) needs one it can pull.
+ * Where the Service answers from this machine: its node port, which kube-proxy serves on
+ * 127.0.0.1 on the suite's own cluster (on kind, map the port: README "Tests").
  */
-const DIGEST_REF =
-  process.env.MLOPS_E2E_DIGEST_REF ?? `mlops-inference@sha256:${"ab12".repeat(16)}`;
-if (!/^[^@\s]+@sha256:[0-9a-f]{64}$/.test(DIGEST_REF)) {
-  throw new Error(
-    `MLOPS_E2E_DIGEST_REF: got "${DIGEST_REF}"; expected <repository>@sha256:<64 hex digits>`,
+const BASE = process.env.MLOPS_E2E_SERVICE_URL ?? "http://127.0.0.1:30080/";
+/** The node names of the suite's own cluster (another context has its own). */
+const APP_NODE = "mlops-node-1";
+const TRAINING_NODE = "mlops-training-1";
+let context: E2eContext;
+/** Whether the cluster is the suite's own (its node names and containerd sockets are known). */
+const ownCluster = () => context.startedControlPlane || !process.env.MLOPS_E2E_KUBE_CONTEXT;
+
+/**
+ * The digest-pinned image the promotion step deploys: the 0.1.0 image by the digest the suite's
+ * nodes hold it under, or MLOPS_E2E_DIGEST_REF (a digest your cluster can pull).
+ */
+function digestRef(): string {
+  const ref = process.env.MLOPS_E2E_DIGEST_REF ?? context.digestRef ?? "";
+  if (!/^[^@\s]+@sha256:[0-9a-f]{64}$/.test(ref)) {
+    throw new Error(
+      `MLOPS_E2E_DIGEST_REF: got "${ref}"; expected <repository>@sha256:<64 hex digits> of mlops-inference:0.1.0 that the cluster can pull`,
+    );
+  }
+  return ref;
+}
+
+/** The traffic figures go to the run's output and its timings. */
+function report(label: string, t: TrafficReport): TrafficReport {
+  const line = describeTraffic(t);
+  process.stderr.write(`[e2e] ${label}: ${line}\n`);
+  if (t.failures.length > 0)
+    process.stderr.write(`[e2e]   failures: ${t.failures.join("\n    ")}\n`);
+  recordTiming(label, t.seconds, line);
+  return t;
+}
+
+/** The version (GET /v2) of `n` answers in a row from the Service, fresh connections. */
+async function versionsNow(base: string, n = 20): Promise<string[]> {
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const a = await send(base, "/v2");
+    expect(a.status).toBe(200);
+    out.push(String((JSON.parse(a.body) as { version: string }).version));
+  }
+  return out;
+}
+
+/** `pod restarts` of every pod of the stack's namespace. */
+async function restarts(): Promise<string[]> {
+  const pods = await list("pods", ["-n", NS]);
+  return pods
+    .filter((p) => !p.metadata.deletionTimestamp && p.status.phase === "Running")
+    .map(
+      (p) =>
+        `${p.metadata.name} ${((p.status.containerStatuses ?? []) as KubeObject[]).reduce((n, c) => n + (c.restartCount as number), 0)}`,
+    )
+    .sort();
+}
+
+/** Every container of a node's containerd (the suite's own cluster). */
+async function nodeContainers(node: string): Promise<string[]> {
+  const socket = path.join(
+    context.env.MLOPS_STATE_DIR ?? "",
+    "nodes",
+    node,
+    "containerd/containerd.sock",
   );
+  const r = await runOk("ctr", ["--address", socket, "-n", "k8s.io", "containers", "ls", "-q"], {
+    timeoutMs: 30000,
+  });
+  return r.stdout.split("\n").filter(Boolean);
 }
 const POLICY_PACK = path.join(REPO_ROOT, "policy");
 const POLICY_CONFIG = path.join(REPO_ROOT, "policy/config/local.json");
@@ -116,7 +180,7 @@ async function preview(label: string): Promise<Run> {
 }
 
 beforeAll(async () => {
-  applyContext();
+  context = applyContext();
   // A clean cluster: an earlier run's objects would make this one's creates fail (or pass by luck).
   const existing = await find("namespace", NS);
   if (existing) {
@@ -188,7 +252,7 @@ describe("deploy: preview, up, and the cluster read back", () => {
     }
   });
 
-  test("Deployment inference: Available, the pinned image, hardened, probes on the OIP health routes", async () => {
+  test("Deployment inference: Available because real readiness probes passed, the pinned image, hardened", async () => {
     const d = await waitFor("Deployment inference Available", async () => {
       const obj = await get("deployment", "inference", NS);
       return condition(obj, "Available") === "True" ? obj : undefined;
@@ -212,17 +276,40 @@ describe("deploy: preview, up, and the cluster read back", () => {
     expect(d.spec.template.spec.securityContext).toMatchObject({ runAsNonRoot: true });
     expect(d.spec.template.spec.serviceAccountName).toBe("inference");
     expect(d.spec.selector.matchLabels).toMatchObject({ "mlops-platform/track": "stable" });
-    // Its pods run (kwok) on the general node, never on the training pool.
+    // Its pods run on the general node, never on the training pool: the container started from
+    // the image, and the kubelet marked it ready after probing the service's readiness route.
     const pods = await list("pods", ["-n", NS, "-l", "mlops-platform/track=stable"]);
     expect(pods.length).toBeGreaterThanOrEqual(1);
-    for (const p of pods) expect(p.spec.nodeName).toBe("mlops-node-1");
+    for (const p of pods) {
+      if (ownCluster()) expect(p.spec.nodeName).toBe(APP_NODE);
+      expect(p.status.phase).toBe("Running");
+      expect(condition(p, "Ready")).toBe("True");
+      const status = (p.status.containerStatuses as KubeObject[])[0];
+      expect(status).toMatchObject({
+        name: "inference",
+        ready: true,
+        started: true,
+        restartCount: 0,
+      });
+      expect(status.state.running.startedAt).toEqual(expect.any(String));
+      expect(status.imageID).toMatch(/sha256:[0-9a-f]{64}/);
+    }
+    // The kubelet ran the probes: the container's own log has the requests they made.
+    const log = await kubectl("logs", "-n", NS, pods[0].metadata.name, "-c", "inference");
+    expect(log).toMatch(/"route":"\/v2\/health\/ready","status":200/);
   });
 
   test("Service, Ingress, HPA route and scale the stable track", async () => {
     const svc = await get("service", "inference", NS);
-    expect(svc.spec.type).toBe("ClusterIP");
+    expect(svc.spec.type).toBe("NodePort");
     expect(svc.spec.ports).toEqual([
-      expect.objectContaining({ name: "http", port: 80, targetPort: 8080, protocol: "TCP" }),
+      expect.objectContaining({
+        name: "http",
+        port: 80,
+        targetPort: 8080,
+        nodePort: 30080,
+        protocol: "TCP",
+      }),
     ]);
     expect(svc.spec.selector).toMatchObject({
       "app.kubernetes.io/instance": STACK_NAME,
@@ -282,9 +369,18 @@ describe("deploy: preview, up, and the cluster read back", () => {
     expect(pod.containers[0].command).toEqual(["node", "dist/train/main.js", "--out", "/models"]);
   });
 
-  test("NetworkPolicies: only the ingress controller and the scraper reach 8080; nothing reaches training", async () => {
+  test("NetworkPolicies: only the ingress controller and the scraper reach 8080; nothing reaches training; egress DNS only", async () => {
+    const dnsOnly = [
+      {
+        ports: [
+          { protocol: "UDP", port: 53 },
+          { protocol: "TCP", port: 53 },
+        ],
+      },
+    ];
     const inference = await get("networkpolicy", "inference", NS);
-    expect(inference.spec.policyTypes).toEqual(["Ingress"]);
+    expect(inference.spec.policyTypes).toEqual(["Ingress", "Egress"]);
+    expect(inference.spec.egress).toEqual(dnsOnly);
     expect(inference.spec.podSelector.matchLabels).toEqual({
       "app.kubernetes.io/name": "mlops-inference",
       "app.kubernetes.io/instance": STACK_NAME,
@@ -297,7 +393,8 @@ describe("deploy: preview, up, and the cluster read back", () => {
       })),
     );
     const training = await get("networkpolicy", "training", NS);
-    expect(training.spec.policyTypes).toEqual(["Ingress"]);
+    expect(training.spec.policyTypes).toEqual(["Ingress", "Egress"]);
+    expect(training.spec.egress).toEqual(dnsOnly);
     expect(training.spec.ingress ?? []).toEqual([]);
     expect(training.spec.podSelector.matchLabels).toMatchObject({
       "app.kubernetes.io/component": "training",
@@ -308,6 +405,8 @@ describe("deploy: preview, up, and the cluster read back", () => {
     const out = await stack.outputs();
     expect(out).toEqual({
       endpointUrl: "http://mlops.localtest.me/",
+      serviceUrl: `http://inference.${NS}.svc.cluster.local:80`,
+      nodePortUrl: "http://127.0.0.1:30080/",
       namespace: NS,
       imageRef: "mlops-inference:0.1.0",
       modelVersions: { "mpg-regressor": "1", "penguin-classifier": "1" },
@@ -325,8 +424,21 @@ describe("deploy: preview, up, and the cluster read back", () => {
   });
 });
 
-describe("the service as a local process, configured from the deployed Deployment", () => {
-  test("serves the routes its probes and the stack's endpoint describe, one inference per model", async () => {
+describe("real traffic: the deployed pods serve from the cluster", () => {
+  test("through the Service from the host: ready, and each model's answer equals the same code and data run locally", async () => {
+    const out = await stack.outputs();
+    expect(out.nodePortUrl).toBe(BASE);
+    await waitFor(
+      `${BASE}v2/health/ready to answer 200 through the Service`,
+      async () =>
+        (await send(BASE, "/v2/health/ready").catch(() => undefined))?.status === 200
+          ? true
+          : undefined,
+      60000,
+      500,
+    );
+    // The expected answers: the service built and trained here (deterministic training on the
+    // same data), run as a local process with the Deployment's own environment.
     await runOk("npm", ["run", "build", "-w", "service"], { cwd: REPO_ROOT, timeoutMs: 300000 });
     const modelDir = fs.mkdtempSync(path.join(os.tmpdir(), "mlops-e2e-models-"));
     try {
@@ -338,69 +450,108 @@ describe("the service as a local process, configured from the deployed Deploymen
           timeoutMs: 300000,
         },
       );
-      const d = await get("deployment", "inference", NS);
-      const c = deploymentContainer(d);
-      const env = envOf(c);
-      const out = await stack.outputs();
-      const endpoint = out.endpointUrl as string;
-      const models = out.modelVersions as Record<string, string>;
-      // The route contract: the Service's targetPort is the container port the service listens on.
-      const svc = await get("service", "inference", NS);
-      expect(svc.spec.ports[0].targetPort).toBe(Number(env.PORT));
-
+      const env = envOf(deploymentContainer(await get("deployment", "inference", NS)));
       service = startService({ ...env, MODEL_DIR: modelDir, LOG_LEVEL: "warn" }, await freePort());
-      const port = service.port;
-      const probe = (p: KubeObject) => new URL(p.httpGet.path as string, endpoint).toString();
+      const local = `http://127.0.0.1:${service.port}/`;
       await waitFor(
-        "the readiness probe's route to answer 200",
+        "the local service to be ready",
         async () =>
-          (await request(port, probe(c.readinessProbe))).status === 200 ? true : undefined,
+          (await request(service!.port, `${local}v2/health/ready`)).status === 200
+            ? true
+            : undefined,
         30000,
         250,
       ).catch((err: Error) => {
         throw new Error(`${err.message}\nservice output:\n${service?.output()}`);
       });
-      for (const p of [c.startupProbe, c.readinessProbe, c.livenessProbe]) {
-        expect(await request(port, probe(p))).toMatchObject({ status: 200 });
-      }
-      expect((await request(port, new URL("v2/health/ready", endpoint).toString())).body).toEqual({
-        ready: true,
-      });
 
-      // Every model the stack says it serves, at the version it pins, answers one inference.
+      const models = out.modelVersions as Record<string, string>;
       expect(Object.keys(models).sort()).toEqual(["mpg-regressor", "penguin-classifier"]);
+      const answers: string[] = [];
       for (const [name, version] of Object.entries(models)) {
-        const meta = await request(port, new URL(`v2/models/${name}`, endpoint).toString());
+        const meta = await send(BASE, `/v2/models/${name}`);
         expect(meta.status).toBe(200);
-        expect(meta.body.versions).toContain(version);
-        const ready = await request(port, new URL(`v2/models/${name}/ready`, endpoint).toString());
-        expect(ready).toMatchObject({ status: 200, body: { name, ready: true } });
-        // One row built from the model's own metadata: the training minimum, the first category.
-        const inputs = (meta.body.inputs as KubeObject[]).map((i) => ({
-          name: i.name,
-          shape: [1],
-          datatype: i.datatype,
-          data: [i.datatype === "BYTES" ? i.parameters.categories[0] : i.parameters.training_min],
-        }));
-        const infer = await request(port, new URL(`v2/models/${name}/infer`, endpoint).toString(), {
-          method: "POST",
-          body: { id: `e2e-${name}`, inputs },
-        });
-        expect(infer.status).toBe(200);
-        expect(infer.body).toMatchObject({
-          model_name: name,
-          model_version: version,
-          id: `e2e-${name}`,
-        });
-        const predict = (infer.body.outputs as KubeObject[]).find((o) => o.name === "predict");
-        expect(predict).toMatchObject({ shape: [1] });
-        expect(predict!.data).toHaveLength(1);
+        const metadata = JSON.parse(meta.body) as KubeObject;
+        expect(metadata.versions).toContain(version);
+        // One row from the model's own metadata (training minimum, first category), and for the
+        // regressor also the known car of the smoke test.
+        const rows = [
+          (metadata.inputs as KubeObject[]).map((i) => ({
+            name: i.name,
+            shape: [1],
+            datatype: i.datatype,
+            data: [i.datatype === "BYTES" ? i.parameters.categories[0] : i.parameters.training_min],
+          })),
+          ...(name === "mpg-regressor" ? [MPG_ROW] : []),
+        ];
+        for (const inputs of rows) {
+          const body = { id: `e2e-${name}`, inputs };
+          const fromPod = await send(BASE, `/v2/models/${name}/infer`, body);
+          expect(fromPod.status).toBe(200);
+          const podAnswer = JSON.parse(fromPod.body) as KubeObject;
+          expect(podAnswer).toMatchObject({
+            model_name: name,
+            model_version: version,
+            id: `e2e-${name}`,
+          });
+          const localAnswer = await request(service.port, `${local}v2/models/${name}/infer`, {
+            method: "POST",
+            body,
+          });
+          expect(localAnswer.status).toBe(200);
+          expect(podAnswer.outputs).toEqual(localAnswer.body.outputs);
+          const predict = (podAnswer.outputs as KubeObject[]).find((o) => o.name === "predict");
+          answers.push(`${name} ${JSON.stringify(predict!.data)}`);
+        }
       }
+      const car = answers.find((a) => a.startsWith("mpg-regressor")) ?? "";
+      process.stderr.write(
+        `[e2e] answers from the pods (equal to the local run): ${answers.join("; ")}\n`,
+      );
+      recordTiming("inference through the Service", 0, car);
       expect(await service.stop()).toBe(0);
       service = undefined;
     } finally {
       fs.rmSync(modelDir, { recursive: true, force: true });
     }
+  });
+
+  test("in-cluster DNS: from a pod, the serviceUrl output resolves and answers", async () => {
+    const url = (await stack.outputs()).serviceUrl as string;
+    const script =
+      `require("dns").promises.lookup(new URL(${JSON.stringify(url)}).hostname)` +
+      `.then((a) => fetch(${JSON.stringify(`${url}/v2/health/ready`)}).then((r) => console.log(a.address, r.status)))` +
+      `.catch((e) => { console.error(e.message); process.exit(1); })`;
+    const printed = (
+      await kubectl(
+        "exec",
+        "-n",
+        NS,
+        "deploy/inference",
+        "-c",
+        "inference",
+        "--",
+        "node",
+        "-e",
+        script,
+      )
+    ).trim();
+    const svc = await get("service", "inference", NS);
+    expect(printed).toBe(`${svc.spec.clusterIP} 200`);
+  });
+
+  test("Pod Security: the namespace enforces restricted, and every pod of the stack was admitted", async () => {
+    const ns = await get("namespace", NS);
+    expect(ns.metadata.labels).toMatchObject({
+      "pod-security.kubernetes.io/enforce": "restricted",
+      "pod-security.kubernetes.io/warn": "restricted",
+      "pod-security.kubernetes.io/audit": "restricted",
+    });
+    const refused = await list("events", ["-n", NS, "--field-selector", "reason=FailedCreate"]);
+    expect(refused.map((e) => e.message)).toEqual([]);
+    const d = await get("deployment", "inference", NS);
+    const pods = await list("pods", ["-n", NS, "-l", "mlops-platform/track=stable"]);
+    expect(pods.filter((p) => p.status.phase === "Running").length).toBe(d.status.replicas);
   });
 });
 
@@ -444,7 +595,7 @@ describe("changes: the preview names exactly what changes, up applies it", () =>
     );
   });
 
-  test("a new image tag: only the objects that run the image update", async () => {
+  test("a new image tag: only the objects that run the image update; the rollout under load fails no request", async () => {
     stack.configure((c) => {
       c["mlops:image"].ref = "mlops-inference:0.1.1";
     });
@@ -458,7 +609,14 @@ describe("changes: the preview names exactly what changes, up applies it", () =>
     expect(
       changes.filter((l) => / kubernetes:(core\/v1:(Service|Namespace)|networking)/.test(l)),
     ).toEqual([]);
-    await up("up (image tag)");
+    const { traffic } = await underLoad(BASE, () => up("up (image tag)"));
+    report("rolling update 0.1.0 -> 0.1.1 under load", traffic);
+    expect(traffic.failures).toEqual([]);
+    expect(traffic.failed).toBe(0);
+    // Both releases answered during the rollout, and only the new one after it.
+    expect(Object.keys(traffic.versions).sort()).toEqual(["0.1.0", "0.1.1"]);
+    expect(traffic.sequence[0]).toBe("0.1.0");
+    expect(new Set(await versionsNow(BASE))).toEqual(new Set(["0.1.1"]));
     expect(deploymentContainer(await get("deployment", "inference", NS)).image).toBe(
       "mlops-inference:0.1.1",
     );
@@ -488,10 +646,32 @@ describe("release strategies on the real engine", () => {
       "blue",
     );
 
+    // Both colours run and answer before the switch; the Service still sends everything to blue.
+    await waitFor(
+      "both colours' Deployments Available",
+      async () => {
+        const ds = await Promise.all(
+          ["inference-blue", "inference-green"].map((n) => get("deployment", n, NS)),
+        );
+        return ds.every((d) => condition(d, "Available") === "True") ? true : undefined;
+      },
+      180000,
+      1000,
+    );
+    expect(new Set(await versionsNow(BASE))).toEqual(new Set(["0.1.0"]));
+
     blueGreen("green");
     const r = await preview("preview (blue -> green)");
     expect(objectChanges(r)).toEqual([`update ${SVC} ${NS}/inference`]);
-    await up("up (blue -> green)");
+    const restartsBefore = await restarts();
+    const { traffic } = await underLoad(BASE, () => up("up (blue -> green)"));
+    report("blue-green switch blue -> green under load", traffic);
+    expect(traffic.failures).toEqual([]);
+    expect(traffic.failed).toBe(0);
+    expect(traffic.sequence[0]).toBe("0.1.0");
+    expect(Object.keys(traffic.versions).sort()).toEqual(["0.1.0", "0.2.0"]);
+    expect(new Set(await versionsNow(BASE))).toEqual(new Set(["0.2.0"]));
+    expect(await restarts()).toEqual(restartsBefore);
     expect((await get("service", "inference", NS)).spec.selector["mlops-platform/track"]).toBe(
       "green",
     );
@@ -530,11 +710,17 @@ describe("release strategies on the real engine", () => {
     });
     const r = await preview("preview (rollback green -> blue)");
     expect(objectChanges(r)).toEqual([`update ${SVC} ${NS}/inference`]);
-    await up("up (rollback to blue)");
+    const { traffic } = await underLoad(BASE, () => up("up (rollback to blue)"));
+    report("blue-green rollback green -> blue under load", traffic);
+    expect(traffic.failures).toEqual([]);
+    expect(traffic.failed).toBe(0);
+    expect(traffic.sequence[0]).toBe("0.2.0");
+    expect(new Set(await versionsNow(BASE))).toEqual(new Set(["0.1.0"]));
     expect((await get("service", "inference", NS)).spec.selector["mlops-platform/track"]).toBe(
       "blue",
     );
     expect(await snapshot()).toEqual(before);
+    expect((await restarts()).every((line) => line.endsWith(" 0"))).toBe(true);
   });
 
   test("canary: a weight change previews one update, of the canary Ingress, and up applies it", async () => {
@@ -553,9 +739,24 @@ describe("release strategies on the real engine", () => {
       "nginx.ingress.kubernetes.io/canary-weight": "10",
     });
     expect(ing.spec.rules[0].http.paths[0].backend.service.name).toBe("inference-canary");
-    expect(
-      (await get("service", "inference-canary", NS)).spec.selector["mlops-platform/track"],
-    ).toBe("canary");
+    const canarySvc = await get("service", "inference-canary", NS);
+    expect(canarySvc.spec.selector["mlops-platform/track"]).toBe("canary");
+    // Until the traffic layer splits by weight on this cluster, each track's Service answers
+    // with its own release: stable through the main Service, canary through its own.
+    await waitFor(
+      "the canary Deployment Available",
+      async () =>
+        condition(await get("deployment", "inference-canary", NS), "Available") === "True"
+          ? true
+          : undefined,
+      180000,
+      1000,
+    );
+    expect(new Set(await versionsNow(BASE, 10))).toEqual(new Set(["0.1.0"]));
+    const canaryPort = (canarySvc.spec.ports as KubeObject[])[0].nodePort as number;
+    expect(new Set(await versionsNow(`http://127.0.0.1:${canaryPort}/`, 10))).toEqual(
+      new Set(["0.2.0"]),
+    );
 
     canary(30);
     const r = await preview("preview (canary 10% -> 30%)");
@@ -567,6 +768,114 @@ describe("release strategies on the real engine", () => {
       ],
     ).toBe("30");
     expect((await stack.outputs()).release).toMatchObject({ strategy: "canary", canaryWeight: 30 });
+  });
+});
+
+describe("training: a Job from the CronJob runs on the training node", () => {
+  /** A Job from the CronJob's template (as `kubectl create job --from=cronjob/training`), with
+   * extra environment; waits until it completes or fails; returns it with its pods' logs. */
+  async function trainingJob(name: string, env: Record<string, string> = {}) {
+    const job = JSON.parse(
+      await kubectl(
+        "create",
+        "job",
+        name,
+        "-n",
+        NS,
+        "--from=cronjob/training",
+        "--dry-run=client",
+        "-o",
+        "json",
+      ),
+    ) as KubeObject;
+    const container = job.spec.template.spec.containers[0] as KubeObject;
+    container.env = [
+      ...((container.env ?? []) as KubeObject[]),
+      ...Object.entries(env).map(([k, v]) => ({ name: k, value: v })),
+    ];
+    const file = path.join(os.tmpdir(), `mlops-e2e-${name}.json`);
+    fs.writeFileSync(file, JSON.stringify(job));
+    try {
+      await kubectl("create", "-f", file);
+    } finally {
+      fs.rmSync(file, { force: true });
+    }
+    const started = Date.now();
+    const done = await waitFor(
+      `Job ${name} to complete or fail`,
+      async () => {
+        const j = await get("job", name, NS);
+        return condition(j, "Complete") === "True" || condition(j, "Failed") === "True"
+          ? j
+          : undefined;
+      },
+      300000,
+      2000,
+    );
+    const pods = await list("pods", ["-n", NS, "-l", `job-name=${name}`]);
+    const logs = await Promise.all(pods.map((p) => kubectl("logs", "-n", NS, p.metadata.name)));
+    recordTiming(
+      `training Job ${name}`,
+      (Date.now() - started) / 1000,
+      condition(done, "Complete") === "True" ? "complete" : "failed",
+    );
+    return { job: done, pods, logs };
+  }
+
+  test("runs to completion on the training node; its log shows the held-out metrics and the gate passing", async () => {
+    const { job, pods, logs } = await trainingJob("e2e-train");
+    expect(condition(job, "Complete")).toBe("True");
+    expect(pods.length).toBeGreaterThanOrEqual(1);
+    for (const p of pods) {
+      if (ownCluster()) expect(p.spec.nodeName).toBe(TRAINING_NODE);
+      // The pool's label and taint are what put it there.
+      expect(p.spec.tolerations).toContainEqual({
+        key: "mlops-platform/pool",
+        operator: "Equal",
+        value: "training",
+        effect: "NoSchedule",
+      });
+    }
+    const node = await get("node", pods[0].spec.nodeName as string);
+    expect(node.metadata.labels?.["mlops-platform/pool"]).toBe("training");
+    expect(node.spec.taints).toContainEqual({
+      key: "mlops-platform/pool",
+      value: "training",
+      effect: "NoSchedule",
+    });
+    const log = logs.join("\n");
+    expect(log).toMatch(/train: mpg-regressor@\S+ held-out .*r2=0\.\d+.*\(gate: r2 >= 0\.7\)/);
+    expect(log).toMatch(
+      /train: penguin-classifier@\S+ held-out .*accuracy=[01]\.\d+.*\(gate: accuracy >= 0\.9\)/,
+    );
+    expect(log).not.toMatch(/quality gate failed/);
+    process.stderr.write(
+      `[e2e] training log: ${log
+        .split("\n")
+        .filter((l) => l.includes("held-out"))
+        .join(" | ")}\n`,
+    );
+    // Nothing else runs on the training node: only this Job's pods carry the toleration.
+    if (ownCluster()) {
+      const onTraining = await list("pods", [
+        "-A",
+        "--field-selector",
+        `spec.nodeName=${TRAINING_NODE}`,
+      ]);
+      expect(onTraining.map((p) => p.metadata.labels?.["job-name"])).toEqual(
+        onTraining.map(() => "e2e-train"),
+      );
+    }
+  });
+
+  test("with the quality floor raised (MIN_R2=0.99) the Job fails with the gate's message", async () => {
+    const { job, logs } = await trainingJob("e2e-train-gate", { MIN_R2: "0.99" });
+    expect(condition(job, "Failed")).toBe("True");
+    const log = logs.join("\n");
+    expect(log).toContain("train: quality gate failed; no artifact was published");
+    expect(log).toMatch(
+      /mpg-regressor: held-out r2 0\.\d{4} is below the floor 0\.99 \(set with --min-r2\)/,
+    );
   });
 });
 
@@ -637,21 +946,21 @@ describe("promotion from the deployed stack", () => {
 
   test("moves the deployed digest and model versions into the prod stack file", async () => {
     stack.configure((c) => {
-      c["mlops:image"].ref = DIGEST_REF;
+      c["mlops:image"].ref = digestRef();
       c["mlops:app"].models = { "mpg-regressor": "2", "penguin-classifier": "1" };
     });
     await up("up (digest-pinned image)");
-    expect(deploymentContainer(await get("deployment", "inference", NS)).image).toBe(DIGEST_REF);
+    expect(deploymentContainer(await get("deployment", "inference", NS)).image).toBe(digestRef());
     const r = await promote();
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     const after = fs.readFileSync(path.join(projectDir, "Pulumi.prod.yaml"), "utf8");
-    expect(after).toContain(`    ref: ${DIGEST_REF}\n`);
+    expect(after).toContain(`    ref: ${digestRef()}\n`);
     expect(after).toMatch(/models:\n {6}mpg-regressor: "2"\n {6}penguin-classifier: "1"\n/);
     // Only those two keys move: every other line of the file stays.
     const removed = prodBefore.split("\n").filter((l) => !after.split("\n").includes(l));
     expect(removed).toEqual([
-      "    ref: mlopsplatformdev.azurecr.io/mlops-inference@sha256:0000000000000000000000000000000000000000000000000000000000000000",
+      "    ref: mlopsacr00000000.azurecr.io/mlops-inference@sha256:0000000000000000000000000000000000000000000000000000000000000000",
       '      mpg-regressor: "1"',
     ]);
   });
@@ -687,6 +996,23 @@ describe("destroy", () => {
         120000,
         2000,
       );
+    }
+
+    // No pod, container or sandbox of the stack is left on the nodes.
+    if (ownCluster()) {
+      await waitFor(
+        "the nodes' containers of the stack to be removed",
+        async () => {
+          const left = [
+            ...(await nodeContainers(APP_NODE)),
+            ...(await nodeContainers(TRAINING_NODE)),
+          ];
+          return left.length === 0 ? true : undefined;
+        },
+        120000,
+        2000,
+      );
+      expect((await list("pods", ["-A"])).map((p) => p.metadata.name)).toEqual([]);
     }
 
     await stack.remove();

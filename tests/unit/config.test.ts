@@ -74,7 +74,7 @@ describe("invalid config names the key, the value and what is allowed", () => {
     [
       "typo in a key",
       { ...local, app: { replica: 2 } },
-      "mlops:app.replica: got 2; unknown key; allowed: app.namespace, app.replicas, app.autoscaling, app.resources, app.models, app.modelTraffic, app.modelShadow, app.serviceType, app.terminationGracePeriodSeconds",
+      "mlops:app.replica: got 2; unknown key; allowed: app.namespace, app.replicas, app.autoscaling, app.resources, app.models, app.modelTraffic, app.modelShadow, app.serviceType, app.nodePort, app.terminationGracePeriodSeconds",
     ],
     [
       "unknown top-level key",
@@ -190,6 +190,16 @@ describe("invalid config names the key, the value and what is allowed", () => {
       "unknown service type",
       { ...local, app: { serviceType: "ExternalName" } },
       'mlops:app.serviceType: got "ExternalName"; allowed: ClusterIP, NodePort, LoadBalancer',
+    ],
+    [
+      "a node port below the node-port range",
+      { ...local, app: { serviceType: "NodePort", nodePort: 8080 } },
+      "mlops:app.nodePort: got 8080; expected a whole number from 30000 to 32767",
+    ],
+    [
+      "a node port on a ClusterIP Service",
+      { ...local, app: { nodePort: 30080 } },
+      "mlops:app.nodePort: got 30080; a ClusterIP Service has no node port: set app.serviceType to NodePort (or LoadBalancer)",
     ],
     [
       "A/B weights not adding up",

@@ -19,7 +19,13 @@ function envFor(cache: string): NodeJS.ProcessEnv {
 
 /** The cache paths lib.sh derives (from package-lock.json and the tools' go.mod) for `cache`. */
 function layout(cache: string): Record<string, string> {
-  const names = ["PULUMI_BIN_DIR", "KUBE_BIN_DIR", "KWOK_BIN_DIR", "K8S_PLUGIN_DIR"];
+  const names = [
+    "PULUMI_BIN_DIR",
+    "KUBE_BIN_DIR",
+    "KWOK_BIN_DIR",
+    "COREDNS_BIN_DIR",
+    "K8S_PLUGIN_DIR",
+  ];
   const out = spawnSync(
     "bash",
     [
@@ -41,9 +47,16 @@ function fillCache(cache: string, delay = 0): void {
     path.join(l.PULUMI_BIN_DIR, "pulumi-language-nodejs"),
     path.join(l.K8S_PLUGIN_DIR, "pulumi-resource-kubernetes"),
     path.join(l.KWOK_BIN_DIR, "kwok"),
-    ...["kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl", "etcd"].map((b) =>
-      path.join(l.KUBE_BIN_DIR, b),
-    ),
+    path.join(l.COREDNS_BIN_DIR, "coredns"),
+    ...[
+      "kube-apiserver",
+      "kube-controller-manager",
+      "kube-scheduler",
+      "kubectl",
+      "kubelet",
+      "kube-proxy",
+      "etcd",
+    ].map((b) => path.join(l.KUBE_BIN_DIR, b)),
   ];
   for (const bin of bins) {
     fs.mkdirSync(path.dirname(bin), { recursive: true });
@@ -81,7 +94,7 @@ test("--check on an empty cache exits 1 and names every missing tool", async () 
   const r = await build(cache, ["--check"]);
   expect(r.code).toBe(1);
   expect(r.stderr).toMatch(
-    /not built yet: pulumi pulumi-resource-kubernetes kubernetes v[\d.]+ kwok v[\d.]+ \(run scripts\/toolchain\/build\.sh\)/,
+    /not built yet: pulumi pulumi-resource-kubernetes kubernetes v[\d.]+ kwok v[\d.]+ coredns v[\d.]+ \(run scripts\/toolchain\/build\.sh\)/,
   );
 });
 
@@ -89,7 +102,16 @@ test("a warm cache: every tool is reported cached with its version, nothing is b
   fillCache(cache);
   const r = await build(cache);
   expect(r.code).toBe(0);
-  for (const tool of ["pulumi", "kube-apiserver", "kubectl", "etcd", "kwok"]) {
+  for (const tool of [
+    "pulumi",
+    "kube-apiserver",
+    "kubelet",
+    "kube-proxy",
+    "kubectl",
+    "etcd",
+    "kwok",
+    "coredns",
+  ]) {
     expect(r.stderr).toContain(`cached  ${tool}: stand-in ${tool}`);
   }
   expect(r.stderr).toMatch(/cached {2}pulumi-resource-kubernetes: v[\d.]+/);
@@ -136,6 +158,6 @@ test("an unknown argument exits non-zero naming it and the allowed ones", async 
   const r = await build(cache, ["everything"]);
   expect(r.code).toBe(1);
   expect(r.stderr).toContain(
-    "unknown argument 'everything' (expected --check, all, pulumi, kubernetes or kwok)",
+    "unknown argument 'everything' (expected --check, all, pulumi, kubernetes, kwok or coredns)",
   );
 });

@@ -27,6 +27,8 @@ export const CONTROL_PLANE_ENV: Readonly<Record<string, string>> = {
   MLOPS_KCM_PORT: "26257",
   MLOPS_SCHEDULER_PORT: "26259",
   MLOPS_KWOK_PORT: "26247",
+  // Real nodes: containers run, so the suite sends real traffic through them.
+  MLOPS_NODES: "real",
 };
 
 export interface E2eContext {
@@ -40,6 +42,8 @@ export interface E2eContext {
   readonly startedControlPlane: boolean;
   /** Whether `kubeconfig` is a copy globalSetup wrote (and so globalTeardown removes it). */
   readonly kubeconfigIsCopy?: boolean;
+  /** `mlops-inference@sha256:...` of the 0.1.0 image as the suite's own nodes hold it. */
+  readonly digestRef?: string;
 }
 
 export function saveContext(context: E2eContext): void {
