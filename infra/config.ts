@@ -236,6 +236,10 @@ export interface MonitoringConfig {
   /** Azure only: resource id of an existing action group that Azure alerts notify.
    * @default undefined: alerts show in Azure Monitor but notify nobody */
   readonly actionGroupId?: string;
+  /** `prometheus-operator` only: labels put on the PodMonitor, PrometheusRule and dashboard
+   * ConfigMap so the operator's selectors pick them up (kube-prometheus-stack selects by its Helm
+   * release: `{ release: <release name> }`). @default {} */
+  readonly operatorLabels: Readonly<Record<string, string>>;
 }
 
 export interface PlatformConfig {
@@ -630,7 +634,12 @@ const MONITORING_KEYS = [
   "trainingMaxAgeHours",
   "grafana",
   "actionGroupId",
+  "operatorLabels",
 ] as const;
+
+const LABEL_KEY =
+  /^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
 
 const ACTION_GROUP_ID =
   /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/microsoft\.insights\/actionGroups\/[^/]+$/i;
@@ -661,6 +670,18 @@ function parseMonitoring(
         'only allowed when monitoring.scraper is "azure-managed"',
       );
     }
+  }
+  if (raw.operatorLabels !== undefined && scraper !== "prometheus-operator") {
+    throw new ConfigError(
+      "monitoring.operatorLabels",
+      raw.operatorLabels,
+      'only allowed when monitoring.scraper is "prometheus-operator"',
+    );
+  }
+  const operatorLabels = stringMap("monitoring.operatorLabels", raw.operatorLabels ?? {});
+  for (const [k, v] of Object.entries(operatorLabels)) {
+    str(`monitoring.operatorLabels.${k}`, k, LABEL_KEY, "a Kubernetes label key");
+    str(`monitoring.operatorLabels.${k}`, v, LABEL_VALUE, "a Kubernetes label value (≤ 63 chars)");
   }
   const availabilityObjectivePercent = num(
     "monitoring.availabilityObjectivePercent",
@@ -705,6 +726,7 @@ function parseMonitoring(
       24 * 366,
     ),
     grafana: bool("monitoring.grafana", raw.grafana ?? false),
+    operatorLabels,
     actionGroupId:
       raw.actionGroupId === undefined
         ? undefined

@@ -72,6 +72,7 @@ export function synthManifests(inputs: ManifestInputs): Manifest[] {
         release.tracks.map((t) => t.deploymentName),
       ),
       dashboard: dashboardInputs(config, inputs.instance),
+      operatorLabels: config.monitoring.operatorLabels,
     });
   }
   return app.charts.flatMap((chart) => chart.toJson() as Manifest[]);

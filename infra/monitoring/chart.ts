@@ -26,6 +26,9 @@ export interface MonitoringChartProps {
   readonly scrapeIntervalSeconds: number;
   readonly rules: RuleInputs;
   readonly dashboard: DashboardInputs;
+  /** Extra labels of every object, for the operator's selectors (e.g. `{ release: "kps" }`).
+   * @default {} */
+  readonly operatorLabels?: Readonly<Record<string, string>>;
 }
 
 export class MonitoringChart extends Chart {
@@ -34,7 +37,7 @@ export class MonitoringChart extends Chart {
 
   constructor(scope: Construct, id: string, props: MonitoringChartProps) {
     super(scope, id, { namespace: props.namespace, disableResourceNameHashes: true });
-    const labels = recommendedLabels(props.instance, "inference");
+    const labels = { ...props.operatorLabels, ...recommendedLabels(props.instance, "inference") };
 
     const monitor = podMonitor(props.flavour, {
       namespace: props.namespace,

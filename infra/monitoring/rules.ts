@@ -53,7 +53,7 @@ export interface RuleInputs {
   readonly trainingSuspended: boolean;
   readonly thresholds: Omit<
     MonitoringConfig,
-    "scraper" | "scrapeIntervalSeconds" | "grafana" | "actionGroupId"
+    "scraper" | "scrapeIntervalSeconds" | "grafana" | "actionGroupId" | "operatorLabels"
   >;
 }
 

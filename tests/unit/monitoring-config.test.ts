@@ -18,6 +18,7 @@ describe("mlops:monitoring defaults", () => {
       trainingMaxAgeHours: 26,
       grafana: false,
       actionGroupId: undefined,
+      operatorLabels: {},
     });
     expect(parseConfig(local).ingress.metricsNamespace).toBe("monitoring");
   });
@@ -94,6 +95,19 @@ describe("invalid mlops:monitoring names the key, the value and what is allowed"
       "not an action group id",
       { ...azure, monitoring: { actionGroupId: "oncall" } },
       'mlops:monitoring.actionGroupId: got "oncall"; expected an action group resource id',
+    ],
+    [
+      "operator labels without the operator",
+      { ...local, monitoring: { operatorLabels: { release: "kps" } } },
+      'mlops:monitoring.operatorLabels: got {"release":"kps"}; only allowed when monitoring.scraper is "prometheus-operator"',
+    ],
+    [
+      "an operator label value that is no label value",
+      {
+        ...local,
+        monitoring: { scraper: "prometheus-operator", operatorLabels: { release: "a b" } },
+      },
+      'mlops:monitoring.operatorLabels.release: got "a b"; expected a Kubernetes label value (≤ 63 chars)',
     ],
     [
       "typo in a key",

@@ -320,6 +320,23 @@ describe("MonitoringChart (Testing.synth)", () => {
     expect(JSON.parse(objs[2].data["model-health.json"]).uid).toBe("mlops-model-health-local");
   });
 
+  test("operatorLabels reach every object, for the operator's selectors", () => {
+    const objs = Testing.synth(
+      new MonitoringChart(Testing.app(), "m", {
+        ...props,
+        flavour: "prometheus-operator",
+        operatorLabels: { release: "kube-prometheus-stack" },
+      }),
+    ) as Obj[];
+    expect(objs.map((o) => o.metadata.labels.release)).toEqual([
+      "kube-prometheus-stack",
+      "kube-prometheus-stack",
+      "kube-prometheus-stack",
+    ]);
+    // They never replace the recommended labels.
+    expect(objs[0].metadata.labels["app.kubernetes.io/name"]).toBe("mlops-inference");
+  });
+
   test("azure-managed: only the azmonitoring PodMonitor (the rules are Azure resources)", () => {
     const objs = Testing.synth(
       new MonitoringChart(Testing.app(), "m", { ...props, flavour: "azure-managed" }),
