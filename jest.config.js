@@ -1,4 +1,4 @@
-/** Unit, policy and service suites. The real-engine suite has its own config (tests/e2e). */
+/** Unit, policy, monitoring and service suites. The real-engine suite has its own config (tests/e2e). */
 // Type-checking is `npm run typecheck`; jest only transpiles.
 const tsJest = ["ts-jest", { tsconfig: { isolatedModules: true } }];
 
@@ -18,6 +18,14 @@ module.exports = {
       testEnvironment: "node",
       roots: ["<rootDir>/tests/policy"],
       transform: { "^.+\\.ts$": tsJest },
+    },
+    {
+      // promtool on the alert rules; globalSetup builds promtool once (Go module proxy, cached).
+      displayName: "monitoring",
+      testEnvironment: "node",
+      roots: ["<rootDir>/tests/monitoring"],
+      transform: { "^.+\\.ts$": tsJest },
+      globalSetup: "<rootDir>/tests/monitoring/global-setup.ts",
     },
     {
       displayName: "service",

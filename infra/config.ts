@@ -189,7 +189,8 @@ export interface IngressConfig {
   /** Namespace of the ingress controller (the only source admitted besides the scraper).
    * @default "ingress-nginx" */
   readonly controllerNamespace: string;
-  /** Namespace of the Prometheus scraper admitted to /metrics. @default "monitoring" */
+  /** Namespace of the Prometheus scraper admitted to /metrics. @default "kube-system" when
+   * `monitoring.scraper` is `azure-managed` (where AKS runs managed Prometheus), else "monitoring" */
   readonly metricsNamespace: string;
 }
 
@@ -240,6 +241,56 @@ export interface ReleaseConfig {
   readonly green?: TrackConfig;
 }
 
+/** Which collector scrapes the inference pods and evaluates the alert rules: it decides which
+ * monitoring objects the platform deploys (and so which CRDs the cluster must have). */
+export const SCRAPERS = ["none", "prometheus-operator", "azure-managed"] as const;
+export type Scraper = (typeof SCRAPERS)[number];
+
+/** Monitoring as code: scrape config, alert rules and a dashboard (see docs/monitoring.md). */
+export interface MonitoringConfig {
+  /** `none`: deploy no monitoring object (a plain cluster has no PodMonitor CRD; `npm run
+   * monitoring` still writes a Prometheus scrape config, the rules and the dashboard as files).
+   * `prometheus-operator`: a `monitoring.coreos.com/v1` PodMonitor and PrometheusRule and a
+   * Grafana dashboard ConfigMap (the cluster must run the Prometheus Operator).
+   * `azure-managed` (target azure only): AKS managed Prometheus: an Azure Monitor workspace, the
+   * metrics add-on, an `azmonitoring.coreos.com/v1` PodMonitor, the rules as Azure Prometheus
+   * rule groups. @default "azure-managed" on the azure target, "none" on local */
+  readonly scraper: Scraper;
+  /** Seconds between two scrapes of a pod. @default 30 */
+  readonly scrapeIntervalSeconds: number;
+  /** Feature drift alert: PSI above this value... @default 0.2 (PSI > 0.2: a significant shift) */
+  readonly driftPsiThreshold: number;
+  /** ...for this many minutes. @default 15 */
+  readonly driftForMinutes: number;
+  /** Availability objective of the inference routes, in percent of requests that are not 5xx
+   * (30-day window); the error-budget burn alerts derive from it. @default 99.5 */
+  readonly availabilityObjectivePercent: number;
+  /** 4xx alert: percent of a model's requests answered 4xx (over 30 min and 5 min). @default 10 */
+  readonly clientErrorPercent: number;
+  /** Latency alert: a model's p99 above this many milliseconds for 10 minutes. Below the
+   * service's largest finite histogram bucket (2500 ms), or the quantile can never exceed it.
+   * @default 500 */
+  readonly latencyP99Millis: number;
+  /** Shadow alert (classification): percent of rows whose shadow label differs. @default 10 */
+  readonly shadowDisagreementPercent: number;
+  /** Shadow alert (regression): mean |shadow − answer| per row, in the model's output unit (the
+   * bundled regressor predicts miles per gallon). @default 2 */
+  readonly shadowMeanAbsDiff: number;
+  /** Training alert: hours since the last successful training run. @default 26 with a daily
+   * schedule (the default), 7 × 24 + 2 = 170 with a weekly one, 24 + 2 otherwise */
+  readonly trainingMaxAgeHours: number;
+  /** Azure only: also create an Azure Managed Grafana reading the Azure Monitor workspace.
+   * @default false */
+  readonly grafana: boolean;
+  /** Azure only: resource id of an existing action group that Azure alerts notify.
+   * @default undefined: alerts show in Azure Monitor but notify nobody */
+  readonly actionGroupId?: string;
+  /** `prometheus-operator` only: labels put on the PodMonitor, PrometheusRule and dashboard
+   * ConfigMap so the operator's selectors pick them up (kube-prometheus-stack selects by its Helm
+   * release: `{ release: <release name> }`). @default {} */
+  readonly operatorLabels: Readonly<Record<string, string>>;
+}
+
 export interface PlatformConfig {
   readonly environment: Environment;
   readonly target: Target;
@@ -254,6 +305,7 @@ export interface PlatformConfig {
   readonly ingress: IngressConfig;
   readonly training: TrainingConfig;
   readonly release: ReleaseConfig;
+  readonly monitoring: MonitoringConfig;
 }
 
 /** A configuration value is invalid. The message names the key, the value and what is allowed. */
@@ -283,6 +335,7 @@ export const TOP_LEVEL_KEYS = [
   "ingress",
   "training",
   "release",
+  "monitoring",
 ] as const;
 
 const DIGEST_REF = /^[a-z0-9]+(?:[._\-/:][a-z0-9]+)*@sha256:[0-9a-f]{64}$/;
@@ -314,8 +367,14 @@ export function parseConfig(raw: RawConfig): PlatformConfig {
 
   const app = parseApp(obj("app", raw.app ?? {}), environment);
   const image = parseImage(obj("image", raw.image ?? {}), environment);
-  const ingress = parseIngress(obj("ingress", raw.ingress ?? {}), environment, app.namespace);
   const training = parseTraining(obj("training", raw.training ?? {}));
+  const monitoring = parseMonitoring(obj("monitoring", raw.monitoring ?? {}), target, training);
+  const ingress = parseIngress(
+    obj("ingress", raw.ingress ?? {}),
+    environment,
+    app.namespace,
+    monitoring.scraper,
+  );
   const release = parseRelease(obj("release", raw.release ?? {}), environment, app.models);
 
   if (raw.azure !== undefined && target !== "azure") {
@@ -327,7 +386,19 @@ export function parseConfig(raw: RawConfig): PlatformConfig {
   if (environment === "prod" && app.replicas < 2) {
     throw new ConfigError("app.replicas", app.replicas, "prod needs at least 2 replicas");
   }
-  return { environment, target, owner, tags, azure, image, app, ingress, training, release };
+  return {
+    environment,
+    target,
+    owner,
+    tags,
+    azure,
+    image,
+    app,
+    ingress,
+    training,
+    release,
+    monitoring,
+  };
 }
 
 /** Reads the `mlops` namespace of the current stack once and validates it. */
@@ -530,7 +601,15 @@ function imageRef(key: string, value: unknown, environment: Environment): string
   return ref;
 }
 
-function parseIngress(raw: RawConfig, environment: Environment, namespace: string): IngressConfig {
+/** The namespace AKS's managed Prometheus (the ama-metrics pods) scrapes from. */
+export const AZURE_MANAGED_SCRAPER_NAMESPACE = "kube-system";
+
+function parseIngress(
+  raw: RawConfig,
+  environment: Environment,
+  namespace: string,
+  scraper: Scraper,
+): IngressConfig {
   rejectUnknownKeys("ingress.", raw, [
     "className",
     "host",
@@ -561,7 +640,8 @@ function parseIngress(raw: RawConfig, environment: Environment, namespace: strin
     ),
     metricsNamespace: str(
       "ingress.metricsNamespace",
-      raw.metricsNamespace ?? "monitoring",
+      raw.metricsNamespace ??
+        (scraper === "azure-managed" ? AZURE_MANAGED_SCRAPER_NAMESPACE : "monitoring"),
       DNS_LABEL,
       "a namespace name",
     ),
@@ -593,6 +673,134 @@ function parseTraining(raw: RawConfig): TrainingConfig {
       86400,
     ),
   };
+}
+
+const MONITORING_KEYS = [
+  "scraper",
+  "scrapeIntervalSeconds",
+  "driftPsiThreshold",
+  "driftForMinutes",
+  "availabilityObjectivePercent",
+  "clientErrorPercent",
+  "latencyP99Millis",
+  "shadowDisagreementPercent",
+  "shadowMeanAbsDiff",
+  "trainingMaxAgeHours",
+  "grafana",
+  "actionGroupId",
+  "operatorLabels",
+] as const;
+
+const LABEL_KEY =
+  /^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
+
+const ACTION_GROUP_ID =
+  /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/microsoft\.insights\/actionGroups\/[^/]+$/i;
+
+function parseMonitoring(
+  raw: RawConfig,
+  target: Target,
+  training: TrainingConfig,
+): MonitoringConfig {
+  rejectUnknownKeys("monitoring.", raw, MONITORING_KEYS);
+  const scraper = oneOf(
+    "monitoring.scraper",
+    raw.scraper ?? (target === "azure" ? "azure-managed" : "none"),
+    SCRAPERS,
+  );
+  if (scraper === "azure-managed" && target !== "azure") {
+    throw new ConfigError(
+      "monitoring.scraper",
+      scraper,
+      'AKS managed Prometheus needs mlops:target "azure"; use "prometheus-operator" or "none"',
+    );
+  }
+  for (const key of ["grafana", "actionGroupId"] as const) {
+    if (raw[key] !== undefined && scraper !== "azure-managed") {
+      throw new ConfigError(
+        `monitoring.${key}`,
+        raw[key],
+        'only allowed when monitoring.scraper is "azure-managed"',
+      );
+    }
+  }
+  if (raw.operatorLabels !== undefined && scraper !== "prometheus-operator") {
+    throw new ConfigError(
+      "monitoring.operatorLabels",
+      raw.operatorLabels,
+      'only allowed when monitoring.scraper is "prometheus-operator"',
+    );
+  }
+  const operatorLabels = stringMap("monitoring.operatorLabels", raw.operatorLabels ?? {});
+  for (const [k, v] of Object.entries(operatorLabels)) {
+    str(`monitoring.operatorLabels.${k}`, k, LABEL_KEY, "a Kubernetes label key");
+    str(`monitoring.operatorLabels.${k}`, v, LABEL_VALUE, "a Kubernetes label value (≤ 63 chars)");
+  }
+  const availabilityObjectivePercent = num(
+    "monitoring.availabilityObjectivePercent",
+    raw.availabilityObjectivePercent ?? 99.5,
+    90,
+    99.99,
+  );
+  return {
+    scraper,
+    scrapeIntervalSeconds: int(
+      "monitoring.scrapeIntervalSeconds",
+      raw.scrapeIntervalSeconds ?? 30,
+      5,
+      300,
+    ),
+    driftPsiThreshold: num("monitoring.driftPsiThreshold", raw.driftPsiThreshold ?? 0.2, 0.01, 10),
+    driftForMinutes: int("monitoring.driftForMinutes", raw.driftForMinutes ?? 15, 1, 1440),
+    availabilityObjectivePercent,
+    clientErrorPercent: num(
+      "monitoring.clientErrorPercent",
+      raw.clientErrorPercent ?? 10,
+      0.1,
+      100,
+    ),
+    latencyP99Millis: int("monitoring.latencyP99Millis", raw.latencyP99Millis ?? 500, 1, 2499),
+    shadowDisagreementPercent: num(
+      "monitoring.shadowDisagreementPercent",
+      raw.shadowDisagreementPercent ?? 10,
+      0.1,
+      100,
+    ),
+    shadowMeanAbsDiff: num(
+      "monitoring.shadowMeanAbsDiff",
+      raw.shadowMeanAbsDiff ?? 2,
+      0.000001,
+      1e9,
+    ),
+    trainingMaxAgeHours: int(
+      "monitoring.trainingMaxAgeHours",
+      raw.trainingMaxAgeHours ?? defaultTrainingMaxAgeHours(training.schedule),
+      1,
+      24 * 366,
+    ),
+    grafana: bool("monitoring.grafana", raw.grafana ?? false),
+    operatorLabels,
+    actionGroupId:
+      raw.actionGroupId === undefined
+        ? undefined
+        : str(
+            "monitoring.actionGroupId",
+            raw.actionGroupId,
+            ACTION_GROUP_ID,
+            "an action group resource id (/subscriptions/<id>/resourceGroups/<rg>/providers/microsoft.insights/actionGroups/<name>)",
+          ),
+  };
+}
+
+/** The longest gap between two runs of a cron schedule that the platform can tell apart (daily or
+ * weekly; anything else counts as daily), plus 2 hours for the run itself. */
+export function defaultTrainingMaxAgeHours(schedule: string): number {
+  const fields = schedule.trim().split(/\s+/);
+  const weekly =
+    schedule === "@weekly" ||
+    (fields.length === 5 && fields[2] === "*" && fields[3] === "*" && /^\d$/.test(fields[4]));
+  return (weekly ? 7 * 24 : 24) + 2;
 }
 
 const RELEASE_KEYS: Record<ReleaseStrategy, readonly string[]> = {
@@ -850,6 +1058,16 @@ function int(key: string, value: unknown, min: number, max: number): number {
   const n = typeof value === "string" && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
   if (typeof n !== "number" || !Number.isInteger(n) || n < min || n > max) {
     throw new ConfigError(key, value, `expected a whole number from ${min} to ${max}`);
+  }
+  return n;
+}
+
+/** A number (or its decimal text) within [min, max]. */
+function num(key: string, value: unknown, min: number, max: number): number {
+  const n =
+    typeof value === "string" && /^-?\d+(\.\d+)?$/.test(value.trim()) ? Number(value) : value;
+  if (typeof n !== "number" || !Number.isFinite(n) || n < min || n > max) {
+    throw new ConfigError(key, value, `expected a number from ${min} to ${max}`);
   }
   return n;
 }

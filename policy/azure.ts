@@ -32,6 +32,11 @@ export const TAGGABLE_TYPES = [
   "azure-native:network:VirtualNetwork",
   "azure-native:network:NetworkSecurityGroup",
   PUBLIC_IP,
+  "azure-native:monitor:AzureMonitorWorkspace",
+  "azure-native:monitor:DataCollectionEndpoint",
+  "azure-native:monitor:DataCollectionRule",
+  "azure-native:alertsmanagement:PrometheusRuleGroup",
+  "azure-native:dashboard:Grafana",
 ] as const;
 
 /** The tag (name and value) that marks the one public IP the platform allows: the ingress's. */

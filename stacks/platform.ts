@@ -6,6 +6,7 @@ import * as authorization from "@pulumi/azure-native/authorization";
 import * as pulumi from "@pulumi/pulumi";
 import { Cluster, TRAINING_POOL_NAME } from "../infra/azure/cluster";
 import { MlWorkspace } from "../infra/azure/ml-workspace";
+import { ManagedPrometheus } from "../infra/azure/monitoring";
 import { MODEL_CONTAINER, ModelStore } from "../infra/azure/model-store";
 import { stableSuffix } from "../infra/azure/names";
 import { pullProblem, Registry } from "../infra/azure/registry";
@@ -15,6 +16,7 @@ import { InferenceApp } from "../infra/k8s/app";
 import { InferenceChart } from "../infra/k8s/inference-chart";
 import { releaseTracks } from "../infra/k8s/manifests";
 import { TrainingChart } from "../infra/k8s/training-chart";
+import { stackRuleGroups } from "../infra/monitoring/files";
 
 /** The stack outputs (see README: "Stack outputs"). */
 export interface PlatformOutputs {
@@ -103,6 +105,7 @@ export function createPlatform(config: PlatformConfig): PlatformOutputs {
     kubeloginMode: azure.kubeloginMode,
     deployerPrincipalType: azure.deployerPrincipalType,
     tags,
+    managedPrometheus: config.monitoring.scraper === "azure-managed",
   });
   const resourceGroupName = cluster.resourceGroup.name;
   const registry = new Registry(`${NAME}-registry`, {
@@ -126,6 +129,18 @@ export function createPlatform(config: PlatformConfig): PlatformOutputs {
       storageAccountId: store.account.id,
       vmSize: azure.trainingPool.vmSize,
       maxNodes: azure.trainingPool.maxCount,
+      tags,
+    });
+  }
+  if (config.monitoring.scraper === "azure-managed") {
+    new ManagedPrometheus(`${NAME}-monitoring`, {
+      resourceGroupName,
+      location: azure.location,
+      clusterId: cluster.cluster.id,
+      clusterName: cluster.cluster.name,
+      ruleGroups: stackRuleGroups(config),
+      actionGroupId: config.monitoring.actionGroupId,
+      grafana: config.monitoring.grafana,
       tags,
     });
   }

@@ -36,6 +36,9 @@ export interface ClusterArgs {
   readonly deployerPrincipalType: PrincipalType;
   /** Tags of every taggable resource. */
   readonly tags: Record<string, string>;
+  /** Enable the managed Prometheus metrics add-on (`azureMonitorProfile.metrics`); its data
+   * collection rule and workspace are infra/azure/monitoring.ts. @default false */
+  readonly managedPrometheus?: boolean;
 }
 
 /** The name of the training AgentPool (AKS pool names: lowercase, ≤ 12 chars). */
@@ -103,6 +106,7 @@ export class Cluster extends pulumi.ComponentResource {
         // Only the system pool is inline: the training pool is its own AgentPool resource.
         agentPoolProfiles: [systemPoolProfile(args.systemPool, args.availabilityZones)],
         autoScalerProfile: autoscalerProfile(args.scaleDownUnneededMinutes),
+        ...(args.managedPrometheus ? { azureMonitorProfile: managedPrometheusProfile() } : {}),
       },
       {
         parent: this,
@@ -298,4 +302,14 @@ export function withKubeloginMode(kubeconfig: string, mode: KubeloginMode): stri
     );
   }
   return stringify(config);
+}
+
+/** The metrics add-on of AKS managed Prometheus (ama-metrics, with its own kube-state-metrics). */
+export function managedPrometheusProfile() {
+  return {
+    metrics: {
+      enabled: true,
+      kubeStateMetrics: { metricLabelsAllowlist: "", metricAnnotationsAllowList: "" },
+    },
+  };
 }

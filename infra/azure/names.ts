@@ -37,6 +37,16 @@ export const CONTAINER_REGISTRY: NamingRule = {
   allowed: "lowercase letters and digits",
 };
 
+/** Azure Managed Grafana workspace: 2–23 characters, starting with a letter (we use lowercase
+ * letters and digits), unique in the subscription and region. */
+export const GRAFANA_WORKSPACE: NamingRule = {
+  what: "Grafana workspace",
+  minLength: 2,
+  maxLength: 23,
+  pattern: /^[a-z][a-z0-9]*$/,
+  allowed: "lowercase letters and digits, starting with a letter",
+};
+
 /** Length of {@link stableSuffix}: 8 hex digits, 4 billion values. */
 export const SUFFIX_LENGTH = 8;
 

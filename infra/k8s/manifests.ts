@@ -4,6 +4,8 @@
  */
 import { App } from "cdk8s";
 import type { PlatformConfig } from "../config";
+import { MonitoringChart } from "../monitoring/chart";
+import { dashboardInputs, ruleInputs } from "../monitoring/inputs";
 import { InferenceChart, Track } from "./inference-chart";
 import { BlobModelStore, TrainingChart } from "./training-chart";
 
@@ -27,14 +29,16 @@ export interface ManifestInputs {
   readonly env?: Readonly<Record<string, string>>;
 }
 
-/** Synthesises the inference and training charts into plain manifests (namespace first). */
+/** Synthesises the inference and training charts, and the monitoring chart when the cluster has a
+ * Prometheus to read it (`monitoring.scraper`), into plain manifests (namespace first). */
 export function synthManifests(inputs: ManifestInputs): Manifest[] {
   const { config } = inputs;
   const app = new App();
+  const release = releaseTracks(config, inputs.image);
   new InferenceChart(app, "inference", {
     namespace: config.app.namespace,
     instance: inputs.instance,
-    ...releaseTracks(config, inputs.image),
+    ...release,
     replicas: config.app.replicas,
     maxReplicas: config.app.autoscaling.maxReplicas,
     targetCpuPercent: config.app.autoscaling.targetCpuPercent,
@@ -59,6 +63,21 @@ export function synthManifests(inputs: ManifestInputs): Manifest[] {
     ...config.training,
     modelStore: inputs.modelStore,
   });
+  const { scraper } = config.monitoring;
+  if (scraper !== "none") {
+    new MonitoringChart(app, "monitoring", {
+      flavour: scraper,
+      namespace: config.app.namespace,
+      instance: inputs.instance,
+      scrapeIntervalSeconds: config.monitoring.scrapeIntervalSeconds,
+      rules: ruleInputs(
+        config,
+        release.tracks.map((t) => t.deploymentName),
+      ),
+      dashboard: dashboardInputs(config, inputs.instance),
+      operatorLabels: config.monitoring.operatorLabels,
+    });
+  }
   return app.charts.flatMap((chart) => chart.toJson() as Manifest[]);
 }
 

@@ -79,7 +79,8 @@ describe("web form", () => {
     expect(res.headers["content-type"]).toMatch(/^text\/html/);
     expect(res.body).toContain('<script src="/app.js" defer></script>');
     const scripts = [...res.body.matchAll(/<script\b[^>]*>/g)].map((m) => m[0]);
-    expect(scripts).toEqual(['<script src="/app.js" defer>']); // no inline or third-party scripts
+    // No inline or third-party scripts: the form and the model-health view.
+    expect(scripts).toEqual(['<script src="/app.js" defer>', '<script src="/health.js" defer>']);
     expect(res.body).not.toMatch(/https?:\/\//);
     const csp = String(res.headers["content-security-policy"]);
     expect(csp).toContain("script-src 'self'");
