@@ -124,11 +124,13 @@ require_free_port() {
 }
 
 # launch <component> <binary> <args...>: start in the background, detached, log + PID file.
+# Components run with the usual umask (022), whatever the script's: containerd unpacks image
+# layers with it, and a 077 would leave their directories unreadable to a container's user.
 launch() {
   local component="$1"
   shift
   cp_log "starting $component (log: $LOGS/$component.log)"
-  setsid "$@" >>"$LOGS/$component.log" 2>&1 </dev/null &
+  (umask 022 && exec setsid "$@") >>"$LOGS/$component.log" 2>&1 </dev/null &
   echo $! >"$(pidfile "$component")"
 }
 
@@ -164,6 +166,8 @@ ensure_pki() {
   command -v openssl >/dev/null || cp_die "openssl is required to create the control plane's certificates"
   cp_log "creating certificates, service-account keys and tokens in $STATE"
   mkdir -p "$PKI"
+  local old_umask
+  old_umask="$(umask)"
   umask 077
   openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=mlops-platform-local-ca" \
     -keyout "$PKI/ca.key" -out "$PKI/ca.crt" 2>/dev/null
@@ -200,13 +204,15 @@ ensure_pki() {
   } >"$STATE/tokens.csv.tmp"
   mv "$STATE/tokens.csv.tmp" "$STATE/tokens.csv"
   rm -f "$STATE"/*.kubeconfig
+  umask "$old_umask"
 }
 
 token_of() { awk -F, -v u="$1" '$2 == u { print $1 }' "$STATE/tokens.csv"; }
 
 write_kubeconfig() {
-  local file="$1" user="$2" ca
+  local file="$1" user="$2" ca old_umask
   ca="$(base64 <"$PKI/ca.crt" | tr -d '\n')"
+  old_umask="$(umask)"
   umask 077
   cat >"$file.tmp" <<EOF
 apiVersion: v1
@@ -228,6 +234,7 @@ contexts:
 current-context: mlops-local
 EOF
   mv "$file.tmp" "$file"
+  umask "$old_umask"
 }
 
 ensure_kubeconfigs() {
