@@ -122,7 +122,9 @@ export function applyRelease(stackFileText: string, fileName: string, release: R
     }
   }
 
-  const text = doc.toString();
+  // Flow collections as people write them (`["1", "2"]`, not the library's `[ "1", "2" ]`), so
+  // every line the promotion does not change stays byte-identical.
+  const text = doc.toString({ flowCollectionPadding: false });
   validateStackFile(text, fileName);
   return text;
 }

@@ -37,14 +37,14 @@ export const CONTAINER_REGISTRY: NamingRule = {
   allowed: "lowercase letters and digits",
 };
 
-/** Azure Managed Grafana workspace: 2–23 characters, starting with a letter (we use lowercase
- * letters and digits), unique in the subscription and region. */
+/** Azure Managed Grafana workspace: 2–23 characters (we use lowercase letters and digits, after
+ * a prefix that starts with a letter, as Azure requires), unique in the subscription. */
 export const GRAFANA_WORKSPACE: NamingRule = {
   what: "Grafana workspace",
   minLength: 2,
   maxLength: 23,
-  pattern: /^[a-z][a-z0-9]*$/,
-  allowed: "lowercase letters and digits, starting with a letter",
+  pattern: /^[a-z0-9]+$/,
+  allowed: "lowercase letters and digits",
 };
 
 /** Length of {@link stableSuffix}: 8 hex digits, 4 billion values. */

@@ -6,6 +6,7 @@ import {
   expandConfigGroups,
   findResource,
   RecordedResource,
+  MOCK_SUBSCRIPTION_ID,
   runProgram,
   StackName,
   stackConfig,
@@ -145,7 +146,7 @@ describe("azure options", () => {
     const resources = await run("dev", { grafana: true });
     const grafana = findResource(resources, T.grafana, "mlops-monitoring-grafana").inputs;
     expect(grafana).toMatchObject({
-      workspaceName: "mlopsmonitoringdev",
+      workspaceName: expect.stringMatching(/^mlopsmonitoring[0-9a-f]{8}$/),
       sku: { name: "Standard" },
       identity: { type: "SystemAssigned" },
       properties: {
@@ -161,8 +162,7 @@ describe("azure options", () => {
     expect(reader.inputs).toMatchObject({
       principalType: "ServicePrincipal",
       scope: "mlops-monitoring-workspace-id",
-      roleDefinitionId:
-        "/subscriptions/sub-id/providers/Microsoft.Authorization/roleDefinitions/b0d8363b-8ddd-447d-831f-62ca05bff136",
+      roleDefinitionId: `/subscriptions/${MOCK_SUBSCRIPTION_ID}/providers/Microsoft.Authorization/roleDefinitions/b0d8363b-8ddd-447d-831f-62ca05bff136`,
     });
   });
 

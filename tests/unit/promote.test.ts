@@ -306,6 +306,22 @@ describe("pure functions", () => {
     );
   });
 
+  it("applyRelease on the repository's own Pulumi.prod.yaml changes the image and model lines only", () => {
+    const prod = fs.readFileSync(path.join(ROOT, "Pulumi.prod.yaml"), "utf8");
+    const out = applyRelease(prod, "Pulumi.prod.yaml", {
+      imageRef: DEV_DIGEST,
+      models: { "mpg-regressor": "2", "penguin-classifier": "1" },
+    });
+    const lines = out.split("\n");
+    const removed = prod.split("\n").filter((l) => !lines.includes(l));
+    expect(removed).toEqual([
+      expect.stringMatching(/^ {4}ref: \S+@sha256:0{64}$/),
+      '      mpg-regressor: "1"',
+    ]);
+    const added = lines.filter((l) => !prod.split("\n").includes(l));
+    expect(added).toEqual([`    ref: ${DEV_DIGEST}`, '      mpg-regressor: "2"']);
+  });
+
   it("applyRelease drops models the source no longer serves", () => {
     const out = applyRelease(before, "Pulumi.prod.yaml", {
       imageRef: DEV_DIGEST,
