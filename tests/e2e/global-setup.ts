@@ -57,6 +57,22 @@ export default async function globalSetup(): Promise<void> {
       }
     : await ownControlPlane(env, scriptEnv);
   const digestRef = kubeContext ? undefined : await loadImages(scriptEnv);
+  if (!kubeContext) {
+    // The Prometheus server that scrapes the suite's pods (monitoring on real pods).
+    const prom = await run(
+      "bash",
+      [path.join(SCRIPTS_DIR, "toolchain/prometheus.sh"), "prometheus"],
+      {
+        env: scriptEnv,
+        timeoutMs: 30 * 60000,
+        stream: true,
+      },
+    );
+    recordTiming("prometheus build/check", prom.seconds, prom.code === 0 ? undefined : "failed");
+    if (prom.code !== 0 || prom.timedOut) {
+      throw new Error(`[e2e] the Prometheus server could not be built:\n${tail(prom.stderr, 25)}`);
+    }
+  }
   saveContext({ ...cluster, digestRef, toolchainMode: env.MLOPS_TOOLCHAIN_MODE ?? "built" });
 }
 
