@@ -739,10 +739,20 @@ describe("monitoring on real pods: a real Prometheus scrapes them through the re
       // A burst of bad requests (wrong datatype: 400, answered by the model's route) moves the
       // recorded 4xx ratio from 0.
       const ratio = `namespace_model:inference_http_errors_4xx:ratio_rate5m{namespace="${NS}",model="mpg-regressor"}`;
-      const before = (await query(ratio))[0]?.value ?? 0;
       const bad = {
         inputs: [{ name: "Cylinders", shape: [1], datatype: "BYTES", data: ["four"] }],
       };
+      // A counter's first sample is its baseline (rate() sees no increase in a series that just
+      // appeared): one bad request first, scraped, then the burst.
+      expect((await send(BASE, "/v2/models/mpg-regressor/infer", bad)).status).toBe(400);
+      const first400 = `inference_http_requests_total{namespace="${NS}",model="mpg-regressor",status="400"}`;
+      await waitFor(
+        "the first 400 to be scraped",
+        async () => ((await query(first400)).length > 0 ? true : undefined),
+        60000,
+        1000,
+      );
+      const before = (await query(ratio))[0]?.value ?? 0;
       for (let i = 0; i < 40; i++) {
         const a = await send(BASE, "/v2/models/mpg-regressor/infer", bad);
         expect(a.status).toBe(400);
