@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import * as path from "node:path";
+import compress from "@fastify/compress";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import Fastify, {
@@ -11,12 +12,16 @@ import Fastify, {
   type FastifyRequest,
   type FastifyServerOptions,
 } from "fastify";
+import FindMyWay, { type HTTPMethod } from "find-my-way";
 import type { ServiceConfig } from "./config";
 import { NO_MODEL, ServiceMetrics } from "./metrics";
+import { InputError, show } from "./model/input";
 import type { ModelStore } from "./model/store";
 import { TrafficRouter } from "./model/traffic";
 import { packageInfo } from "./package-info";
+import { HEADER_LENGTH, parseInferBody } from "./protocol/tensor";
 import type { Readiness, RouteContext } from "./routes/context";
+import { extensionRoutes } from "./routes/extensions";
 import { opsRoutes } from "./routes/ops";
 import { v1Routes } from "./routes/v1";
 import { v2Routes } from "./routes/v2";
@@ -41,6 +46,66 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 export function requestId(req: IncomingMessage): string {
   const h = req.headers["x-request-id"];
   return typeof h === "string" && REQUEST_ID.test(h) ? h : randomUUID();
+}
+
+/** Longest error message sent to a client (they never echo more than a short prefix of input). */
+const MAX_ERROR_LENGTH = 300;
+
+/** Methods answered with 405 (and listed in Allow) when the path exists under another method. */
+const METHODS: readonly HTTPMethod[] = [
+  "GET",
+  "HEAD",
+  "POST",
+  "PUT",
+  "DELETE",
+  "PATCH",
+  "OPTIONS",
+  "TRACE",
+];
+
+/**
+ * Request bodies: JSON, with or without `Content-Type: application/json` (a request without a
+ * Content-Type is JSON, as KServe, Triton and MLServer take it), and the binary tensor data
+ * extension (a JSON header of Inference-Header-Content-Length bytes, then raw tensors), with
+ * `application/octet-stream` or no Content-Type. Any other type is a 415. The body was already
+ * decompressed (Content-Encoding) and held to BODY_LIMIT_BYTES.
+ */
+export function installBodyParsers(app: FastifyInstance): void {
+  app.removeAllContentTypeParsers();
+  const parse = (request: FastifyRequest, body: Buffer): unknown => {
+    const h = request.headers[HEADER_LENGTH];
+    return parseInferBody(body, Array.isArray(h) ? h[0] : h);
+  };
+  app.addContentTypeParser(
+    ["application/json", "application/octet-stream"],
+    { parseAs: "buffer" },
+    (request, body, done) => {
+      try {
+        done(null, parse(request, body as Buffer));
+      } catch (e) {
+        done(e as Error, undefined);
+      }
+    },
+  );
+  app.addContentTypeParser("*", { parseAs: "buffer" }, (request, body, done) => {
+    const type = request.headers["content-type"];
+    if (type !== undefined) {
+      done(
+        new InputError(
+          `unsupported Content-Type ${show(type)}; send application/json (or no Content-Type), ` +
+            `or application/octet-stream with Inference-Header-Content-Length for binary tensors`,
+          415,
+        ),
+        undefined,
+      );
+      return;
+    }
+    try {
+      done(null, parse(request, body as Buffer));
+    } catch (e) {
+      done(e as Error, undefined);
+    }
+  });
 }
 
 /** One structured line per request, at completion, with the route pattern and model. */
@@ -81,12 +146,54 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     genReqId: requestId,
     // During shutdown, requests on connections that are still open are served, not refused.
     return503OnClosing: false,
+    // Errors the router raises before any route runs: the usual error body, no echo of the URL.
+    frameworkErrors: (err, _request, reply) => {
+      const message =
+        err.code === "FST_ERR_MAX_PARAM_LENGTH"
+          ? "a path parameter is longer than 100 characters (model names have at most 63)"
+          : err.code === "FST_ERR_BAD_URL"
+            ? "the URL is not valid (bad percent-encoding)"
+            : "bad request";
+      void reply.code(400).send({ error: message });
+    },
     ajv: { customOptions: { coerceTypes: false, allErrors: false, removeAdditional: false } },
   });
   const traffic =
     opts.traffic ?? new TrafficRouter(store, config.MODEL_TRAFFIC, config.MODEL_SHADOW);
   const metrics = new ServiceMetrics(store, () => readiness.ready, traffic);
   const ctx: RouteContext = { store, config, metrics, readiness, traffic };
+
+  // Every route's methods, to answer a wrong method on a known path with 405 and Allow.
+  const routes = FindMyWay({ defaultRoute: () => undefined });
+  app.addHook("onRoute", (route) => {
+    const methods = (Array.isArray(route.method) ? route.method : [route.method]) as HTTPMethod[];
+    for (const method of methods) {
+      if (!METHODS.includes(method) || routes.hasRoute(method, route.url)) continue;
+      routes.on(method, route.url, () => undefined);
+      if (method === "GET" && !routes.hasRoute("HEAD", route.url)) {
+        routes.on("HEAD", route.url, () => undefined);
+      }
+    }
+  });
+  installBodyParsers(app);
+  // Content-Encoding of requests (gzip, deflate, br; decoded size held to BODY_LIMIT_BYTES, so a
+  // compression bomb is a 413; others 415) and of responses of 1 KiB or more (Accept-Encoding).
+  await app.register(compress, {
+    threshold: 1024,
+    encodings: ["gzip", "deflate", "br"],
+    requestEncodings: ["gzip", "deflate", "br", "identity"],
+    onUnsupportedRequestEncoding: (encoding: string) =>
+      new InputError(
+        `unsupported Content-Encoding ${show(encoding)}; send gzip, deflate, br or identity`,
+        415,
+      ),
+    // Copied onto the zlib error (Object.assign), so plain enumerable fields.
+    onInvalidRequestPayload: (encoding: string) => ({
+      name: "InputError",
+      message: `request body is not valid ${encoding} data`,
+      statusCode: 400,
+    }),
+  });
 
   app.decorateRequest("metricModel", NO_MODEL);
   app.decorateRequest("metricVersion", NO_MODEL);
@@ -124,11 +231,29 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       return reply.code(status).send({ error: "internal server error" });
     }
     request.log.debug({ err: err.message, code: err.code }, "client error");
-    return reply.code(status).send({ error: err.message });
+    let message = err.message;
+    if (err.code === "FST_ERR_CTP_INVALID_MEDIA_TYPE") {
+      message = `unsupported Content-Type ${show(request.headers["content-type"])}; send application/json`;
+    } else if (err.code === "FST_ERR_BAD_URL") {
+      message = "the URL is not valid (bad percent-encoding)";
+    }
+    if (message.length > MAX_ERROR_LENGTH) message = `${message.slice(0, MAX_ERROR_LENGTH - 3)}...`;
+    return reply.code(status).send({ error: message });
   });
-  app.setNotFoundHandler(async (request, reply) =>
-    reply.code(404).send({ error: `no route ${request.method} ${request.url.split("?")[0]}` }),
-  );
+  app.setNotFoundHandler(async (request, reply) => {
+    const path = request.url.split("?")[0];
+    const allowed = METHODS.filter((m) => routes.find(m, path) !== null);
+    const shown = path.length > 80 ? `${path.slice(0, 77)}...` : path;
+    if (allowed.length > 0) {
+      return reply
+        .code(405)
+        .header("allow", allowed.join(", "))
+        .send({
+          error: `method ${request.method} not allowed on ${shown}; use ${allowed.join(", ")}`,
+        });
+    }
+    return reply.code(404).send({ error: `no route ${request.method} ${shown}` });
+  });
 
   await app.register(swagger, {
     openapi: {
@@ -153,6 +278,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   });
 
   await app.register(async (scope) => v2Routes(scope, ctx));
+  await app.register(async (scope) => extensionRoutes(scope, ctx));
   await app.register(async (scope) => v1Routes(scope, ctx));
   await app.register(async (scope) => opsRoutes(scope, ctx));
   await app.register(async (scope) =>

@@ -1,5 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
-import type { ModelStore } from "./model/store";
+import type { LoadedModel, ModelStore } from "./model/store";
 import type { TrafficRouter } from "./model/traffic";
 
 /** Label value for requests that concern no (known) model. */
@@ -37,6 +37,18 @@ export class ServiceMetrics {
   readonly shadowErrors: Counter<"model" | "version">;
   readonly shadowAbsDiff: Histogram<"model" | "version" | "primary_version">;
   readonly shadowAgreement: Counter<"model" | "version" | "primary_version" | "agree">;
+
+  /** Per model version child of `predictions` (labels resolved once, not per request). */
+  private readonly predictionChildren = new Map<LoadedModel, { inc(rows: number): void }>();
+
+  predictionsFor(m: LoadedModel): { inc(rows: number): void } {
+    let child = this.predictionChildren.get(m);
+    if (!child) {
+      child = this.predictions.labels({ model: m.artifact.name, version: m.artifact.version });
+      this.predictionChildren.set(m, child);
+    }
+    return child;
+  }
 
   constructor(store: ModelStore, isReady: () => boolean, traffic: TrafficRouter) {
     const registers = [this.registry];

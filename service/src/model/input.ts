@@ -14,6 +14,8 @@ export class InputError extends Error {
 export const NUMBER_DATATYPES: ReadonlySet<string> = new Set(["FP64", "FP32", "INT64", "INT32"]);
 const INT_DATATYPES: ReadonlySet<string> = new Set(["INT64", "INT32"]);
 const INT32_MAX = 2 ** 31 - 1;
+/** Largest finite 32-bit float. */
+const FP32_MAX = 3.4028234663852886e38;
 
 export interface V2InputTensor {
   name: string;
@@ -35,6 +37,11 @@ export function show(v: unknown): string {
   return s.length > 40 ? `${s.slice(0, 37)}...` : s;
 }
 
+/** A client-supplied name in single quotes, cut to a short prefix. */
+export function quote(name: string): string {
+  return `'${name.length > 40 ? `${name.slice(0, 37)}...` : name}'`;
+}
+
 function checkRows(rows: number, maxRows: number, what: string): void {
   if (rows === 0) throw new InputError(`empty batch: ${what} has no rows`);
   if (rows > maxRows) {
@@ -50,11 +57,13 @@ function checkValue(
   v: unknown,
   integer: boolean,
   int32: boolean,
+  fp32 = false,
 ): string | undefined {
   if (f.type === "number") {
     if (typeof v !== "number" || !Number.isFinite(v)) return `expected a number`;
     if (integer && !Number.isInteger(v)) return `expected an integer`;
     if (int32 && Math.abs(v) > INT32_MAX) return `expected a 32-bit integer`;
+    if (fp32 && Math.abs(v) > FP32_MAX) return `expected a 32-bit float (FP32)`;
     return undefined;
   }
   if (typeof v !== "string") return `expected a string (one of ${f.categories.join(", ")})`;
@@ -142,8 +151,9 @@ export function columnsFromV2(
     }
     const integer = INT_DATATYPES.has(t.datatype);
     const int32 = t.datatype === "INT32";
+    const fp32 = t.datatype === "FP32";
     for (let r = 0; r < data.length; r++) {
-      const problem = checkValue(f, data[r], integer, int32);
+      const problem = checkValue(f, data[r], integer, int32, fp32);
       if (problem) throw new InputError(`${where}: ${problem} at row ${r}, got ${show(data[r])}`);
     }
     return data as number[] | string[];
