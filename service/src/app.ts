@@ -154,7 +154,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
           : err.code === "FST_ERR_BAD_URL"
             ? "the URL is not valid (bad percent-encoding)"
             : "bad request";
-      void reply.code(400).send({ error: message });
+      void (reply as FastifyReply).code(400).send({ error: message });
     },
     ajv: { customOptions: { coerceTypes: false, allErrors: false, removeAdditional: false } },
   });
