@@ -22,6 +22,7 @@ import { packageInfo } from "./package-info";
 import { HEADER_LENGTH, parseInferBody } from "./protocol/tensor";
 import type { Readiness, RouteContext } from "./routes/context";
 import { extensionRoutes } from "./routes/extensions";
+import { perModelPaths } from "./routes/openapi";
 import { opsRoutes } from "./routes/ops";
 import { v1Routes } from "./routes/v1";
 import { v2Routes } from "./routes/v2";
@@ -39,6 +40,9 @@ export interface AppOptions {
   /** A/B split and shadows. @default built from config.MODEL_TRAFFIC and config.MODEL_SHADOW */
   readonly traffic?: TrafficRouter;
 }
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- an OpenAPI path item, edited in place
+type Loose = any;
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -265,6 +269,19 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
         version: packageInfo().version,
       },
       components: { schemas: {} },
+    },
+    // Each model's own infer/predict operations, with its inputs spelled out.
+    transformObject: (doc) => {
+      if (!("openapiObject" in doc)) return doc.swaggerObject;
+      const api = doc.openapiObject;
+      const paths: Record<string, Loose> = {
+        ...api.paths,
+        ...perModelPaths(store, config.MAX_BATCH_ROWS),
+      };
+      // tritonclient posts no body to the repository index: the body is optional there.
+      const index = paths["/v2/repository/index"]?.post;
+      if (index?.requestBody) index.requestBody.required = false;
+      return { ...api, paths };
     },
   });
   await app.register(swaggerUi, { routePrefix: "/docs", staticCSP: true });

@@ -186,7 +186,7 @@ export async function extensionRoutes(app: FastifyInstance, ctx: RouteContext): 
     },
     // tritonclient sends an empty body: the same as {}.
     preValidation: (request, _reply, done) => {
-      request.body ??= {};
+      if (request.body === undefined) request.body = {};
       done();
     },
     handler: async () =>
