@@ -166,6 +166,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     opts.traffic ?? new TrafficRouter(store, config.MODEL_TRAFFIC, config.MODEL_SHADOW);
   const metrics = new ServiceMetrics(store, () => readiness.ready, traffic);
   const ctx: RouteContext = { store, config, metrics, readiness, traffic };
+  app.decorate("inference", ctx);
 
   // Every route's methods, to answer a wrong method on a known path with 405 and Allow.
   const routes = FindMyWay({ defaultRoute: () => undefined });

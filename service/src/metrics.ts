@@ -11,6 +11,8 @@ export const NO_MODEL = "none";
  * - inference_http_requests_total{method,route,status,model,version}
  * - inference_http_request_duration_seconds{method,route,status,model,version} (histogram)
  *   (version: the version that answered, "none" when the request reached no model)
+ * - inference_grpc_requests_total{method,code,model,version},
+ *   inference_grpc_request_duration_seconds{...} (histogram): the same for gRPC calls
  * - inference_predictions_total{model,version}: rows predicted by the answering version
  * - inference_ab_assignments_total{model,version,assignment}: unversioned requests the
  *   MODEL_TRAFFIC split routed; assignment is "sticky" (subject header) or "random"
@@ -32,6 +34,8 @@ export class ServiceMetrics {
   readonly httpRequests: Counter<"method" | "route" | "status" | "model" | "version">;
   readonly httpDuration: Histogram<"method" | "route" | "status" | "model" | "version">;
   readonly predictions: Counter<"model" | "version">;
+  readonly grpcRequests: Counter<"method" | "code" | "model" | "version">;
+  readonly grpcDuration: Histogram<"method" | "code" | "model" | "version">;
   readonly abAssignments: Counter<"model" | "version" | "assignment">;
   readonly shadowPredictions: Counter<"model" | "version">;
   readonly shadowErrors: Counter<"model" | "version">;
@@ -63,6 +67,19 @@ export class ServiceMetrics {
       name: "inference_http_request_duration_seconds",
       help: "HTTP request latency in seconds by method, route pattern, status code, model and answering version.",
       labelNames: ["method", "route", "status", "model", "version"],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    });
+    this.grpcRequests = new Counter({
+      name: "inference_grpc_requests_total",
+      help: "gRPC calls by method, status code name, model and answering version.",
+      labelNames: ["method", "code", "model", "version"],
+      registers,
+    });
+    this.grpcDuration = new Histogram({
+      name: "inference_grpc_request_duration_seconds",
+      help: "gRPC call latency in seconds by method, status code name, model and answering version.",
+      labelNames: ["method", "code", "model", "version"],
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers,
     });

@@ -155,6 +155,7 @@ export function spawnServer(env: Record<string, string>): ChildProcess {
         PATH: process.env.PATH ?? "",
         HOST: "127.0.0.1",
         PORT: "0",
+        GRPC_PORT: "0",
         LOG_LEVEL: "info",
         ...env,
       },

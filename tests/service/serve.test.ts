@@ -27,6 +27,7 @@ async function serveAndSignal(signal: NodeJS.Signals, modelDir: string) {
       HOME: process.env.HOME ?? "",
       HOST: "127.0.0.1",
       PORT: "0",
+      GRPC_PORT: "0",
       MODEL_DIR: modelDir,
       SHUTDOWN_DELAY_MS: "1500",
       SHUTDOWN_GRACE_MS: "20000",

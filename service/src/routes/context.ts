@@ -20,6 +20,10 @@ export interface RouteContext {
 }
 
 declare module "fastify" {
+  interface FastifyInstance {
+    /** What the routes share (models, config, metrics, readiness, A/B); gRPC uses it too. */
+    inference: RouteContext;
+  }
   interface FastifyRequest {
     /** Model label for metrics: set once a request resolved to a loaded model. */
     metricModel: string;
