@@ -113,7 +113,7 @@ export function installBodyParsers(app: FastifyInstance): void {
 }
 
 /** One structured line per request, at completion, with the route pattern and model. */
-class RequestLog extends LogController {
+export class RequestLog extends LogController {
   constructor() {
     super({ requestIdLogLabel: "reqId" });
   }
