@@ -30,6 +30,10 @@ async function main(): Promise<void> {
   await app.listen({ port: 0, host: "127.0.0.1" });
   const address = app.server.address();
   process.stderr.write(`PORT ${typeof address === "object" && address ? address.port : 0}\n`);
+  // A normal exit on a signal, so --cpu-prof writes its profile.
+  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+    process.once(signal, () => void app.close().then(() => process.exit(0)));
+  }
 }
 
 void main();

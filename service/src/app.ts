@@ -1,7 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import * as path from "node:path";
-import compress from "@fastify/compress";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import Fastify, {
@@ -13,6 +12,7 @@ import Fastify, {
   type FastifyServerOptions,
 } from "fastify";
 import FindMyWay, { type HTTPMethod } from "find-my-way";
+import { installCompression } from "./compression";
 import type { ServiceConfig } from "./config";
 import { NO_MODEL, ServiceMetrics } from "./metrics";
 import { InputError, show } from "./model/input";
@@ -181,24 +181,10 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     }
   });
   installBodyParsers(app);
-  // Content-Encoding of requests (gzip, deflate, br; decoded size held to BODY_LIMIT_BYTES, so a
-  // compression bomb is a 413; others 415) and of responses of 1 KiB or more (Accept-Encoding).
-  await app.register(compress, {
-    threshold: 1024,
-    encodings: ["gzip", "deflate", "br"],
-    requestEncodings: ["gzip", "deflate", "br", "identity"],
-    onUnsupportedRequestEncoding: (encoding: string) =>
-      new InputError(
-        `unsupported Content-Encoding ${show(encoding)}; send gzip, deflate, br or identity`,
-        415,
-      ),
-    // Copied onto the zlib error (Object.assign), so plain enumerable fields.
-    onInvalidRequestPayload: (encoding: string) => ({
-      name: "InputError",
-      message: `request body is not valid ${encoding} data`,
-      statusCode: 400,
-    }),
-  });
+  // Content-Encoding of requests (gzip, deflate, br; the decoded size is held to
+  // BODY_LIMIT_BYTES, so a compression bomb is a 413; others 415) and of responses of 1 KiB or
+  // more (Accept-Encoding).
+  installCompression(app, 1024);
 
   app.decorateRequest("metricModel", NO_MODEL);
   app.decorateRequest("metricVersion", NO_MODEL);
@@ -210,16 +196,15 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     done();
   });
   app.addHook("onResponse", (request, reply, done) => {
-    const labels = {
-      method: request.method,
-      route: request.routeOptions.url ?? "unmatched",
-      status: String(reply.statusCode),
-      model: request.metricModel,
-      version: request.metricVersion,
-    };
-    const seconds = reply.elapsedTime / 1000;
-    metrics.httpRequests.inc(labels);
-    metrics.httpDuration.observe(labels, seconds);
+    const http = metrics.httpChildren(
+      request.method,
+      request.routeOptions.url ?? "unmatched",
+      reply.statusCode,
+      request.metricModel,
+      request.metricVersion,
+    );
+    http.requests.inc();
+    http.duration.observe(reply.elapsedTime / 1000);
     // The shadow prediction runs only now, after the response was sent; it never throws.
     const after = request.afterResponse;
     if (after) setImmediate(after);

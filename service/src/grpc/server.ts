@@ -184,11 +184,12 @@ export function createGrpcServer(
         callback({ code, details });
       }
       const ms = Number(process.hrtime.bigint() - start) / 1e6;
-      const labels = { method, code: grpc.status[code], model, version };
-      ctx.metrics.grpcRequests.inc(labels);
-      ctx.metrics.grpcDuration.observe(labels, ms / 1000);
+      const codeName = grpc.status[code];
+      const m = ctx.metrics.grpcChildren(method, codeName, model, version);
+      m.requests.inc();
+      m.duration.observe(ms / 1000);
       log.info(
-        { reqId, method, code: labels.code, model, version, ms },
+        { reqId, method, code: codeName, model, version, ms },
         code === grpc.status.OK ? "request completed" : "request failed",
       );
       if (after) setImmediate(after);
