@@ -25,7 +25,7 @@ async function main(): Promise<void> {
   });
   app.decorateRequest("metricModel", NO_MODEL);
   app.decorateRequest("metricVersion", NO_MODEL);
-  installBodyParsers(app);
+  installBodyParsers(app, 1048576);
   app.post("/v2/models/:name/infer", async () => FIXED);
   await app.listen({ port: 0, host: "127.0.0.1" });
   const address = app.server.address();

@@ -23,7 +23,18 @@ if [[ -x "$venv/bin/python" && -f "$venv/.requirements.sha256" && "$(cat "$venv/
 fi
 command -v "$python" >/dev/null || { echo "pyenv.sh: $python not found (Python >= 3.9 is needed)" >&2; exit 1; }
 rm -rf "$venv"
-"$python" -m venv "$venv" >&2
+if ! "$python" -m venv "$venv" >&2; then
+  # Debian's python3 ships without ensurepip: install python3-venv (root only), then retry.
+  if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
+    echo "pyenv.sh: installing python3-venv (Debian package)" >&2
+    apt-get -o DPkg::Lock::Timeout=300 install -y python3-venv >&2
+    rm -rf "$venv"
+    "$python" -m venv "$venv" >&2
+  else
+    echo "pyenv.sh: '$python -m venv' failed; install the venv module (Debian: apt-get install python3-venv)" >&2
+    exit 1
+  fi
+fi
 "$venv/bin/python" -m pip install --disable-pip-version-check --quiet -r "$req" >&2
 echo "$want" > "$venv/.requirements.sha256"
 echo "$venv/bin/python"

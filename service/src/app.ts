@@ -12,7 +12,7 @@ import Fastify, {
   type FastifyServerOptions,
 } from "fastify";
 import FindMyWay, { type HTTPMethod } from "find-my-way";
-import { installCompression } from "./compression";
+import { decodeBody, encodeResponse } from "./compression";
 import type { ServiceConfig } from "./config";
 import { NO_MODEL, ServiceMetrics } from "./metrics";
 import { InputError, show } from "./model/input";
@@ -33,7 +33,7 @@ export interface AppOptions {
   readonly store: ModelStore;
   /** Shared with server.ts, which flips it. @default { ready: true } */
   readonly readiness?: Readiness;
-  /** Fastify logger setting. @default JSON logs at config.LOG_LEVEL to stdout */
+  /** Fastify logger setting; false is a silent logger. @default JSON logs at config.LOG_LEVEL to stdout */
   readonly logger?: FastifyServerOptions["logger"];
   /** @default the service's public/ directory */
   readonly publicDir?: string;
@@ -71,14 +71,16 @@ const METHODS: readonly HTTPMethod[] = [
  * Request bodies: JSON, with or without `Content-Type: application/json` (a request without a
  * Content-Type is JSON, as KServe, Triton and MLServer take it), and the binary tensor data
  * extension (a JSON header of Inference-Header-Content-Length bytes, then raw tensors), with
- * `application/octet-stream` or no Content-Type. Any other type is a 415. The body was already
- * decompressed (Content-Encoding) and held to BODY_LIMIT_BYTES.
+ * `application/octet-stream` or no Content-Type. Any other type is a 415. A Content-Encoding
+ * (gzip, deflate, br) is decoded here, the decoded size held to `bodyLimit` (a bomb is a 413).
  */
-export function installBodyParsers(app: FastifyInstance): void {
+export function installBodyParsers(app: FastifyInstance, bodyLimit: number): void {
   app.removeAllContentTypeParsers();
   const parse = (request: FastifyRequest, body: Buffer): unknown => {
     const h = request.headers[HEADER_LENGTH];
-    return parseInferBody(body, Array.isArray(h) ? h[0] : h);
+    const encoding = request.headers["content-encoding"];
+    const raw = encoding === undefined ? body : decodeBody(encoding, body, bodyLimit);
+    return parseInferBody(raw, Array.isArray(h) ? h[0] : h);
   };
   app.addContentTypeParser(
     ["application/json", "application/octet-stream"],
@@ -138,14 +140,50 @@ export class RequestLog extends LogController {
   }
 }
 
+/**
+ * The service's request completion: metrics, then the shadow prediction (after the response was
+ * sent; it never throws), then the log line. Fastify calls this once per finished response, so
+ * no onResponse hook is needed.
+ */
+class CompletedRequests extends RequestLog {
+  constructor(private readonly metrics: ServiceMetrics) {
+    super();
+  }
+
+  requestCompleted(
+    error: Error | null | undefined,
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ): void {
+    const http = this.metrics.httpChildren(
+      request.method,
+      request.routeOptions.url ?? "unmatched",
+      reply.statusCode,
+      request.metricModel,
+      request.metricVersion,
+    );
+    http.requests.inc();
+    http.duration.observe(reply.elapsedTime / 1000);
+    const after = request.afterResponse;
+    if (after) setImmediate(after);
+    super.requestCompleted(error, request, reply);
+  }
+}
+
 /** Builds the whole HTTP application; no listening, no process concerns. */
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const { config, store } = opts;
   const readiness = opts.readiness ?? { ready: true };
+  const traffic =
+    opts.traffic ?? new TrafficRouter(store, config.MODEL_TRAFFIC, config.MODEL_SHADOW);
+  const metrics = new ServiceMetrics(store, () => readiness.ready, traffic);
   const app = Fastify({
-    logger: opts.logger ?? { level: config.LOG_LEVEL },
+    // Always a logger (false = silent): Fastify reports completed requests, which the metrics
+    // ride on (CompletedRequests), only when it has one.
+    logger:
+      opts.logger === false ? { level: "silent" } : (opts.logger ?? { level: config.LOG_LEVEL }),
     bodyLimit: config.BODY_LIMIT_BYTES,
-    logController: new RequestLog(),
+    logController: new CompletedRequests(metrics),
     requestIdHeader: false,
     genReqId: requestId,
     // During shutdown, requests on connections that are still open are served, not refused.
@@ -162,9 +200,6 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     },
     ajv: { customOptions: { coerceTypes: false, allErrors: false, removeAdditional: false } },
   });
-  const traffic =
-    opts.traffic ?? new TrafficRouter(store, config.MODEL_TRAFFIC, config.MODEL_SHADOW);
-  const metrics = new ServiceMetrics(store, () => readiness.ready, traffic);
   const ctx: RouteContext = { store, config, metrics, readiness, traffic };
   app.decorate("inference", ctx);
 
@@ -180,35 +215,18 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       }
     }
   });
-  installBodyParsers(app);
-  // Content-Encoding of requests (gzip, deflate, br; the decoded size is held to
-  // BODY_LIMIT_BYTES, so a compression bomb is a 413; others 415) and of responses of 1 KiB or
-  // more (Accept-Encoding).
-  installCompression(app, 1024);
+  installBodyParsers(app, config.BODY_LIMIT_BYTES);
 
   app.decorateRequest("metricModel", NO_MODEL);
   app.decorateRequest("metricVersion", NO_MODEL);
   app.decorateRequest("afterResponse", null);
-  app.addHook("onRequest", (request, reply, done) => {
+  // One hook for every response (a hook fewer on the hot path than separate ones): the request
+  // id, `connection: close` while not ready (starting, or draining for shutdown), and
+  // Accept-Encoding for bodies of 1 KiB or more.
+  app.addHook("onSend", (request, reply, payload, done) => {
     reply.header("x-request-id", request.id);
-    // Not ready (starting, or draining for shutdown): ask clients not to reuse this connection.
     if (!readiness.ready) reply.header("connection", "close");
-    done();
-  });
-  app.addHook("onResponse", (request, reply, done) => {
-    const http = metrics.httpChildren(
-      request.method,
-      request.routeOptions.url ?? "unmatched",
-      reply.statusCode,
-      request.metricModel,
-      request.metricVersion,
-    );
-    http.requests.inc();
-    http.duration.observe(reply.elapsedTime / 1000);
-    // The shadow prediction runs only now, after the response was sent; it never throws.
-    const after = request.afterResponse;
-    if (after) setImmediate(after);
-    done();
+    encodeResponse(request, reply, payload, 1024, done);
   });
 
   app.setErrorHandler((err: FastifyError, request, reply) => {

@@ -1,25 +1,23 @@
 /**
- * HTTP Content-Encoding, both ways, in two hooks that cost one header lookup when unused (the
- * common case of an uncompressed request without Accept-Encoding):
+ * HTTP Content-Encoding, both ways, at one header lookup each when unused (the common case of an
+ * uncompressed request without Accept-Encoding):
  *
- * - request bodies with `Content-Encoding: gzip`, `deflate` or `br` are decoded before parsing;
- *   Fastify holds the DECODED size to the body limit (a compression bomb is a 413) and the encoded
- *   size to Content-Length; corrupt data is a 400, any other encoding a 415;
+ * - request bodies with `Content-Encoding: gzip`, `deflate` or `br` are decoded by the body
+ *   parsers (decodeBody), the decoded size held to the body limit while decoding (a compression
+ *   bomb is a 413); corrupt data is a 400, any other encoding a 415;
  * - responses of `threshold` bytes or more are compressed with the client's preferred encoding
  *   among gzip, deflate and br (Accept-Encoding, q-values honoured).
  */
-import type { Readable } from "node:stream";
 import * as zlib from "node:zlib";
-import type { FastifyInstance } from "fastify";
+import type { FastifyReply, FastifyRequest } from "fastify";
 import { InputError, show } from "./model/input";
 
-const DECODERS: Readonly<Record<string, () => zlib.Gunzip | zlib.Inflate | zlib.BrotliDecompress>> =
-  {
-    gzip: () => zlib.createGunzip(),
-    "x-gzip": () => zlib.createGunzip(),
-    deflate: () => zlib.createInflate(),
-    br: () => zlib.createBrotliDecompress(),
-  };
+const DECODERS: Readonly<Record<string, (body: Buffer, limit: number) => Buffer>> = {
+  gzip: (b, limit) => zlib.gunzipSync(b, { maxOutputLength: limit }),
+  "x-gzip": (b, limit) => zlib.gunzipSync(b, { maxOutputLength: limit }),
+  deflate: (b, limit) => zlib.inflateSync(b, { maxOutputLength: limit }),
+  br: (b, limit) => zlib.brotliDecompressSync(b, { maxOutputLength: limit }),
+};
 
 type Encoding = "gzip" | "deflate" | "br";
 /** Server preference when the client rates several encodings the same. */
@@ -68,59 +66,67 @@ function compress(
   else zlib.brotliCompress(data, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 4 } }, cb);
 }
 
-export function installCompression(app: FastifyInstance, threshold: number): void {
-  app.addHook("preParsing", (request, _reply, payload, done) => {
-    const encoding = request.headers["content-encoding"];
-    if (encoding === undefined || encoding === "identity") {
-      done(null, payload);
-      return;
-    }
-    const make = DECODERS[encoding.trim().toLowerCase()];
-    if (!make) {
-      done(
-        new InputError(
-          `unsupported Content-Encoding ${show(encoding)}; send gzip, deflate, br or identity`,
-          415,
-        ),
+/**
+ * Decodes a request body sent with `encoding` (Content-Encoding). The decoded size is capped at
+ * `limit` bytes while decoding (zlib's maxOutputLength), so a compression bomb costs at most
+ * that much memory and is a 413; corrupt data is a 400; an encoding other than gzip, deflate, br
+ * or identity is a 415.
+ */
+export function decodeBody(encoding: string, body: Buffer, limit: number): Buffer {
+  const e = encoding.trim().toLowerCase();
+  if (e === "identity") return body;
+  const decode = DECODERS[e];
+  if (!decode) {
+    throw new InputError(
+      `unsupported Content-Encoding ${show(encoding)}; send gzip, deflate, br or identity`,
+      415,
+    );
+  }
+  try {
+    return decode(body, limit);
+  } catch (err) {
+    if ((err as { code?: string }).code === "ERR_BUFFER_TOO_LARGE") {
+      throw new InputError(
+        `Request body is too large: more than ${limit} bytes once decoded (${e})`,
+        413,
       );
-      return;
     }
-    const decoder = make() as ReturnType<typeof make> & { receivedEncodedLength: number };
-    decoder.receivedEncodedLength = 0;
-    payload.on("data", (chunk: Buffer) => (decoder.receivedEncodedLength += chunk.length));
-    payload.on("error", (err) => decoder.destroy(err));
-    decoder.on("error", (err: Error & { statusCode?: number }) => {
-      if (err instanceof InputError) return;
-      err.message = `request body is not valid ${encoding} data`;
-      err.statusCode = 400;
-    });
-    payload.pipe(decoder);
-    done(null, decoder as unknown as Readable & { receivedEncodedLength: number });
-  });
+    throw new InputError(`request body is not valid ${e} data`, 400);
+  }
+}
 
-  app.addHook("onSend", (request, reply, payload, done) => {
-    const accept = request.headers["accept-encoding"];
-    if (accept === undefined || (typeof payload !== "string" && !Buffer.isBuffer(payload))) {
-      done(null, payload);
+/**
+ * For an onSend hook: compresses a string or Buffer payload of `threshold` bytes or more with the
+ * client's preferred encoding; anything else passes unchanged.
+ */
+export function encodeResponse(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  payload: unknown,
+  threshold: number,
+  done: (err: Error | null, payload?: unknown) => void,
+): void {
+  const accept = request.headers["accept-encoding"];
+  if (accept === undefined || (typeof payload !== "string" && !Buffer.isBuffer(payload))) {
+    done(null, payload);
+    return;
+  }
+  const size = typeof payload === "string" ? Buffer.byteLength(payload) : payload.length;
+  const encoding =
+    size >= threshold && !reply.hasHeader("content-encoding")
+      ? negotiateEncoding(accept)
+      : undefined;
+  if (encoding === undefined) {
+    done(null, payload);
+    return;
+  }
+  compress(encoding, payload, (err, out) => {
+    if (err) {
+      done(err);
       return;
     }
-    const size = typeof payload === "string" ? Buffer.byteLength(payload) : payload.length;
-    const encoding =
-      size >= threshold && !reply.hasHeader("content-encoding")
-        ? negotiateEncoding(accept)
-        : undefined;
-    if (encoding === undefined) {
-      done(null, payload);
-      return;
-    }
-    compress(encoding, payload, (err, out) => {
-      if (err) {
-        done(err);
-        return;
-      }
-      reply.header("content-encoding", encoding).header("vary", "accept-encoding");
-      reply.removeHeader("content-length");
-      done(null, out);
-    });
+    reply.header("content-encoding", encoding).header("vary", "accept-encoding");
+    reply.removeHeader("content-length");
+    done(null, out);
   });
 }

@@ -78,7 +78,8 @@ it("each model's infer/predict operation lists its inputs: names, datatypes, cat
 
 it("schemathesis: no 5xx, documented statuses and bodies, invalid requests refused, 200s reached", async () => {
   const py = await pythonEnv();
-  const har = path.join(tempDir("svc-fuzz-"), "run.har");
+  const dir = tempDir("svc-fuzz-");
+  const har = path.join(dir, "run.har");
   const r = await run(
     path.join(path.dirname(py), "schemathesis"),
     [
@@ -103,7 +104,12 @@ it("schemathesis: no 5xx, documented statuses and bodies, invalid requests refus
       "--report-har-path",
       har,
     ],
-    { timeoutMs: 600000, env: { ...process.env, NO_COLOR: "1", SCHEMATHESIS_TELEMETRY: "false" } },
+    // In a temp dir: schemathesis keeps its example database (.schemathesis/) in the cwd.
+    {
+      cwd: dir,
+      timeoutMs: 600000,
+      env: { ...process.env, NO_COLOR: "1", SCHEMATHESIS_TELEMETRY: "false" },
+    },
   );
   expect({ code: r.code, out: r.code === 0 ? "" : r.stdout + r.stderr }).toEqual({
     code: 0,

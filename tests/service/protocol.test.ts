@@ -9,6 +9,7 @@ import * as zlib from "node:zlib";
 import type { FastifyInstance } from "fastify";
 import { buildApp } from "../../service/src/app";
 import { ModelStore } from "../../service/src/model/store";
+import { negotiateEncoding } from "../../service/src/compression";
 import { decodeTensor, encodeTensor } from "../../service/src/protocol/tensor";
 import { artifacts, testConfig, type Loose, MPG_ROW, PENGUIN_ROW, type Row } from "./helpers";
 
@@ -344,6 +345,23 @@ describe("Content-Encoding", () => {
     expect(JSON.parse(zlib.gunzipSync(res.body).toString()).outputs[0].data).toHaveLength(500);
     const small = await raw("POST", MPG, { "accept-encoding": "gzip" }, body);
     expect(small.headers["content-encoding"]).toBeUndefined();
+  });
+});
+
+describe("Accept-Encoding negotiation", () => {
+  it.each([
+    ["gzip", "gzip"],
+    ["gzip, deflate, br", "gzip"],
+    ["br;q=1.0, gzip;q=0.8", "br"],
+    ["deflate", "deflate"],
+    ["*", "gzip"],
+    ["x-gzip", "gzip"],
+    ["gzip;q=0, deflate;q=0.1", "deflate"],
+    ["identity", undefined],
+    ["gzip;q=0", undefined],
+    ["zstd, compress", undefined],
+  ])("%s -> %s", (header, expected) => {
+    expect(negotiateEncoding(header)).toBe(expected);
   });
 });
 
