@@ -613,6 +613,18 @@ async function main(): Promise<void> {
         (saturated ? "saturated (the generator is not the bottleneck)" : "NOT saturated"),
     );
 
+    // Per round: the ratio, and whether both servers held a full core in it.
+    const base = results.get("minimal Fastify baseline")!;
+    const v2 = results.get("v2 infer, 1 row, JSON")!;
+    console.log(
+      "per round, v2 JSON / baseline: " +
+        base
+          .map((b, i) => {
+            const full = b.serverCores >= 0.9 && v2[i].serverCores >= 0.9;
+            return `${(v2[i].rps / b.rps).toFixed(2)}${full ? " (both saturated)" : ""}`;
+          })
+          .join(", "),
+    );
     const ratio = med("v2 infer, 1 row, JSON", "rps") / baseRps;
     const pass = ratio >= BAR;
     console.log(
