@@ -9,7 +9,7 @@
 import type { Server as GrpcServer } from "@grpc/grpc-js";
 import type { FastifyInstance } from "fastify";
 import { buildApp } from "./app";
-import { bindGrpc, createGrpcServer } from "./grpc/server";
+import { bindGrpc, createGrpcServer, GRPC_EXTENSIONS } from "./grpc/server";
 import { ConfigError, loadConfig, type ServiceConfig } from "./config";
 import { ModelLoadError, ModelStore } from "./model/store";
 import { TrafficError, TrafficRouter } from "./model/traffic";
@@ -88,7 +88,7 @@ async function main(): Promise<void> {
   }
   const readiness: Readiness = { ready: false };
   const app = await buildApp({ config, store, readiness, traffic });
-  const grpc = createGrpcServer(app.inference, app.log, []);
+  const grpc = createGrpcServer(app.inference, app.log, GRPC_EXTENSIONS);
   installShutdown(app, grpc, config, readiness);
   await app.listen({ port: config.PORT, host: config.HOST });
   const grpcPort = await bindGrpc(grpc, config.HOST, config.GRPC_PORT);

@@ -6,7 +6,7 @@ import type { Server } from "@grpc/grpc-js";
 import type { AddressInfo } from "node:net";
 import type { FastifyInstance } from "fastify";
 import { buildApp } from "../../service/src/app";
-import { bindGrpc, createGrpcServer } from "../../service/src/grpc/server";
+import { bindGrpc, createGrpcServer, GRPC_EXTENSIONS } from "../../service/src/grpc/server";
 import { ModelStore } from "../../service/src/model/store";
 import {
   artifacts,
@@ -31,7 +31,7 @@ beforeAll(async () => {
   app = await buildApp({ config: testConfig(), store, logger: false });
   await app.listen({ port: 0, host: "127.0.0.1" });
   httpPort = (app.server.address() as AddressInfo).port;
-  grpc = createGrpcServer(app.inference, app.log, []);
+  grpc = createGrpcServer(app.inference, app.log, GRPC_EXTENSIONS);
   const port = await bindGrpc(grpc, "127.0.0.1", 0);
   result = await runPythonJson("triton_grpc.py", [`127.0.0.1:${port}`]);
 }, 900000);
@@ -83,9 +83,10 @@ describe("tritonclient.grpc 2.73, unmodified", () => {
       model_ready: true,
       model_ready_v1: true,
     });
-    expect(result.server_metadata).toMatchObject({
+    expect(result.server_metadata).toEqual({
       name: "mlops-platform-inference",
       version: "0.1.0",
+      extensions: ["statistics"],
     });
     expect(result.model_metadata.inputs.map((i: Loose) => [i.name, i.datatype])).toEqual([
       ["Beak_Length_mm", "FP64"],
@@ -126,6 +127,25 @@ describe("tritonclient.grpc 2.73, unmodified", () => {
     expect(result.errors.overflow.message).toMatch(
       /^input 'Year' at row 0: value 1\.7e\+308 is too large/,
     );
+  });
+
+  it("statistics (ModelStatistics) and the repository index (RepositoryIndex) as the client reads them; ModelConfig is not offered", () => {
+    const s = result.statistics.model_stats[0];
+    expect(s).toMatchObject({ name: "mpg-regressor", version: "1" });
+    // 3 successful ModelInfer calls of 2 rows each; the unknown category and the overflow fail.
+    expect(s.execution_count).toBe("3");
+    expect(s.inference_count).toBe("6");
+    expect(s.inference_stats.fail.count).toBe("2");
+    expect(Number(s.inference_stats.success.ns)).toBeGreaterThan(0);
+    expect(Number(s.last_inference)).toBeGreaterThan(Date.now() - 600000);
+    expect(
+      result.statistics_all.model_stats.map((m: Loose) => `${m.name}@${m.version}`).sort(),
+    ).toEqual(["mpg-regressor@1", "penguin-classifier@1"]);
+    expect(result.repository_index.models).toEqual([
+      { name: "mpg-regressor", version: "1", state: "READY" },
+      { name: "penguin-classifier", version: "1", state: "READY" },
+    ]);
+    expect(result.model_config).toBe("StatusCode.UNIMPLEMENTED");
   });
 
   it("metrics and statistics count gRPC calls like REST ones", async () => {

@@ -16,7 +16,11 @@ import { packageInfo } from "../package-info";
 import { inferV2, type InferRequestV2 } from "../protocol/infer";
 import { decodeTensor, encodeTensor } from "../protocol/tensor";
 import { findModel, splitModel, type RouteContext } from "../routes/context";
+import { modelStatistics, repositoryIndex } from "../routes/extensions";
 import { modelMetadata } from "../routes/v2";
+
+/** Extensions the gRPC ServerMetadata advertises: statistics (ModelStatistics). */
+export const GRPC_EXTENSIONS: readonly string[] = ["statistics"];
 
 export const PROTO_FILE = path.join(packageInfo().root, "proto", "grpc_predict_v2.proto");
 
@@ -232,6 +236,10 @@ export function createGrpcServer(
         };
       },
     ),
+    ModelStatistics: unary<{ name: string; version: string }, unknown>("ModelStatistics", (req) =>
+      modelStatistics(ctx, req.name || undefined, req.version || undefined),
+    ),
+    RepositoryIndex: unary("RepositoryIndex", () => ({ models: repositoryIndex(ctx) })),
     ModelInfer: unary<GrpcInferRequest, unknown>("ModelInfer", (req, call, answered) => {
       const versioned = req.model_version !== "";
       let m: LoadedModel;

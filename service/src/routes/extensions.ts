@@ -45,6 +45,32 @@ export function modelConfig(ctx: RouteContext, m: LoadedModel) {
   };
 }
 
+/**
+ * The statistics extension's answer: every loaded version (no name), every version of a model
+ * (no version), or one version. Throws a 404 naming an unknown model or version.
+ */
+export function modelStatistics(ctx: RouteContext, name?: string, version?: string) {
+  let models: LoadedModel[];
+  if (name === undefined) models = ctx.store.all();
+  else if (version !== undefined) models = [findModel(ctx, name, version)];
+  else {
+    findModel(ctx, name);
+    models = ctx.store.versions(name).map((v) => ctx.store.get(name, v)!);
+  }
+  return {
+    model_stats: models.map((m) => statisticsJson(m.artifact.name, m.artifact.version, m.stats)),
+  };
+}
+
+/** Every loaded model version; all are READY (so `ready: true` and no filter give the same list). */
+export function repositoryIndex(ctx: RouteContext) {
+  return ctx.store
+    .names()
+    .flatMap((name) =>
+      ctx.store.versions(name).map((version) => ({ name, version, state: "READY", reason: "" })),
+    );
+}
+
 const durationSchema = {
   type: "object",
   properties: { count: { type: "integer" }, ns: { type: "integer" } },
@@ -111,19 +137,8 @@ export async function extensionRoutes(app: FastifyInstance, ctx: RouteContext): 
       ctx,
       resolveModel(ctx, request, reply, request.params.name, request.params.version),
     );
-  const stats = async (request: FastifyRequest<ModelRoute>) => {
-    const { name, version } = request.params;
-    let models: LoadedModel[];
-    if (name === undefined) models = ctx.store.all();
-    else if (version !== undefined) models = [findModel(ctx, name, version)];
-    else {
-      findModel(ctx, name);
-      models = ctx.store.versions(name).map((v) => ctx.store.get(name, v)!);
-    }
-    return {
-      model_stats: models.map((m) => statisticsJson(m.artifact.name, m.artifact.version, m.stats)),
-    };
-  };
+  const stats = async (request: FastifyRequest<ModelRoute>) =>
+    modelStatistics(ctx, request.params.name, request.params.version);
 
   app.get("/v2/models/stats", {
     schema: {
@@ -189,14 +204,6 @@ export async function extensionRoutes(app: FastifyInstance, ctx: RouteContext): 
       if (request.body === undefined) request.body = {};
       done();
     },
-    handler: async () =>
-      // Every loaded version is ready, so `ready: true` and no filter give the same list.
-      ctx.store
-        .names()
-        .flatMap((name) =>
-          ctx.store
-            .versions(name)
-            .map((version) => ({ name, version, state: "READY", reason: "" })),
-        ),
+    handler: async () => repositoryIndex(ctx),
   });
 }

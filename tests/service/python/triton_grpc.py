@@ -98,5 +98,13 @@ for key, call in {
     except InferenceServerException as e:
         errors[key] = {"status": e.status(), "message": e.message()}
 out["errors"] = errors
+out["statistics"] = client.get_inference_statistics("mpg-regressor", as_json=True)
+out["statistics_all"] = client.get_inference_statistics(as_json=True)
+out["repository_index"] = client.get_model_repository_index(as_json=True)
+try:
+    client.get_model_config("mpg-regressor")
+    out["model_config"] = None
+except InferenceServerException as e:
+    out["model_config"] = e.status()
 client.close()
 print(json.dumps(out))
