@@ -48,6 +48,9 @@
       };
     }
     var value = outputs.predict.data[0];
+    if (typeof value !== "number" || !Number.isFinite(value)) {
+      throw new Error(target + ": the service returned no finite prediction");
+    }
     return { value: value, text: target + ": " + value.toFixed(2) };
   }
 

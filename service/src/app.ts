@@ -11,12 +11,18 @@ import Fastify, {
   type FastifyRequest,
   type FastifyServerOptions,
 } from "fastify";
+import FindMyWay, { type HTTPMethod } from "find-my-way";
+import { decodeBody, encodeResponse } from "./compression";
 import type { ServiceConfig } from "./config";
 import { NO_MODEL, ServiceMetrics } from "./metrics";
+import { InputError, show } from "./model/input";
 import type { ModelStore } from "./model/store";
 import { TrafficRouter } from "./model/traffic";
 import { packageInfo } from "./package-info";
+import { HEADER_LENGTH, parseInferBody } from "./protocol/tensor";
 import type { Readiness, RouteContext } from "./routes/context";
+import { extensionRoutes } from "./routes/extensions";
+import { perModelPaths } from "./routes/openapi";
 import { opsRoutes } from "./routes/ops";
 import { v1Routes } from "./routes/v1";
 import { v2Routes } from "./routes/v2";
@@ -27,13 +33,16 @@ export interface AppOptions {
   readonly store: ModelStore;
   /** Shared with server.ts, which flips it. @default { ready: true } */
   readonly readiness?: Readiness;
-  /** Fastify logger setting. @default JSON logs at config.LOG_LEVEL to stdout */
+  /** Fastify logger setting; false is a silent logger. @default JSON logs at config.LOG_LEVEL to stdout */
   readonly logger?: FastifyServerOptions["logger"];
   /** @default the service's public/ directory */
   readonly publicDir?: string;
   /** A/B split and shadows. @default built from config.MODEL_TRAFFIC and config.MODEL_SHADOW */
   readonly traffic?: TrafficRouter;
 }
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- an OpenAPI path item, edited in place
+type Loose = any;
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -43,8 +52,70 @@ export function requestId(req: IncomingMessage): string {
   return typeof h === "string" && REQUEST_ID.test(h) ? h : randomUUID();
 }
 
+/** Longest error message sent to a client (they never echo more than a short prefix of input). */
+const MAX_ERROR_LENGTH = 300;
+
+/** Methods answered with 405 (and listed in Allow) when the path exists under another method. */
+const METHODS: readonly HTTPMethod[] = [
+  "GET",
+  "HEAD",
+  "POST",
+  "PUT",
+  "DELETE",
+  "PATCH",
+  "OPTIONS",
+  "TRACE",
+];
+
+/**
+ * Request bodies: JSON, with or without `Content-Type: application/json` (a request without a
+ * Content-Type is JSON, as KServe, Triton and MLServer take it), and the binary tensor data
+ * extension (a JSON header of Inference-Header-Content-Length bytes, then raw tensors), with
+ * `application/octet-stream` or no Content-Type. Any other type is a 415. A Content-Encoding
+ * (gzip, deflate, br) is decoded here, the decoded size held to `bodyLimit` (a bomb is a 413).
+ */
+export function installBodyParsers(app: FastifyInstance, bodyLimit: number): void {
+  app.removeAllContentTypeParsers();
+  const parse = (request: FastifyRequest, body: Buffer): unknown => {
+    const h = request.headers[HEADER_LENGTH];
+    const encoding = request.headers["content-encoding"];
+    const raw = encoding === undefined ? body : decodeBody(encoding, body, bodyLimit);
+    return parseInferBody(raw, Array.isArray(h) ? h[0] : h);
+  };
+  app.addContentTypeParser(
+    ["application/json", "application/octet-stream"],
+    { parseAs: "buffer" },
+    (request, body, done) => {
+      try {
+        done(null, parse(request, body as Buffer));
+      } catch (e) {
+        done(e as Error, undefined);
+      }
+    },
+  );
+  app.addContentTypeParser("*", { parseAs: "buffer" }, (request, body, done) => {
+    const type = request.headers["content-type"];
+    if (type !== undefined) {
+      done(
+        new InputError(
+          `unsupported Content-Type ${show(type)}; send application/json (or no Content-Type), ` +
+            `or application/octet-stream with Inference-Header-Content-Length for binary tensors`,
+          415,
+        ),
+        undefined,
+      );
+      return;
+    }
+    try {
+      done(null, parse(request, body as Buffer));
+    } catch (e) {
+      done(e as Error, undefined);
+    }
+  });
+}
+
 /** One structured line per request, at completion, with the route pattern and model. */
-class RequestLog extends LogController {
+export class RequestLog extends LogController {
   constructor() {
     super({ requestIdLogLabel: "reqId" });
   }
@@ -69,49 +140,93 @@ class RequestLog extends LogController {
   }
 }
 
+/**
+ * The service's request completion: metrics, then the shadow prediction (after the response was
+ * sent; it never throws), then the log line. Fastify calls this once per finished response, so
+ * no onResponse hook is needed.
+ */
+class CompletedRequests extends RequestLog {
+  constructor(private readonly metrics: ServiceMetrics) {
+    super();
+  }
+
+  requestCompleted(
+    error: Error | null | undefined,
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ): void {
+    const http = this.metrics.httpChildren(
+      request.method,
+      request.routeOptions.url ?? "unmatched",
+      reply.statusCode,
+      request.metricModel,
+      request.metricVersion,
+    );
+    http.requests.inc();
+    http.duration.observe(reply.elapsedTime / 1000);
+    const after = request.afterResponse;
+    if (after) setImmediate(after);
+    super.requestCompleted(error, request, reply);
+  }
+}
+
 /** Builds the whole HTTP application; no listening, no process concerns. */
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const { config, store } = opts;
   const readiness = opts.readiness ?? { ready: true };
+  const traffic =
+    opts.traffic ?? new TrafficRouter(store, config.MODEL_TRAFFIC, config.MODEL_SHADOW);
+  const metrics = new ServiceMetrics(store, () => readiness.ready, traffic);
   const app = Fastify({
-    logger: opts.logger ?? { level: config.LOG_LEVEL },
+    // Always a logger (false = silent): Fastify reports completed requests, which the metrics
+    // ride on (CompletedRequests), only when it has one.
+    logger:
+      opts.logger === false ? { level: "silent" } : (opts.logger ?? { level: config.LOG_LEVEL }),
     bodyLimit: config.BODY_LIMIT_BYTES,
-    logController: new RequestLog(),
+    logController: new CompletedRequests(metrics),
     requestIdHeader: false,
     genReqId: requestId,
     // During shutdown, requests on connections that are still open are served, not refused.
     return503OnClosing: false,
+    // Errors the router raises before any route runs: the usual error body, no echo of the URL.
+    frameworkErrors: (err, _request, reply) => {
+      const message =
+        err.code === "FST_ERR_MAX_PARAM_LENGTH"
+          ? "a path parameter is longer than 100 characters (model names have at most 63)"
+          : err.code === "FST_ERR_BAD_URL"
+            ? "the URL is not valid (bad percent-encoding)"
+            : "bad request";
+      void (reply as FastifyReply).code(400).send({ error: message });
+    },
     ajv: { customOptions: { coerceTypes: false, allErrors: false, removeAdditional: false } },
   });
-  const traffic =
-    opts.traffic ?? new TrafficRouter(store, config.MODEL_TRAFFIC, config.MODEL_SHADOW);
-  const metrics = new ServiceMetrics(store, () => readiness.ready, traffic);
   const ctx: RouteContext = { store, config, metrics, readiness, traffic };
+  app.decorate("inference", ctx);
+
+  // Every route's methods, to answer a wrong method on a known path with 405 and Allow.
+  const routes = FindMyWay({ defaultRoute: () => undefined });
+  app.addHook("onRoute", (route) => {
+    const methods = (Array.isArray(route.method) ? route.method : [route.method]) as HTTPMethod[];
+    for (const method of methods) {
+      if (!METHODS.includes(method) || routes.hasRoute(method, route.url)) continue;
+      routes.on(method, route.url, () => undefined);
+      if (method === "GET" && !routes.hasRoute("HEAD", route.url)) {
+        routes.on("HEAD", route.url, () => undefined);
+      }
+    }
+  });
+  installBodyParsers(app, config.BODY_LIMIT_BYTES);
 
   app.decorateRequest("metricModel", NO_MODEL);
   app.decorateRequest("metricVersion", NO_MODEL);
   app.decorateRequest("afterResponse", null);
-  app.addHook("onRequest", (request, reply, done) => {
+  // One hook for every response (a hook fewer on the hot path than separate ones): the request
+  // id, `connection: close` while not ready (starting, or draining for shutdown), and
+  // Accept-Encoding for bodies of 1 KiB or more.
+  app.addHook("onSend", (request, reply, payload, done) => {
     reply.header("x-request-id", request.id);
-    // Not ready (starting, or draining for shutdown): ask clients not to reuse this connection.
     if (!readiness.ready) reply.header("connection", "close");
-    done();
-  });
-  app.addHook("onResponse", (request, reply, done) => {
-    const labels = {
-      method: request.method,
-      route: request.routeOptions.url ?? "unmatched",
-      status: String(reply.statusCode),
-      model: request.metricModel,
-      version: request.metricVersion,
-    };
-    const seconds = reply.elapsedTime / 1000;
-    metrics.httpRequests.inc(labels);
-    metrics.httpDuration.observe(labels, seconds);
-    // The shadow prediction runs only now, after the response was sent; it never throws.
-    const after = request.afterResponse;
-    if (after) setImmediate(after);
-    done();
+    encodeResponse(request, reply, payload, 1024, done);
   });
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
@@ -124,11 +239,29 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       return reply.code(status).send({ error: "internal server error" });
     }
     request.log.debug({ err: err.message, code: err.code }, "client error");
-    return reply.code(status).send({ error: err.message });
+    let message = err.message;
+    if (err.code === "FST_ERR_CTP_INVALID_MEDIA_TYPE") {
+      message = `unsupported Content-Type ${show(request.headers["content-type"])}; send application/json`;
+    } else if (err.code === "FST_ERR_BAD_URL") {
+      message = "the URL is not valid (bad percent-encoding)";
+    }
+    if (message.length > MAX_ERROR_LENGTH) message = `${message.slice(0, MAX_ERROR_LENGTH - 3)}...`;
+    return reply.code(status).send({ error: message });
   });
-  app.setNotFoundHandler(async (request, reply) =>
-    reply.code(404).send({ error: `no route ${request.method} ${request.url.split("?")[0]}` }),
-  );
+  app.setNotFoundHandler(async (request, reply) => {
+    const path = request.url.split("?")[0];
+    const allowed = METHODS.filter((m) => routes.find(m, path) !== null);
+    const shown = path.length > 80 ? `${path.slice(0, 77)}...` : path;
+    if (allowed.length > 0) {
+      return reply
+        .code(405)
+        .header("allow", allowed.join(", "))
+        .send({
+          error: `method ${request.method} not allowed on ${shown}; use ${allowed.join(", ")}`,
+        });
+    }
+    return reply.code(404).send({ error: `no route ${request.method} ${shown}` });
+  });
 
   await app.register(swagger, {
     openapi: {
@@ -140,6 +273,19 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
         version: packageInfo().version,
       },
       components: { schemas: {} },
+    },
+    // Each model's own infer/predict operations, with its inputs spelled out.
+    transformObject: (doc) => {
+      if (!("openapiObject" in doc)) return doc.swaggerObject;
+      const api = doc.openapiObject;
+      const paths: Record<string, Loose> = {
+        ...api.paths,
+        ...perModelPaths(store, config.MAX_BATCH_ROWS),
+      };
+      // tritonclient posts no body to the repository index: the body is optional there.
+      const index = paths["/v2/repository/index"]?.post;
+      if (index?.requestBody) index.requestBody.required = false;
+      return { ...api, paths };
     },
   });
   await app.register(swaggerUi, { routePrefix: "/docs", staticCSP: true });
@@ -153,6 +299,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   });
 
   await app.register(async (scope) => v2Routes(scope, ctx));
+  await app.register(async (scope) => extensionRoutes(scope, ctx));
   await app.register(async (scope) => v1Routes(scope, ctx));
   await app.register(async (scope) => opsRoutes(scope, ctx));
   await app.register(async (scope) =>

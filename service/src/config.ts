@@ -9,6 +9,8 @@ export const ENV_SCHEMA = {
   additionalProperties: true,
   properties: {
     PORT: { type: "integer", minimum: 0, maximum: 65535, default: 8080 },
+    /** Open Inference Protocol v2 gRPC port (0 = any free port). */
+    GRPC_PORT: { type: "integer", minimum: 0, maximum: 65535, default: 8081 },
     HOST: { type: "string", minLength: 1, default: "0.0.0.0" },
     /** Root of `<name>/<version>/model.json` artifacts; default: the service's models/ dir. */
     MODEL_DIR: { type: "string", minLength: 1 },
@@ -44,6 +46,7 @@ export const ENV_SCHEMA = {
 
 export interface ServiceConfig {
   readonly PORT: number;
+  readonly GRPC_PORT: number;
   readonly HOST: string;
   readonly MODEL_DIR: string;
   readonly MODEL_PINS: ReadonlyMap<string, string>;
@@ -186,6 +189,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig 
   }
   const config: ServiceConfig = {
     PORT: raw.PORT as number,
+    GRPC_PORT: raw.GRPC_PORT as number,
     HOST: raw.HOST as string,
     MODEL_DIR: path.resolve(
       (raw.MODEL_DIR as string | undefined) ?? path.join(packageInfo().root, "models"),

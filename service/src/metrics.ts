@@ -1,5 +1,11 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
-import type { ModelStore } from "./model/store";
+import {
+  FastCounter,
+  FastHistogram,
+  type CounterHandle,
+  type HistogramHandle,
+} from "./fast-metrics";
+import type { LoadedModel, ModelStore } from "./model/store";
 import type { TrafficRouter } from "./model/traffic";
 
 /** Label value for requests that concern no (known) model. */
@@ -11,6 +17,8 @@ export const NO_MODEL = "none";
  * - inference_http_requests_total{method,route,status,model,version}
  * - inference_http_request_duration_seconds{method,route,status,model,version} (histogram)
  *   (version: the version that answered, "none" when the request reached no model)
+ * - inference_grpc_requests_total{method,code,model,version},
+ *   inference_grpc_request_duration_seconds{...} (histogram): the same for gRPC calls
  * - inference_predictions_total{model,version}: rows predicted by the answering version
  * - inference_ab_assignments_total{model,version,assignment}: unversioned requests the
  *   MODEL_TRAFFIC split routed; assignment is "sticky" (subject header) or "random"
@@ -29,37 +37,95 @@ export const NO_MODEL = "none";
  */
 export class ServiceMetrics {
   readonly registry = new Registry();
-  readonly httpRequests: Counter<"method" | "route" | "status" | "model" | "version">;
-  readonly httpDuration: Histogram<"method" | "route" | "status" | "model" | "version">;
-  readonly predictions: Counter<"model" | "version">;
+  private readonly httpRequests: FastCounter;
+  private readonly httpDuration: FastHistogram;
+  private readonly predictions: FastCounter;
+  private readonly grpcRequests: FastCounter;
+  private readonly grpcDuration: FastHistogram;
   readonly abAssignments: Counter<"model" | "version" | "assignment">;
   readonly shadowPredictions: Counter<"model" | "version">;
   readonly shadowErrors: Counter<"model" | "version">;
   readonly shadowAbsDiff: Histogram<"model" | "version" | "primary_version">;
   readonly shadowAgreement: Counter<"model" | "version" | "primary_version" | "agree">;
 
+  /** Per model version child of `predictions` (labels resolved once, not per request). */
+  private readonly predictionChildren = new Map<LoadedModel, CounterHandle>();
+
+  /** The HTTP request counter and duration histogram of one label set (resolved once). */
+  httpChildren(
+    method: string,
+    route: string,
+    status: number,
+    model: string,
+    version: string,
+  ): { requests: CounterHandle; duration: HistogramHandle } {
+    // Every part is bounded (methods, route patterns, status codes, loaded models/versions).
+    const key = `${method} ${route} ${status} ${model} ${version}`;
+    const labels = () => ({ method, route, status: String(status), model, version });
+    return {
+      requests: this.httpRequests.handle(key, labels),
+      duration: this.httpDuration.handle(key, labels),
+    };
+  }
+
+  /** The same for a gRPC call; `code` is the status code name (OK, INVALID_ARGUMENT, ...). */
+  grpcChildren(
+    method: string,
+    code: string,
+    model: string,
+    version: string,
+  ): { requests: CounterHandle; duration: HistogramHandle } {
+    const key = `${method} ${code} ${model} ${version}`;
+    const labels = () => ({ method, code, model, version });
+    return {
+      requests: this.grpcRequests.handle(key, labels),
+      duration: this.grpcDuration.handle(key, labels),
+    };
+  }
+
+  predictionsFor(m: LoadedModel): CounterHandle {
+    let child = this.predictionChildren.get(m);
+    if (!child) {
+      const { name, version } = m.artifact;
+      child = this.predictions.handle(`${name} ${version}`, () => ({ model: name, version }));
+      this.predictionChildren.set(m, child);
+    }
+    return child;
+  }
+
   constructor(store: ModelStore, isReady: () => boolean, traffic: TrafficRouter) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
-    this.httpRequests = new Counter({
-      name: "inference_http_requests_total",
-      help: "HTTP requests by method, route pattern, status code, model and answering version.",
-      labelNames: ["method", "route", "status", "model", "version"],
-      registers,
-    });
-    this.httpDuration = new Histogram({
-      name: "inference_http_request_duration_seconds",
-      help: "HTTP request latency in seconds by method, route pattern, status code, model and answering version.",
-      labelNames: ["method", "route", "status", "model", "version"],
-      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-      registers,
-    });
-    this.predictions = new Counter({
-      name: "inference_predictions_total",
-      help: "Rows predicted, by model and the version that answered (shadow predictions excluded).",
-      labelNames: ["model", "version"],
-      registers,
-    });
+    const durationBuckets = [
+      0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
+    ];
+    this.httpRequests = new FastCounter(
+      "inference_http_requests_total",
+      "HTTP requests by method, route pattern, status code, model and answering version.",
+      this.registry,
+    );
+    this.httpDuration = new FastHistogram(
+      "inference_http_request_duration_seconds",
+      "HTTP request latency in seconds by method, route pattern, status code, model and answering version.",
+      durationBuckets,
+      this.registry,
+    );
+    this.grpcRequests = new FastCounter(
+      "inference_grpc_requests_total",
+      "gRPC calls by method, status code name, model and answering version.",
+      this.registry,
+    );
+    this.grpcDuration = new FastHistogram(
+      "inference_grpc_request_duration_seconds",
+      "gRPC call latency in seconds by method, status code name, model and answering version.",
+      durationBuckets,
+      this.registry,
+    );
+    this.predictions = new FastCounter(
+      "inference_predictions_total",
+      "Rows predicted, by model and the version that answered (shadow predictions excluded).",
+      this.registry,
+    );
     this.abAssignments = new Counter({
       name: "inference_ab_assignments_total",
       help: "Unversioned requests routed by the MODEL_TRAFFIC split, by model, version and assignment (sticky: by subject header; random: none).",

@@ -6,8 +6,10 @@
  * closes, in-flight requests finish, and the process exits 0. If that takes longer than
  * SHUTDOWN_GRACE_MS after the signal, remaining connections are dropped and it exits 1.
  */
+import type { Server as GrpcServer } from "@grpc/grpc-js";
 import type { FastifyInstance } from "fastify";
 import { buildApp } from "./app";
+import { bindGrpc, createGrpcServer, GRPC_EXTENSIONS } from "./grpc/server";
 import { ConfigError, loadConfig, type ServiceConfig } from "./config";
 import { ModelLoadError, ModelStore } from "./model/store";
 import { TrafficError, TrafficRouter } from "./model/traffic";
@@ -18,7 +20,12 @@ function fatal(message: string): never {
   process.exit(1);
 }
 
-function installShutdown(app: FastifyInstance, config: ServiceConfig, readiness: Readiness): void {
+function installShutdown(
+  app: FastifyInstance,
+  grpc: GrpcServer,
+  config: ServiceConfig,
+  readiness: Readiness,
+): void {
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) return;
@@ -31,11 +38,14 @@ function installShutdown(app: FastifyInstance, config: ServiceConfig, readiness:
     const deadline = setTimeout(() => {
       app.log.error("shutdown grace period exceeded; dropping remaining connections");
       app.server.closeAllConnections();
+      grpc.forceShutdown();
       process.exit(1);
     }, config.SHUTDOWN_GRACE_MS);
     deadline.unref();
     setTimeout(() => {
-      app.close().then(
+      // gRPC: no new calls; calls in flight finish.
+      const grpcClosed = new Promise<void>((resolve) => grpc.tryShutdown(() => resolve()));
+      Promise.all([app.close(), grpcClosed]).then(
         () => {
           app.log.info("shutdown complete");
           process.exit(0);
@@ -78,8 +88,11 @@ async function main(): Promise<void> {
   }
   const readiness: Readiness = { ready: false };
   const app = await buildApp({ config, store, readiness, traffic });
-  installShutdown(app, config, readiness);
+  const grpc = createGrpcServer(app.inference, app.log, GRPC_EXTENSIONS);
+  installShutdown(app, grpc, config, readiness);
   await app.listen({ port: config.PORT, host: config.HOST });
+  const grpcPort = await bindGrpc(grpc, config.HOST, config.GRPC_PORT);
+  app.log.info(`gRPC listening at ${config.HOST}:${grpcPort}`);
   readiness.ready = true;
   app.log.info(
     {

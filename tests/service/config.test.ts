@@ -5,6 +5,7 @@ describe("environment configuration", () => {
     const c = loadConfig({});
     expect(c).toMatchObject({
       PORT: 8080,
+      GRPC_PORT: 8081,
       HOST: "0.0.0.0",
       LOG_LEVEL: "info",
       BODY_LIMIT_BYTES: 1048576,
@@ -37,6 +38,8 @@ describe("environment configuration", () => {
   it.each([
     [{ PORT: "http" }, "invalid environment: env/PORT must be integer"],
     [{ PORT: "70000" }, "env/PORT must be <= 65535"],
+    [{ GRPC_PORT: "grpc" }, "invalid environment: env/GRPC_PORT must be integer"],
+    [{ GRPC_PORT: "-1" }, "env/GRPC_PORT must be >= 0"],
     [{ HOST: "" }, "env/HOST must NOT have fewer than 1 characters"],
     [{ DRIFT_WINDOW: "0" }, "env/DRIFT_WINDOW must be >= 10"],
     [{ MAX_BATCH_ROWS: "1.5" }, "env/MAX_BATCH_ROWS must be integer"],

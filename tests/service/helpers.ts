@@ -155,6 +155,7 @@ export function spawnServer(env: Record<string, string>): ChildProcess {
         PATH: process.env.PATH ?? "",
         HOST: "127.0.0.1",
         PORT: "0",
+        GRPC_PORT: "0",
         LOG_LEVEL: "info",
         ...env,
       },
@@ -202,3 +203,54 @@ export const PENGUIN_ROW: Row = {
   Island: "Torgersen",
   Sex: "MALE",
 };
+
+/** Runs a command without blocking the event loop (servers under test share this process). */
+export function run(
+  command: string,
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; cwd?: string } = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, {
+      cwd: opts.cwd ?? REPO_DIR,
+      env: opts.env ?? process.env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout!.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 300000);
+    child.on("error", reject);
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+let python: Promise<string> | undefined;
+
+/**
+ * The Python of the test venv (tritonclient, schemathesis), created on first use by
+ * service/scripts/pyenv.sh and cached outside the repository (~/.cache/mlops-platform/venv).
+ */
+export function pythonEnv(): Promise<string> {
+  python ??= run("bash", [path.join(SERVICE_DIR, "scripts", "pyenv.sh")], {
+    timeoutMs: 900000,
+  }).then(({ code, stdout, stderr }) => {
+    if (code !== 0) throw new Error(`service/scripts/pyenv.sh failed (${code}):\n${stderr}`);
+    return stdout.trim().split("\n").at(-1)!;
+  });
+  return python;
+}
+
+/** Runs one of tests/service/python/*.py with the test venv; returns its parsed JSON output. */
+export async function runPythonJson(script: string, args: string[]): Promise<Loose> {
+  const py = await pythonEnv();
+  const r = await run(py, [path.join(__dirname, "python", script), ...args], {
+    timeoutMs: 300000,
+  });
+  if (r.code !== 0) throw new Error(`${script} exited ${r.code}:\n${r.stderr}\n${r.stdout}`);
+  return JSON.parse(r.stdout);
+}

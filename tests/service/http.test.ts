@@ -64,7 +64,7 @@ describe("Open Inference Protocol v2", () => {
     expect(res.json()).toEqual({
       name: "mlops-platform-inference",
       version: "0.1.0",
-      extensions: [],
+      extensions: ["binary_tensor_data", "model_configuration", "statistics"],
     });
   });
 
@@ -458,7 +458,9 @@ describe("bad input never yields a 5xx", () => {
       payload: "a,b\n1,2",
     });
     expect(res.statusCode).toBe(415);
-    expect(res.json().error).toMatch(/Unsupported Media Type/i);
+    expect(res.json().error).toMatch(
+      /^unsupported Content-Type "text\/csv"; send application\/json/,
+    );
   });
 
   it("body over BODY_LIMIT_BYTES -> 413", async () => {

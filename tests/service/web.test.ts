@@ -153,4 +153,21 @@ describe("web form", () => {
       "Body_Mass_g: enter a number",
     );
   });
+
+  it("its predict() shows the 422 naming the feature when the arithmetic overflows", async () => {
+    const form = await loadScript();
+    const metadata = (await call("/v2/models/mpg-regressor")).json();
+    const values = {
+      Cylinders: "-1.7e308",
+      Displacement: "97",
+      Horsepower: "88",
+      Weight_in_lbs: "2130",
+      Acceleration: "14.5",
+      Year: "1.7e308",
+      Origin: "Japan",
+    };
+    await expect(form.predict(fetchViaServer, metadata, values)).rejects.toThrow(
+      "input 'Year' at row 0: value 1.7e+308 is too large in magnitude for the model",
+    );
+  });
 });

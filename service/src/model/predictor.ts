@@ -1,4 +1,5 @@
 import type { ModelArtifact } from "./artifact";
+import { InputError, show } from "./input";
 import { softmax } from "./math";
 
 /** One validated column per feature, in the artifact's feature order; all of length `rows`. */
@@ -92,8 +93,17 @@ export class Predictor {
     return out;
   }
 
+  /**
+   * Predictions for every row. Throws a 422 InputError naming the feature and row when a score is
+   * not a finite number (inputs so large that the model's arithmetic overflows): no response
+   * ever carries NaN or Infinity.
+   */
   predict(input: FeatureColumns): Prediction {
     const scores = this.scores(input);
+    for (let r = 0; r < scores.length; r++) {
+      const s = scores[r];
+      for (let k = 0; k < s.length; k++) if (!Number.isFinite(s[k])) this.overflow(input, r);
+    }
     const a = this.artifact;
     if (a.kind === "regression") {
       return { kind: "regression", values: scores.map((s) => s[0]) };
@@ -105,6 +115,30 @@ export class Predictor {
       return a.classLabels[best];
     });
     return { kind: "classification", labels, probabilities };
+  }
+
+  /** Throws the 422 for row `r`, naming the numeric feature whose term is largest (or infinite). */
+  private overflow(input: FeatureColumns, r: number): never {
+    let worst = -1;
+    let worstSize = -1;
+    for (let t = 0; t < this.terms.length; t++) {
+      const term = this.terms[t];
+      if (term.type !== "number") continue;
+      const x = ((input.columns[t][r] as number) - term.mean) / term.std;
+      for (let k = 0; k < this.weights.length; k++) {
+        const size = Math.abs(this.weights[k][term.offset] * x);
+        const rank = Number.isNaN(size) ? Infinity : size;
+        if (rank > worstSize) {
+          worstSize = rank;
+          worst = t;
+        }
+      }
+    }
+    const feature = this.artifact.features[Math.max(worst, 0)].name;
+    throw new InputError(
+      `input '${feature}' at row ${r}: value ${show(input.columns[Math.max(worst, 0)][r])} is too large in magnitude for the model (the prediction is not a finite number)`,
+      422,
+    );
   }
 }
 

@@ -3,11 +3,14 @@ import * as path from "node:path";
 import { ArtifactError, validateArtifact, type ModelArtifact } from "./artifact";
 import { DriftMonitor } from "./drift";
 import { Predictor } from "./predictor";
+import { newStatistics, type ModelStatistics } from "./stats";
 
 export interface LoadedModel {
   readonly artifact: ModelArtifact;
   readonly predictor: Predictor;
   readonly drift: DriftMonitor;
+  /** Inference statistics (the statistics extension), REST and gRPC together. */
+  readonly stats: ModelStatistics;
   /** Where it was loaded from (for messages), or a description for in-memory models. */
   readonly source: string;
 }
@@ -152,6 +155,7 @@ function compile(artifact: ModelArtifact, source: string, driftWindow: number): 
     artifact,
     predictor: new Predictor(artifact),
     drift: new DriftMonitor(artifact, driftWindow),
+    stats: newStatistics(),
     source,
   };
 }

@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from "fastify";
 import type { ServiceConfig } from "../config";
 import type { ServiceMetrics } from "../metrics";
-import { InputError } from "../model/input";
+import { InputError, quote } from "../model/input";
 import type { FeatureColumns, Prediction } from "../model/predictor";
 import type { LoadedModel, ModelStore } from "../model/store";
 import type { TrafficRouter } from "../model/traffic";
@@ -20,6 +20,10 @@ export interface RouteContext {
 }
 
 declare module "fastify" {
+  interface FastifyInstance {
+    /** What the routes share (models, config, metrics, readiness, A/B); gRPC uses it too. */
+    inference: RouteContext;
+  }
   interface FastifyRequest {
     /** Model label for metrics: set once a request resolved to a loaded model. */
     metricModel: string;
@@ -42,7 +46,7 @@ function answeredBy(request: FastifyRequest, reply: FastifyReply, m: LoadedModel
 
 function notFound(ctx: RouteContext, name: string): InputError {
   return new InputError(
-    `model '${name}' not found; available: ${ctx.store.names().join(", ")}`,
+    `model ${quote(name)} not found; available: ${ctx.store.names().join(", ")}`,
     404,
   );
 }
@@ -51,37 +55,24 @@ function notFound(ctx: RouteContext, name: string): InputError {
  * Finds a model (default version when `version` is undefined) or throws a 404 naming it.
  * For metadata, readiness and versioned inference: never split.
  */
-export function resolveModel(
-  ctx: RouteContext,
-  request: FastifyRequest,
-  reply: FastifyReply,
-  name: string,
-  version?: string,
-): LoadedModel {
+export function findModel(ctx: RouteContext, name: string, version?: string): LoadedModel {
   const m = ctx.store.get(name, version);
   if (!m) {
     if (!ctx.store.has(name)) throw notFound(ctx, name);
     throw new InputError(
-      `model '${name}' has no version '${version}'; available: ${ctx.store.versions(name).join(", ")}`,
+      `model ${quote(name)} has no version ${quote(version ?? "")}; available: ${ctx.store.versions(name).join(", ")}`,
       404,
     );
   }
-  return answeredBy(request, reply, m);
+  return m;
 }
 
 /**
  * The version that answers an unversioned inference request: the MODEL_TRAFFIC split (sticky by
- * the AB_SUBJECT_HEADER value, random without one) or the default version. Throws a 404 naming
- * an unknown model.
+ * `subject`, the AB_SUBJECT_HEADER value, random without one) or the default version. Throws a
+ * 404 naming an unknown model.
  */
-export function routeModel(
-  ctx: RouteContext,
-  request: FastifyRequest,
-  reply: FastifyReply,
-  name: string,
-): LoadedModel {
-  const header = request.headers[ctx.config.AB_SUBJECT_HEADER];
-  const subject = Array.isArray(header) ? header.join(",") : header;
+export function splitModel(ctx: RouteContext, name: string, subject?: string): LoadedModel {
   const routed = ctx.traffic.route(name, subject);
   if (!routed) throw notFound(ctx, name);
   const m = routed.model;
@@ -92,7 +83,30 @@ export function routeModel(
       assignment: routed.assignment,
     });
   }
-  return answeredBy(request, reply, m);
+  return m;
+}
+
+/** findModel, recorded on the request (metrics labels, x-model-version). */
+export function resolveModel(
+  ctx: RouteContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  name: string,
+  version?: string,
+): LoadedModel {
+  return answeredBy(request, reply, findModel(ctx, name, version));
+}
+
+/** splitModel by the request's subject header, recorded on the request. */
+export function routeModel(
+  ctx: RouteContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  name: string,
+): LoadedModel {
+  const header = request.headers[ctx.config.AB_SUBJECT_HEADER];
+  const subject = Array.isArray(header) ? header.join(",") : header;
+  return answeredBy(request, reply, splitModel(ctx, name, subject));
 }
 
 /**
@@ -107,10 +121,20 @@ export function queueShadow(
   input: FeatureColumns,
   answer: Prediction,
 ): void {
+  request.afterResponse = shadowTask(ctx, request.log, answered, input, answer);
+}
+
+/** The shadow prediction of an answered request, to run after the response, or null. */
+export function shadowTask(
+  ctx: RouteContext,
+  log: FastifyBaseLogger,
+  answered: LoadedModel,
+  input: FeatureColumns,
+  answer: Prediction,
+): (() => void) | null {
   const shadow = ctx.traffic.shadowFor(answered);
-  if (!shadow) return;
-  const log = request.log;
-  request.afterResponse = () => runShadow(ctx, log, answered, shadow, input, answer);
+  if (!shadow) return null;
+  return () => runShadow(ctx, log, answered, shadow, input, answer);
 }
 
 function runShadow(
@@ -148,22 +172,20 @@ function runShadow(
 /** Predicts, then records drift and prediction counts (and maybe samples the payload to the log). */
 export function predict(
   ctx: RouteContext,
-  request: FastifyRequest,
+  log: FastifyBaseLogger,
   model: LoadedModel,
   input: FeatureColumns,
+  payload: unknown,
 ): Prediction {
   const rate = ctx.config.PAYLOAD_LOG_SAMPLE_RATE;
   if (rate > 0 && Math.random() < rate) {
-    request.log.info(
-      { model: model.artifact.name, version: model.artifact.version, payload: request.body },
+    log.info(
+      { model: model.artifact.name, version: model.artifact.version, payload },
       "payload sample",
     );
   }
   const prediction = model.predictor.predict(input);
   model.drift.observe(input);
-  ctx.metrics.predictions.inc(
-    { model: model.artifact.name, version: model.artifact.version },
-    input.rows,
-  );
+  ctx.metrics.predictionsFor(model).inc(input.rows);
   return prediction;
 }

@@ -74,7 +74,7 @@ export async function v1Routes(app: FastifyInstance, ctx: RouteContext): Promise
       }
       const m = routeModel(ctx, request, reply, target.slice(0, colon));
       const input = columnsFromV1(m.artifact, request.body.instances, ctx.config.MAX_BATCH_ROWS);
-      const p = predict(ctx, request, m, input);
+      const p = predict(ctx, request.log, m, input, request.body);
       queueShadow(ctx, request, m, input, p);
       if (p.kind === "regression") return { predictions: p.values };
       const labels = m.artifact.kind === "classification" ? m.artifact.classLabels : [];

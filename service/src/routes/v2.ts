@@ -1,8 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { columnsFromV2, InputError, type V2InputTensor } from "../model/input";
 import type { LoadedModel } from "../model/store";
 import { packageInfo } from "../package-info";
-import { predict, queueShadow, resolveModel, routeModel, type RouteContext } from "./context";
+import { inferV2, type InferRequestV2, type OutputTensor } from "../protocol/infer";
+import { encodeTensor, HEADER_LENGTH } from "../protocol/tensor";
+import { resolveModel, routeModel, type RouteContext } from "./context";
 import {
   errorResponses,
   inferRequestSchema,
@@ -18,25 +19,31 @@ interface ModelRoute {
 }
 
 interface InferRoute extends ModelRoute {
-  Body: {
-    id?: string;
-    parameters?: Record<string, unknown>;
-    inputs: V2InputTensor[];
-    outputs?: { name: string; parameters?: Record<string, unknown> }[];
-  };
+  Body: InferRequestV2;
 }
 
-interface OutputTensor {
-  name: string;
-  datatype: string;
-  shape: number[];
-  data: (number | string)[];
-  parameters?: Record<string, unknown>;
-}
+/** Extensions of the Open Inference Protocol this server implements (GET /v2). */
+export const EXTENSIONS = ["binary_tensor_data", "model_configuration", "statistics"];
 
-/** The outputs a model produces, as listed in its metadata. */
-export function outputNames(m: LoadedModel): string[] {
-  return m.artifact.kind === "regression" ? ["predict"] : ["predict", "probabilities"];
+/**
+ * Binary tensor data extension, response side: when the request asks for binary outputs
+ * (`parameters.binary_data_output` for all, or `binary_data` on a requested output), those
+ * outputs carry `parameters.binary_data_size` instead of `data`, and their bytes follow the JSON
+ * header, whose length is in the Inference-Header-Content-Length response header.
+ */
+function binaryOutputs(body: InferRequestV2, outputs: OutputTensor[]): Buffer[] | null {
+  const all = body.parameters?.binary_data_output === true;
+  const wanted = (name: string) =>
+    all || body.outputs?.find((o) => o.name === name)?.parameters?.binary_data === true;
+  let buffers: Buffer[] | null = null;
+  for (const o of outputs) {
+    if (!wanted(o.name)) continue;
+    const buf = encodeTensor(o.datatype, o.data);
+    (buffers ??= []).push(buf);
+    o.parameters = { ...o.parameters, binary_data_size: buf.length };
+    delete (o as Partial<OutputTensor>).data;
+  }
+  return buffers;
 }
 
 export function modelMetadata(ctx: RouteContext, m: LoadedModel) {
@@ -120,7 +127,7 @@ export async function v2Routes(app: FastifyInstance, ctx: RouteContext): Promise
     handler: async () => ({
       name: "mlops-platform-inference",
       version: packageInfo().version,
-      extensions: [],
+      extensions: EXTENSIONS,
     }),
   });
 
@@ -169,47 +176,24 @@ export async function v2Routes(app: FastifyInstance, ctx: RouteContext): Promise
         ? routeModel(ctx, request, reply, name)
         : resolveModel(ctx, request, reply, name, version);
     const body = request.body;
-    const available = outputNames(m);
-    const requested = body.outputs?.map((o) => o.name) ?? available;
-    for (const name of requested) {
-      if (!available.includes(name)) {
-        throw new InputError(
-          `unknown output '${name}'; ${m.artifact.name} has outputs ${available.join(", ")}`,
-        );
-      }
-    }
-    const input = columnsFromV2(m.artifact, body.inputs, ctx.config.MAX_BATCH_ROWS);
-    const p = predict(ctx, request, m, input);
-    if (version === undefined) queueShadow(ctx, request, m, input, p);
-    const outputs: OutputTensor[] = [];
-    for (const name of requested) {
-      if (p.kind === "regression") {
-        outputs.push({ name, datatype: "FP64", shape: [input.rows], data: p.values });
-      } else if (name === "predict") {
-        outputs.push({
-          name,
-          datatype: "BYTES",
-          shape: [input.rows],
-          data: p.labels,
-          parameters: { content_type: "str" },
-        });
-      } else {
-        const labels = m.artifact.kind === "classification" ? m.artifact.classLabels : [];
-        outputs.push({
-          name,
-          datatype: "FP64",
-          shape: [input.rows, labels.length],
-          data: p.probabilities.flat(),
-          parameters: { class_names: labels },
-        });
-      }
-    }
-    return {
+    const result = inferV2(ctx, request.log, m, body, version === undefined);
+    request.afterResponse = result.shadow;
+    const response = {
       model_name: m.artifact.name,
       model_version: m.artifact.version,
       ...(body.id !== undefined ? { id: body.id } : {}),
-      outputs,
+      outputs: result.outputs,
     };
+    const buffers =
+      body.parameters !== undefined || body.outputs !== undefined
+        ? binaryOutputs(body, result.outputs)
+        : null;
+    if (buffers === null) return response;
+    const header = Buffer.from(JSON.stringify(response));
+    return reply
+      .header("content-type", "application/octet-stream")
+      .header(HEADER_LENGTH, header.length)
+      .send(Buffer.concat([header, ...buffers]));
   };
 
   for (const [prefix, params] of [

@@ -1,0 +1,105 @@
+/**
+ * Open Inference Protocol v2 inference, independent of the transport: REST (routes/v2.ts) and
+ * gRPC (grpc/server.ts) both call inferV2 with a request already decoded into JSON form.
+ */
+import type { FastifyBaseLogger } from "fastify";
+import { columnsFromV2, InputError, quote, type V2InputTensor } from "../model/input";
+import type { LoadedModel } from "../model/store";
+import { add, nowNs } from "../model/stats";
+import { predict, shadowTask, type RouteContext } from "../routes/context";
+
+export interface InferRequestV2 {
+  id?: string;
+  parameters?: Record<string, unknown>;
+  inputs: V2InputTensor[];
+  outputs?: { name: string; parameters?: Record<string, unknown> }[];
+}
+
+export interface OutputTensor {
+  name: string;
+  datatype: "FP64" | "BYTES";
+  shape: number[];
+  data: (number | string)[];
+  parameters?: Record<string, unknown>;
+}
+
+export interface InferResult {
+  readonly outputs: OutputTensor[];
+  /** The shadow prediction to run once the response has been sent, or null. */
+  readonly shadow: (() => void) | null;
+}
+
+/** The outputs a model produces, as listed in its metadata. */
+export function outputNames(m: LoadedModel): string[] {
+  return m.artifact.kind === "regression" ? ["predict"] : ["predict", "probabilities"];
+}
+
+/**
+ * Validates the request against the model, predicts, records drift, metrics and statistics, and
+ * builds the output tensors (all requested outputs, or all outputs of the model). Client mistakes
+ * throw InputError (4xx) naming the field; the statistics count them as failures.
+ * @param shadowed whether a MODEL_SHADOW version gets a copy (unversioned requests only)
+ */
+export function inferV2(
+  ctx: RouteContext,
+  log: FastifyBaseLogger,
+  m: LoadedModel,
+  body: InferRequestV2,
+  shadowed: boolean,
+): InferResult {
+  const stats = m.stats;
+  const t0 = nowNs();
+  try {
+    const available = outputNames(m);
+    let requested = available;
+    if (body.outputs !== undefined) {
+      requested = body.outputs.map((o) => o.name);
+      for (const name of requested) {
+        if (!available.includes(name)) {
+          throw new InputError(
+            `unknown output ${quote(String(name))}; ${m.artifact.name} has outputs ${available.join(", ")}`,
+          );
+        }
+      }
+    }
+    const input = columnsFromV2(m.artifact, body.inputs, ctx.config.MAX_BATCH_ROWS);
+    const t1 = nowNs();
+    const p = predict(ctx, log, m, input, body);
+    const t2 = nowNs();
+    const outputs: OutputTensor[] = [];
+    for (const name of requested) {
+      if (p.kind === "regression") {
+        outputs.push({ name, datatype: "FP64", shape: [input.rows], data: p.values });
+      } else if (name === "predict") {
+        outputs.push({
+          name,
+          datatype: "BYTES",
+          shape: [input.rows],
+          data: p.labels,
+          parameters: { content_type: "str" },
+        });
+      } else {
+        const labels = m.artifact.kind === "classification" ? m.artifact.classLabels : [];
+        outputs.push({
+          name,
+          datatype: "FP64",
+          shape: [input.rows, labels.length],
+          data: p.probabilities.flat(),
+          parameters: { class_names: labels },
+        });
+      }
+    }
+    const t3 = nowNs();
+    add(stats.computeInput, t1 - t0);
+    add(stats.computeInfer, t2 - t1);
+    add(stats.computeOutput, t3 - t2);
+    add(stats.success, t3 - t0);
+    stats.executionCount++;
+    stats.inferenceCount += input.rows;
+    stats.lastInference = Date.now();
+    return { outputs, shadow: shadowed ? shadowTask(ctx, log, m, input, p) : null };
+  } catch (e) {
+    add(stats.fail, nowNs() - t0);
+    throw e;
+  }
+}
