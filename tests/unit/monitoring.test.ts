@@ -398,15 +398,24 @@ describe("dashboard (Grafana foundation SDK)", () => {
 });
 
 describe("one source of truth", () => {
-  /** The metric names service/src/metrics.ts registers. */
+  /** The metric names service/src/metrics.ts registers (prom-client metrics by `name:`, the
+   * service's own fast counters and histograms by their first argument). */
   const exported = [
     ...fs
       .readFileSync(path.join(REPO_ROOT, "service/src/metrics.ts"), "utf8")
-      .matchAll(/name: "(inference_[a-z_]+)"/g),
+      .matchAll(/(?:name: |new Fast(?:Counter|Histogram)\(\s*)"(inference_[a-z_]+)"/g),
   ].map((m) => m[1]);
 
   test("every inference_* series the rules and the dashboard read is one the service exports", () => {
-    expect(exported).toHaveLength(13);
+    expect(exported).toHaveLength(15);
+    expect(exported).toEqual(
+      expect.arrayContaining([
+        "inference_http_requests_total",
+        "inference_http_request_duration_seconds",
+        "inference_predictions_total",
+        "inference_feature_drift_psi",
+      ]),
+    );
     const files = monitoringFiles(local, "local");
     const used = new Set(
       [files["rules.yml"], files["dashboard.json"]].flatMap(
