@@ -258,3 +258,62 @@ describe("HTTP on hand-computed values", () => {
     });
   });
 });
+
+/**
+ * Drift: the reference of both classifier features is (0.5, 0.5) (x: ≤ 0 | > 0; s: m | f), and
+ * PSI = Σ (actual − reference) · ln(actual / reference), empty bins counted as 1e-4.
+ */
+describe("drift PSI on hand-computed windows", () => {
+  let app: FastifyInstance;
+  let call: (req: HttpRequest | string) => Promise<HttpReply>;
+
+  beforeAll(async () => {
+    app = await buildApp({
+      config: testConfig(),
+      store: ModelStore.fromArtifacts([CLASSIFIER], { driftWindow: 4 }),
+      readiness: { ready: true },
+      logger: false,
+    });
+    call = await localClient(app);
+  });
+  afterAll(() => app.close());
+
+  const predict = async (rows: readonly Row[]) => {
+    const res = await call({
+      method: "POST",
+      url: "/v1/models/closed-form-classifier:predict",
+      payload: { instances: rows },
+    });
+    expect(res.statusCode).toBe(200);
+  };
+
+  const psiOf = async (): Promise<Record<string, number>> => {
+    const text = (await call("/metrics")).body;
+    const found = [
+      ...text.matchAll(
+        /^inference_feature_drift_psi\{model="closed-form-classifier",version="1",feature="(\w+)"\} (\S+)$/gm,
+      ),
+    ];
+    return Object.fromEntries(found.map((m) => [m[1], Number(m[2])]));
+  };
+
+  it("is absent before any input, then the PSI of the last window", async () => {
+    expect(await psiOf()).toEqual({});
+    // x = 0, 4, −2, −4 -> bins (≤ 0, > 0) = (3/4, 1/4); s = m, m, f, m -> (3/4, 1/4).
+    // PSI = 0.25·ln(1.5) + (−0.25)·ln(0.5) = 0.25·ln 3 for both.
+    await predict(CLASSIFICATION_CASES.map((c) => c.row));
+    const quarterLn3 = 0.25 * Math.log(3);
+    expect(await psiOf()).toEqual({
+      x: expect.closeTo(quarterLn3, DIGITS),
+      s: expect.closeTo(quarterLn3, DIGITS),
+    });
+    // Four rows of x = 5, s = f replace the whole window: (0, 1), the empty bin counted as 1e-4:
+    // (1e-4 − 0.5)·ln(1e-4 / 0.5) + (1 − 0.5)·ln(1 / 0.5) = 0.4999·ln 5000 + 0.5·ln 2.
+    await predict([1, 2, 3, 4].map(() => ({ x: 5, s: "f" })));
+    const allInOneBin = 0.4999 * Math.log(5000) + 0.5 * Math.log(2);
+    expect(await psiOf()).toEqual({
+      x: expect.closeTo(allInOneBin, DIGITS),
+      s: expect.closeTo(allInOneBin, DIGITS),
+    });
+  });
+});
