@@ -101,7 +101,9 @@ describe("container security context", () => {
     });
     expect(await violations("k8s-run-as-non-root", podLevel)).toEqual([]);
     const overridden = edit(podLevel, `${CONTAINER}.securityContext.runAsNonRoot`, false);
-    expect(await violations("k8s-run-as-non-root", overridden)).toHaveLength(1);
+    expect(await violations("k8s-run-as-non-root", overridden)).toEqual([
+      'container "server" may run as root: set securityContext.runAsNonRoot: true on the pod or the container',
+    ]);
   });
 
   it("k8s-no-privilege-escalation", async () => {
@@ -333,7 +335,11 @@ describe("training placement", () => {
         },
       },
     };
-    expect(await violations("k8s-training-on-training-pool", job)).toHaveLength(2);
+    expect(await violations("k8s-training-on-training-pool", job)).toEqual([
+      "training pod does not tolerate the training taint mlops-platform/pool=training:NoSchedule",
+      "training pod does not select the training pool: set nodeSelector mlops-platform/pool: training " +
+        "(or a required node affinity on that label)",
+    ]);
     expect(await check("k8s-training-on-training-pool", deployment())).toEqual({
       violations: [],
       notApplicable: "not a training workload",

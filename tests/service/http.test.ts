@@ -510,10 +510,8 @@ describe("request ids, metrics, docs", () => {
   });
 
   it("/metrics exposes request counts by route pattern, predictions and drift PSI", async () => {
-    await infer(
-      "/v2/models/penguin-classifier/infer",
-      v2Body([PENGUIN_ROW, PENGUIN_ROW, PENGUIN_ROW]),
-    );
+    // A whole drift window (driftWindow: 50) of the same Torgersen male.
+    await infer("/v2/models/penguin-classifier/infer", v2Body(new Array(50).fill(PENGUIN_ROW)));
     await infer("/v2/models/some-unknown-model/infer", v2Body([PENGUIN_ROW]));
     const res = await call("/metrics");
     expect(res.statusCode).toBe(200);
@@ -529,13 +527,22 @@ describe("request ids, metrics, docs", () => {
     );
     const predicted =
       /inference_predictions_total\{model="penguin-classifier",version="1"\} (\d+)/.exec(text);
-    expect(Number(predicted?.[1])).toBeGreaterThanOrEqual(3);
-    // The same Torgersen male over and over is far from the training mix of islands: PSI is large.
+    expect(Number(predicted?.[1])).toBeGreaterThanOrEqual(50);
+    // The window holds only Torgersen: PSI = Σ (a − r)·ln(a / r) over the islands, with a = 1 for
+    // Torgersen and 1e-4 (the floor of an empty bin) for the others, r the training proportions.
     const island =
       /inference_feature_drift_psi\{model="penguin-classifier",version="1",feature="Island"\} ([\d.e+-]+)/.exec(
         text,
       );
-    expect(Number(island?.[1])).toBeGreaterThan(1);
+    const reference = artifacts().penguin.drift.Island;
+    if (reference.type !== "category") throw new Error("Island drift is not categorical");
+    expect(reference.categories).toContain("Torgersen");
+    const expected = reference.categories.reduce((sum, category, i) => {
+      const a = category === "Torgersen" ? 1 : 1e-4;
+      const r = reference.proportions[i];
+      return sum + (a - r) * Math.log(a / r);
+    }, 0);
+    expect(Number(island?.[1])).toBeCloseTo(expected, 12);
     expect(text).toMatch(
       /inference_model_info\{model="mpg-regressor",version="1",kind="regression",default="true"\} 1/,
     );

@@ -149,6 +149,56 @@ function checkPullRequestWorkflow(
   return problems;
 }
 
+/**
+ * Every `pulumi …` and `npm run …` command of a workflow's run steps that names a stack, as
+ * `<file>:<job> <command> --stack <stack>` (plus `--policy-pack-config <stack>` when it has one).
+ * `$VAR` and `${VAR}` are replaced by the job's (or the workflow's) env, and `${{ matrix.x }}` in
+ * that env by each value of the job's matrix (one entry per value): what the command really runs
+ * on. A variable with no value becomes `<unset:VAR>`. Each command is listed once.
+ */
+function stackCommands(file: string, text: string): string[] {
+  const wf = parse(text) as Obj;
+  const out = new Set<string>();
+  for (const [id, job] of Object.entries(isObj(wf.jobs) ? wf.jobs : {})) {
+    if (!isObj(job)) continue;
+    const env: Obj = { ...(isObj(wf.env) ? wf.env : {}), ...(isObj(job.env) ? job.env : {}) };
+    const matrix = isObj(job.strategy) && isObj(job.strategy.matrix) ? job.strategy.matrix : {};
+    let rows: Record<string, string>[] = [{}];
+    for (const [key, values] of Object.entries(matrix)) {
+      if (!Array.isArray(values)) continue;
+      rows = rows.flatMap((row) => values.map((v) => ({ ...row, [key]: String(v) })));
+    }
+    for (const row of rows) {
+      const value = (name: string): string => {
+        const v = env[name];
+        if (typeof v !== "string") return `<unset:${name}>`;
+        return v.replace(
+          /\$\{\{\s*matrix\.(\w+)\s*\}\}/g,
+          (_, k: string) => row[k] ?? `<no-matrix:${k}>`,
+        );
+      };
+      for (const step of stepsOf(job)) {
+        // One logical line per command: join backslash continuations, then expand variables.
+        const script = (step.run ?? "")
+          .replace(/\\\n\s*/g, " ")
+          .replace(/\$\{?([A-Za-z_]\w*)\}?/g, (_, name: string) => value(name));
+        for (const line of script.split("\n")) {
+          const command = /\b(pulumi\s+[a-z]+(?:\s+output)?|npm run (?:--silent\s+)?[\w:-]+)/.exec(
+            line,
+          );
+          const stack = /--stack[= ]"?([^"\s]+)"?/.exec(line);
+          if (command === null || stack === null) continue;
+          const config = /--policy-pack-config[= ]"?policy\/config\/([^"\s]+)\.json"?/.exec(line);
+          const name = command[1].replace("--silent ", "").replace(/\s+/g, " ");
+          const c = config === null ? "" : ` --policy-pack-config ${config[1]}`;
+          out.add(`${file}:${id} ${name} --stack ${stack[1]}${c}`);
+        }
+      }
+    }
+  }
+  return [...out];
+}
+
 function readTree(dir: string, match: RegExp): Record<string, string> {
   const out: Record<string, string> = {};
   if (!fs.existsSync(dir)) return out;
@@ -263,6 +313,36 @@ describe("the checks catch what they are for", () => {
       "pr: job a runs `pulumi destroy`",
     ]);
   });
+
+  it("stackCommands resolves what a job really runs on", () => {
+    const text = [
+      "on: push",
+      "jobs:",
+      "  a:",
+      "    env: { STACK: dev }",
+      "    strategy: { matrix: { stack: [x, y] } }",
+      "    steps:",
+      "      - run: |",
+      "          pulumi up --stack prod --yes \\",
+      '            --policy-pack policy --policy-pack-config "policy/config/$STACK.json"',
+      '          pulumi preview --stack "$STACK"',
+      "  b:",
+      "    env:",
+      '      STACK: "${{ matrix.stack }}"',
+      "    strategy: { matrix: { stack: [x, y] } }",
+      "    steps:",
+      "      - run: npm run --silent azure:names -- --stack=${STACK} --field registry",
+      "      - run: pulumi destroy --stack $OTHER",
+      "",
+    ].join("\n");
+    expect(stackCommands("w", text).sort()).toEqual([
+      "w:a pulumi preview --stack dev",
+      "w:a pulumi up --stack prod --policy-pack-config dev",
+      "w:b npm run azure:names --stack x",
+      "w:b npm run azure:names --stack y",
+      "w:b pulumi destroy --stack <unset:OTHER>",
+    ]);
+  });
 });
 
 describe("the repository's workflows", () => {
@@ -284,11 +364,11 @@ describe("the repository's workflows", () => {
   });
 
   it("every local action a workflow uses exists", () => {
-    for (const text of Object.values(workflows)) {
-      for (const m of text.matchAll(/uses:\s*\.\/(\S+)/g)) {
-        expect(Object.keys(localActions)).toContain(m[1].replace(/\/$/, ""));
-      }
-    }
+    const used = Object.values(workflows).flatMap((text) =>
+      [...text.matchAll(/uses:\s*\.\/(\S+)/g)].map((m) => m[1].replace(/\/$/, "")),
+    );
+    expect(new Set(used)).toEqual(new Set([".github/actions/setup"]));
+    for (const action of used) expect(Object.keys(localActions)).toContain(action);
   });
 
   it("pr.yml runs on pull_request only, checks everything, and cannot deploy", () => {
@@ -312,21 +392,36 @@ describe("the repository's workflows", () => {
     });
   });
 
+  it("runs every stack command on the stack its job is for, with that stack's policy config", () => {
+    const commands = Object.entries(workflows).flatMap(([file, text]) => stackCommands(file, text));
+    expect(commands.sort()).toEqual(
+      [
+        "main.yml:deploy-dev npm run azure:names --stack dev",
+        "main.yml:deploy-dev pulumi stack output --stack dev",
+        "main.yml:deploy-dev pulumi up --stack dev --policy-pack-config dev",
+        "pr.yml:preview npm run preview:summary --stack dev",
+        "pr.yml:preview npm run preview:summary --stack prod",
+        "pr.yml:preview pulumi preview --stack dev --policy-pack-config dev",
+        "pr.yml:preview pulumi preview --stack prod --policy-pack-config prod",
+        "promote.yml:deploy-prod pulumi stack output --stack prod",
+        "promote.yml:deploy-prod pulumi up --stack prod --policy-pack-config prod",
+      ].sort(),
+    );
+  });
+
   it("deploys to prod only from promote.yml, in the production environment", () => {
-    for (const [file, text] of Object.entries(workflows)) {
-      const jobs = (parse(text) as Obj).jobs as Obj;
-      for (const [id, job] of Object.entries(jobs)) {
-        const j = job as Obj;
-        const scripts = stepsOf(j)
-          .map((s) => s.run ?? "")
-          .join("\n");
-        const env = isObj(j.env) ? j.env : {};
-        if (/\bpulumi up\b/.test(scripts) && env.STACK === "prod") {
-          expect(`${file}:${id}`).toBe("promote.yml:deploy-prod");
-          expect(j.environment).toBe("production");
-        }
-      }
-    }
+    const prodUps = Object.entries(workflows)
+      .flatMap(([file, text]) => stackCommands(file, text))
+      .filter((c) => / pulumi up --stack prod\b/.test(c))
+      .map((c) => c.split(" ")[0]);
+    expect(prodUps).toEqual(["promote.yml:deploy-prod"]);
+    const job = ((parse(workflows["promote.yml"]) as Obj).jobs as Obj)["deploy-prod"] as Obj;
+    expect(job.environment).toBe("production");
+    // The promotion job itself deploys nothing: it writes dev's release into Pulumi.prod.yaml.
+    const promote = ((parse(workflows["promote.yml"]) as Obj).jobs as Obj).promote as Obj;
+    const scripts = stepsOf(promote).map((s) => s.run ?? "");
+    expect(scripts.join("\n")).not.toMatch(/\bpulumi\s+(up|destroy)\b/);
+    expect(scripts.join("\n")).toContain("args=(--from dev --to prod)");
   });
 
   /** Jobs that run `pulumi up --stack` or `pulumi preview --stack` (dev, prod: Azure stacks). */
@@ -374,6 +469,7 @@ describe("the repository's workflows", () => {
         file,
         run: '.github/scripts/smoke-test-port-forward.sh "$STACK"',
       });
+      expect(up).toBeGreaterThan(-1);
       expect(smoke).toBeGreaterThan(up);
     }
   });
