@@ -56,24 +56,42 @@ export default async function globalSetup(): Promise<void> {
         kubeconfigIsCopy: true,
       }
     : await ownControlPlane(env, scriptEnv);
-  const digestRef = kubeContext ? undefined : await loadImages(scriptEnv);
-  if (!kubeContext) {
-    // The Prometheus server that scrapes the suite's pods (monitoring on real pods).
-    const prom = await run(
-      "bash",
-      [path.join(SCRIPTS_DIR, "toolchain/prometheus.sh"), "prometheus"],
-      {
-        env: scriptEnv,
-        timeoutMs: 30 * 60000,
-        stream: true,
-      },
-    );
-    recordTiming("prometheus build/check", prom.seconds, prom.code === 0 ? undefined : "failed");
-    if (prom.code !== 0 || prom.timedOut) {
-      throw new Error(`[e2e] the Prometheus server could not be built:\n${tail(prom.stderr, 25)}`);
+  let digestRef: string | undefined;
+  try {
+    if (!kubeContext) {
+      digestRef = await loadImages(scriptEnv);
+      await buildPrometheus(scriptEnv);
     }
+  } catch (err) {
+    // jest runs no globalTeardown when globalSetup fails: stop what this setup started, or the
+    // next run (CI's, say) finds its ports and bridges taken.
+    if (cluster.startedControlPlane) {
+      process.stderr.write("[e2e] setup failed: stopping the cluster it started\n");
+      await run("bash", [path.join(SCRIPTS_DIR, "control-plane.sh"), "stop"], {
+        env: scriptEnv,
+        timeoutMs: 120000,
+      });
+    }
+    throw err;
   }
   saveContext({ ...cluster, digestRef, toolchainMode: env.MLOPS_TOOLCHAIN_MODE ?? "built" });
+}
+
+/** The Prometheus server that scrapes the suite's pods (monitoring on real pods). */
+async function buildPrometheus(env: NodeJS.ProcessEnv): Promise<void> {
+  const prom = await run(
+    "bash",
+    [path.join(SCRIPTS_DIR, "toolchain/prometheus.sh"), "prometheus"],
+    {
+      env,
+      timeoutMs: 30 * 60000,
+      stream: true,
+    },
+  );
+  recordTiming("prometheus build/check", prom.seconds, prom.code === 0 ? undefined : "failed");
+  if (prom.code !== 0 || prom.timedOut) {
+    throw new Error(`[e2e] the Prometheus server could not be built:\n${tail(prom.stderr, 25)}`);
+  }
 }
 
 /** The releases the suite deploys, each reporting its own version (GET /v2). */
