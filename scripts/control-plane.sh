@@ -14,6 +14,7 @@
 #   container runs. For whoever only needs the API (object diffs, admission, policies).
 #
 # usage: scripts/control-plane.sh start|stop|status|kubeconfig|logs|load <image>...|footprint
+#                                |socket <node>
 #   start       start what is not running (idempotent), wait for /readyz and Ready nodes
 #   stop        stop the processes this script started (by their PID files only); with real
 #               nodes also remove every container, mount, interface, iptables chain and cgroup
@@ -22,6 +23,7 @@
 #   kubeconfig  print the path of the admin kubeconfig
 #   load        copy images from buildah's store (scripts/node/images.sh) into every real node
 #   footprint   what real nodes left on this machine, one line each (nothing after a clean stop)
+#   socket      print the containerd socket of a real node (for ctr)
 #
 # Binaries come from scripts/toolchain/build.sh (its cache; etcd falls back to an
 # `etcd` on PATH, e.g. Debian's etcd-server). State (etcd data, certificates,
@@ -448,6 +450,10 @@ case "${1:-}" in
   kubeconfig) cmd_kubeconfig ;;
   logs) cmd_logs ;;
   footprint) node_footprint ;;
+  socket)
+    [[ " ${NODES[*]} " == *" ${2:-} "* ]] || cp_die "usage: $0 socket <node> (one of: ${NODES[*]})"
+    node_socket "$2"
+    ;;
   load)
     shift
     (($#)) || cp_die "usage: $0 load <image>..."

@@ -31,7 +31,10 @@ node_ip() { echo "10.244.$(node_index "$1").1"; }
 node_subnet() { echo "10.244.$(node_index "$1").0/24"; }
 node_healthz_port() { echo $((16248 + 10 * $(node_index "$1"))); }
 node_dir() { echo "$NODE_STATE/$1"; }
-node_socket() { echo "$(node_dir "$1")/containerd/containerd.sock"; }
+# containerd's sockets live in a short directory of their own: a unix socket path may not exceed
+# 104 characters, and the state directory can be long (a long HOME). One per state directory.
+NODE_RUN_DIR="/run/mlops-platform/$(printf '%s' "$STATE" | sha256sum | cut -c1-12)"
+node_socket() { echo "$NODE_RUN_DIR/$(node_index "$1")/containerd.sock"; }
 node_components() {
   local n
   for n in "${NODES[@]}"; do printf 'containerd@%s kubelet@%s ' "$n" "$n"; done
@@ -136,7 +139,7 @@ state = "$dir/containerd/state"
 disabled_plugins = ["io.containerd.internal.v1.opt", "io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper"]
 
 [grpc]
-  address = "$dir/containerd/containerd.sock"
+  address = "$(node_socket "$n")"
 
 [plugins."io.containerd.grpc.v1.cri"]
   # No registry is reachable: the pause image is built and imported by scripts/node/images.sh.
@@ -187,6 +190,7 @@ start_containerd() {
   local n="$1" sock
   sock="$(node_socket "$n")"
   write_containerd_config "$n"
+  mkdir -p "$(dirname "$sock")"
   rm -f "$sock"
   launch "containerd@$n" containerd --config "$(node_dir "$n")/containerd/config.toml"
   wait_for "containerd of $n ($sock)" ctr --address "$sock" version
@@ -462,6 +466,8 @@ stop_nodes() {
   node_remove_network
   node_remove_cgroups
   node_restore_sysctls
+  rm -rf "$NODE_RUN_DIR"
+  rmdir /run/mlops-platform 2>/dev/null || true
 }
 
 # load_images <image>...: into every node's containerd (the kubelets never pull: no registry).
@@ -487,8 +493,7 @@ node_footprint() {
   done
   for pid in $(pgrep -f containerd-shim-runc-v2 2>/dev/null || true); do
     cmd="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null || true)"
-    [[ "$cmd" != *"$(dirname "$(node_socket "${NODES[0]}")")"* && "$cmd" != *"$(dirname "$(node_socket "${NODES[1]}")")"* ]] ||
-      echo "container shim $pid: ${cmd:0:160}"
+    [[ "$cmd" != *"$NODE_RUN_DIR/"* ]] || echo "container shim $pid: ${cmd:0:160}"
   done
   for n in "${NODES[@]}"; do
     ip link show "$(node_bridge "$n")" >/dev/null 2>&1 && echo "bridge $(node_bridge "$n")"
@@ -502,5 +507,6 @@ node_footprint() {
     echo "iptables chain $chain"
   done
   ip route show "$SERVICE_CIDR" 2>/dev/null | grep -q . && echo "route $SERVICE_CIDR"
+  [[ ! -e "$NODE_RUN_DIR" ]] || echo "directory $NODE_RUN_DIR"
   return 0
 }

@@ -127,10 +127,12 @@ async function loadImages(env: NodeJS.ProcessEnv): Promise<string> {
     [path.join(SCRIPTS_DIR, "control-plane.sh"), "load", ...E2E_IMAGES],
     10 * 60000,
   );
-  const socket = path.join(
-    CONTROL_PLANE_ENV.MLOPS_STATE_DIR,
-    "nodes/mlops-node-1/containerd/containerd.sock",
-  );
+  const socket = (
+    await runOk("bash", [path.join(SCRIPTS_DIR, "control-plane.sh"), "socket", "mlops-node-1"], {
+      env,
+      timeoutMs: 30000,
+    })
+  ).stdout.trim();
   const digest = (
     await runOk("bash", [images, "digest", socket, E2E_IMAGES[0]], { env, timeoutMs: 30000 })
   ).stdout.trim();

@@ -97,12 +97,11 @@ async function restarts(): Promise<string[]> {
 
 /** Every container of a node's containerd (the suite's own cluster). */
 async function nodeContainers(node: string): Promise<string[]> {
-  const socket = path.join(
-    context.env.MLOPS_STATE_DIR ?? "",
-    "nodes",
-    node,
-    "containerd/containerd.sock",
-  );
+  const socket = (
+    await runOk("bash", [path.join(REPO_ROOT, "scripts/control-plane.sh"), "socket", node], {
+      timeoutMs: 30000,
+    })
+  ).stdout.trim();
   const r = await runOk("ctr", ["--address", socket, "-n", "k8s.io", "containers", "ls", "-q"], {
     timeoutMs: 30000,
   });
