@@ -31,10 +31,13 @@ node_ip() { echo "10.244.$(node_index "$1").1"; }
 node_subnet() { echo "10.244.$(node_index "$1").0/24"; }
 node_healthz_port() { echo $((16248 + 10 * $(node_index "$1"))); }
 node_dir() { echo "$NODE_STATE/$1"; }
-# containerd's sockets live in a short directory of their own: a unix socket path may not exceed
-# 104 characters, and the state directory can be long (a long HOME). One per state directory.
+# containerd's sockets and the kubelets' root dirs live in a short directory of their own: a unix
+# socket path may not exceed 104 characters (108 for the kubelet's), and the state directory can be
+# long (a long HOME). One per state directory.
 NODE_RUN_DIR="/run/mlops-platform/$(printf '%s' "$STATE" | sha256sum | cut -c1-12)"
 node_socket() { echo "$NODE_RUN_DIR/$(node_index "$1")/containerd.sock"; }
+# The kubelet's root dir holds sockets too (pod-resources, plugin registration): also short.
+node_root_dir() { echo "$NODE_RUN_DIR/$(node_index "$1")/kubelet"; }
 node_components() {
   local n
   for n in "${NODES[@]}"; do printf 'containerd@%s kubelet@%s ' "$n" "$n"; done
@@ -268,7 +271,7 @@ start_kubelet() {
   launch "kubelet@$n" "$(bin kubelet)" \
     --config "$(node_dir "$n")/kubelet/config.yaml" \
     --kubeconfig "$STATE/node-$n.kubeconfig" \
-    --root-dir "$(node_dir "$n")/kubelet/root" --cert-dir "$(node_dir "$n")/kubelet/pki" \
+    --root-dir "$(node_root_dir "$n")" --cert-dir "$(node_dir "$n")/kubelet/pki" \
     --hostname-override "$n" --node-ip "$(node_ip "$n")" \
     ${labels:+--node-labels "$labels"} --v 1
   alive_or_die "kubelet@$n"
@@ -430,12 +433,12 @@ node_remove_iptables() {
   done
 }
 
-# Every mount under the nodes' state (volumes, overlay rootfs, shm), deepest first.
+# Every mount under the nodes' state and run dirs (volumes, overlay rootfs, shm), deepest first.
 node_unmount_all() {
   local m
   while read -r m; do
     umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
-  done < <(awk -v p="$NODE_STATE/" 'index($2, p) == 1 { print $2 }' /proc/self/mounts | sort -r)
+  done < <(awk -v p="$NODE_STATE/" -v r="$NODE_RUN_DIR/" 'index($2, p) == 1 || index($2, r) == 1 { print $2 }' /proc/self/mounts | sort -r)
 }
 
 # The kubelets' cgroups (cgroupRoot /<node>), in every hierarchy, deepest first.
@@ -502,7 +505,7 @@ node_footprint() {
   for ns in $(ip netns list 2>/dev/null | awk '$1 ~ /^cni-/ { print $1 }'); do
     ip -n "$ns" -o addr show 2>/dev/null | grep -q ' inet 10\.244\.' && echo "netns $ns"
   done
-  awk -v p="$NODE_STATE/" 'index($2, p) == 1 { print "mount " $2 }' /proc/self/mounts
+  awk -v p="$NODE_STATE/" -v r="$NODE_RUN_DIR/" 'index($2, p) == 1 || index($2, r) == 1 { print "mount " $2 }' /proc/self/mounts
   for chain in $( (iptables-save; ip6tables-save) 2>/dev/null | awk '/^:KUBE-/ { print substr($1, 2) }' | sort -u); do
     echo "iptables chain $chain"
   done
