@@ -11,11 +11,10 @@ import { ModelStore } from "../../service/src/model/store";
 import {
   artifacts,
   type Loose,
-  MPG_ROW,
-  PENGUIN_ROW,
   pythonEnv,
   runPythonJson,
   testConfig,
+  tritonExpected,
 } from "./helpers";
 
 let app: FastifyInstance;
@@ -39,41 +38,6 @@ afterAll(async () => {
   grpc?.forceShutdown();
   await app?.close();
 });
-
-function expected() {
-  const mpgRows = [
-    MPG_ROW,
-    {
-      ...MPG_ROW,
-      Cylinders: 8,
-      Displacement: 350,
-      Horsepower: 190,
-      Weight_in_lbs: 4300,
-      Acceleration: 11,
-      Year: 1970,
-      Origin: "USA",
-    },
-  ];
-  const penguinRows = [
-    PENGUIN_ROW,
-    {
-      Beak_Length_mm: 47.5,
-      Beak_Depth_mm: 14.2,
-      Flipper_Length_mm: 215,
-      Body_Mass_g: 5400,
-      Island: "Biscoe",
-      Sex: "MALE",
-    },
-  ];
-  const columns = (rows: Record<string, number | string>[]) =>
-    Object.keys(rows[0]).map((k) => rows.map((r) => r[k])) as number[][];
-  const m = store.get("mpg-regressor")!.predictor.predict({ rows: 2, columns: columns(mpgRows) });
-  const p = store
-    .get("penguin-classifier")!
-    .predictor.predict({ rows: 2, columns: columns(penguinRows) });
-  if (m.kind !== "regression" || p.kind !== "classification") throw new Error("model kinds");
-  return { mpg: m.values, labels: p.labels, probabilities: p.probabilities.flat() };
-}
 
 describe("tritonclient.grpc 2.73, unmodified", () => {
   it("health, server and model metadata", () => {
@@ -104,7 +68,7 @@ describe("tritonclient.grpc 2.73, unmodified", () => {
   });
 
   it("infer (raw_input_contents in, raw_output_contents out), plain, gzip and deflate", () => {
-    const want = expected();
+    const want = tritonExpected(store);
     expect(Object.keys(result.infer)).toEqual(["None", "gzip", "deflate"]);
     for (const r of Object.values(result.infer) as Loose[]) {
       expect(r.mpg).toEqual(want.mpg);

@@ -7,6 +7,7 @@ import type { FastifyInstance } from "fastify";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import type { ServiceConfig } from "../../service/src/config";
+import type { ModelStore } from "../../service/src/model/store";
 import { loadConfig } from "../../service/src/config";
 import type {
   ClassificationArtifact,
@@ -253,4 +254,43 @@ export async function runPythonJson(script: string, args: string[]): Promise<Loo
   });
   if (r.code !== 0) throw new Error(`${script} exited ${r.code}:\n${r.stderr}\n${r.stdout}`);
   return JSON.parse(r.stdout);
+}
+
+/**
+ * What the Python client scripts (tests/service/python/triton_*.py) must get back: the rows they
+ * send, predicted by the store's own predictors.
+ */
+export function tritonExpected(store: ModelStore) {
+  const mpgRows = [
+    MPG_ROW,
+    {
+      ...MPG_ROW,
+      Cylinders: 8,
+      Displacement: 350,
+      Horsepower: 190,
+      Weight_in_lbs: 4300,
+      Acceleration: 11,
+      Year: 1970,
+      Origin: "USA",
+    },
+  ];
+  const penguinRows = [
+    PENGUIN_ROW,
+    {
+      Beak_Length_mm: 47.5,
+      Beak_Depth_mm: 14.2,
+      Flipper_Length_mm: 215,
+      Body_Mass_g: 5400,
+      Island: "Biscoe",
+      Sex: "MALE",
+    },
+  ];
+  const columns = (rows: Record<string, number | string>[]) =>
+    Object.keys(rows[0]).map((k) => rows.map((r) => r[k])) as number[][];
+  const m = store.get("mpg-regressor")!.predictor.predict({ rows: 2, columns: columns(mpgRows) });
+  const p = store
+    .get("penguin-classifier")!
+    .predictor.predict({ rows: 2, columns: columns(penguinRows) });
+  if (m.kind !== "regression" || p.kind !== "classification") throw new Error("model kinds");
+  return { mpg: m.values, labels: p.labels, probabilities: p.probabilities.flat() };
 }

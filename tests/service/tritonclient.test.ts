@@ -9,11 +9,11 @@ import { ModelStore } from "../../service/src/model/store";
 import {
   artifacts,
   type Loose,
-  MPG_ROW,
   PENGUIN_ROW,
   pythonEnv,
   runPythonJson,
   testConfig,
+  tritonExpected,
 } from "./helpers";
 
 let app: FastifyInstance;
@@ -32,41 +32,6 @@ beforeAll(async () => {
 afterAll(() => app?.close());
 
 /** The service's own answer for the rows the script sends. */
-function expected() {
-  const mpgRows = [
-    MPG_ROW,
-    {
-      ...MPG_ROW,
-      Cylinders: 8,
-      Displacement: 350,
-      Horsepower: 190,
-      Weight_in_lbs: 4300,
-      Acceleration: 11,
-      Year: 1970,
-      Origin: "USA",
-    },
-  ];
-  const penguinRows = [
-    PENGUIN_ROW,
-    {
-      Beak_Length_mm: 47.5,
-      Beak_Depth_mm: 14.2,
-      Flipper_Length_mm: 215,
-      Body_Mass_g: 5400,
-      Island: "Biscoe",
-      Sex: "MALE",
-    },
-  ];
-  const columns = (rows: Record<string, number | string>[]) =>
-    Object.keys(rows[0]).map((k) => rows.map((r) => r[k])) as number[][];
-  const m = store.get("mpg-regressor")!.predictor.predict({ rows: 2, columns: columns(mpgRows) });
-  const p = store
-    .get("penguin-classifier")!
-    .predictor.predict({ rows: 2, columns: columns(penguinRows) });
-  if (m.kind !== "regression" || p.kind !== "classification") throw new Error("model kinds");
-  return { mpg: m.values, labels: p.labels, probabilities: p.probabilities.flat() };
-}
-
 describe("tritonclient.http 2.73, unmodified", () => {
   it("health, server and model metadata, model config, repository index", () => {
     expect(result.live).toBe(true);
@@ -88,7 +53,7 @@ describe("tritonclient.http 2.73, unmodified", () => {
   });
 
   it("infer in JSON and binary modes, plain, gzip and deflate: the service's own answers", () => {
-    const want = expected();
+    const want = tritonExpected(store);
     const keys = Object.keys(result.infer);
     expect(keys).toHaveLength(6);
     for (const key of keys) {
@@ -103,7 +68,7 @@ describe("tritonclient.http 2.73, unmodified", () => {
   });
 
   it("INT64 and FP32 binary inputs", () => {
-    const want = expected().mpg;
+    const want = tritonExpected(store).mpg;
     // FP32 97.0 and 350.0 are exact, so the answers are the same.
     expect(result.infer_int64_fp32).toEqual(want);
   });
