@@ -17,6 +17,9 @@ REPO_ROOT="$(cd "$SCRIPTS_DIR/.." && pwd)"
 STACK="${MLOPS_STACK:-local}"
 STATE_ROOT="${XDG_CACHE_HOME:-$HOME/.cache}/mlops-platform"
 
+# shellcheck source=scripts/stack-config.sh
+source "$SCRIPTS_DIR/stack-config.sh"
+
 say() { printf '[%s] %s\n' "$(basename "$0" .sh)" "$*" >&2; }
 fail() { printf '[%s] ERROR: %s\n' "$(basename "$0" .sh)" "$*" >&2; exit 1; }
 
@@ -69,18 +72,4 @@ use_cluster() {
     export KUBECONFIG
     say "local control plane (KUBECONFIG=$KUBECONFIG)"
   fi
-}
-
-# stack_config_value <key>: a value of mlops:<key> in Pulumi.<stack>.yaml (dotted path).
-stack_config_value() {
-  node -e '
-    const yaml = require(require.resolve("yaml", { paths: [process.argv[1]] }));
-    const fs = require("fs");
-    const [root, stack, key] = process.argv.slice(1);
-    const config = yaml.parse(fs.readFileSync(`${root}/Pulumi.${stack}.yaml`, "utf8")).config || {};
-    const [head, ...rest] = key.split(".");
-    let v = config[`mlops:${head}`];
-    for (const k of rest) v = v == null ? undefined : v[k];
-    if (v == null) { console.error(`Pulumi.${stack}.yaml sets no mlops:${key}`); process.exit(1); }
-    process.stdout.write(String(v));' "$REPO_ROOT" "$STACK" "$1"
 }

@@ -9,7 +9,7 @@ set -euo pipefail
 source "$(dirname "$0")/stack-env.sh"
 
 use_cluster
-image="$(stack_config_value image.ref)"
+image="$(stack_config_value "$REPO_ROOT" "$STACK" image.ref)"
 if [[ -z "${MLOPS_KUBE_CONTEXT:-}" && "${MLOPS_NODES:-real}" == real ]]; then
   say "building $image from service/Dockerfile (first build ~2-4 min; cached layers after that)"
   bash "$SCRIPTS_DIR/node/images.sh" service "$image"

@@ -22,6 +22,8 @@ set -euo pipefail
 
 SCRIPTS_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 REPO_ROOT="$(cd "$SCRIPTS_DIR/.." && pwd)"
+# shellcheck source=scripts/stack-config.sh
+source "$SCRIPTS_DIR/stack-config.sh"
 CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/mlops-platform/node"
 # The Node.js runtime in the base image: the version the project's machines run (engines: >= 20).
 NODE_RUNTIME_VERSION="${MLOPS_NODE_RUNTIME_VERSION:-20.20.2}"
@@ -127,20 +129,11 @@ cmd_pause() {
   log "built   $PAUSE_IMAGE"
 }
 
-# The image the local stack deploys (Pulumi.local.yaml: mlops:image.ref).
-local_stack_image() {
-  node -e '
-    const yaml = require(require.resolve("yaml", { paths: [process.argv[1]] }));
-    const fs = require("fs");
-    const c = yaml.parse(fs.readFileSync(process.argv[1] + "/Pulumi.local.yaml", "utf8")).config;
-    process.stdout.write(c["mlops:image"].ref);' "$REPO_ROOT"
-}
-
 cmd_service() {
   need buildah
   cmd_base
   local tags=("$@") start=$SECONDS args=() t
-  ((${#tags[@]})) || tags=("$(local_stack_image)")
+  ((${#tags[@]})) || tags=("$(stack_config_value "$REPO_ROOT" local image.ref)")
   for t in "${tags[@]}"; do args+=(--tag "$(qualify "$t")"); done
   log "building service/Dockerfile as ${tags[*]} (buildah; cached layers make rebuilds fast) ..."
   bah bud --quiet --runtime "$(command -v runc)" --layers --format docker --pull=never --network host \
