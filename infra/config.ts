@@ -177,17 +177,40 @@ export interface AppConfig {
   readonly terminationGracePeriodSeconds: number;
 }
 
+/** How traffic reaches the Service: the Kubernetes Gateway API (default) or an `Ingress`. */
+export const TRAFFIC_APIS = ["gateway", "ingress"] as const;
+export type TrafficApi = (typeof TRAFFIC_APIS)[number];
+
+/** The GatewayClass of the Envoy Gateway controller the Azure program installs
+ * (infra/azure/gateway.ts), and the default `ingress.gatewayClassName`. */
+export const DEFAULT_GATEWAY_CLASS = "envoy-gateway";
+/** Where Envoy Gateway runs its controller and its Envoy proxies: the data plane's namespace. */
+export const ENVOY_GATEWAY_NAMESPACE = "envoy-gateway-system";
+
 export interface IngressConfig {
-  /** IngressClass that serves the app. @default "nginx" */
-  readonly className: string;
+  /** `gateway`: a `Gateway` and an `HTTPRoute` (Gateway API, standard channel): the only API
+   * that can split traffic for a canary. `ingress`: one Kubernetes `Ingress`, for clusters whose
+   * only controller serves Ingresses. @default "gateway" */
+  readonly api: TrafficApi;
+  /** GatewayClass of the `Gateway` (with `api: gateway`). On Azure the program installs Envoy
+   * Gateway and its GatewayClass under this name. @default "envoy-gateway" */
+  readonly gatewayClassName: string;
+  /** Image of the Envoy Gateway controller the Azure program installs (with `api: gateway`):
+   * `repo@sha256:<digest>` in prod (where `up` requires it, from the shared registry).
+   * @default the chart's own (a tag), outside prod */
+  readonly gatewayImage?: string;
+  /** IngressClass of the `Ingress` (with `api: ingress`; required there). */
+  readonly className?: string;
   /** Host name of the endpoint. @default "mlops.localtest.me" */
   readonly host: string;
-  /** Terminate TLS at the ingress with `tlsSecretName`. @default true in prod, false elsewhere */
+  /** Terminate TLS at the Gateway (HTTPS listener) or Ingress with `tlsSecretName`.
+   * @default true in prod, false elsewhere */
   readonly tls: boolean;
-  /** Secret holding the TLS certificate. @default "<namespace>-tls" */
+  /** Secret holding the TLS certificate, in the app's namespace. @default "<namespace>-tls" */
   readonly tlsSecretName: string;
-  /** Namespace of the ingress controller (the only source admitted besides the scraper).
-   * @default "ingress-nginx" */
+  /** Namespace of the pods that forward traffic to the service (the data plane: Envoy Gateway's
+   * proxies, or the Ingress controller): the only source admitted besides the scraper.
+   * @default "envoy-gateway-system" with `api: gateway`; required with `api: ingress` */
   readonly controllerNamespace: string;
   /** Namespace of the Prometheus scraper admitted to /metrics. @default "kube-system" when
    * `monitoring.scraper` is `azure-managed` (where AKS runs managed Prometheus), else "monitoring" */
@@ -223,13 +246,15 @@ export interface TrackConfig {
 export interface CanaryConfig extends TrackConfig {
   /** Image of the canary Deployment (same rules as `image.ref`). */
   readonly image: string;
-  /** Percent of requests the ingress sends to the canary (0–100). */
+  /** Percent of requests the HTTPRoute sends to the canary Service (0–100; the stable Service
+   * gets the rest; 0 aborts the canary: no request reaches it). */
   readonly weight: number;
 }
 
 export interface ReleaseConfig {
-  /** `rolling`: one Deployment. `canary`: a second Deployment that the ingress sends `weight`
-   * percent of requests to. `blueGreen`: two Deployments; the Service selects `active`.
+  /** `rolling`: one Deployment. `canary`: a second Deployment that the HTTPRoute sends `weight`
+   * percent of requests to (needs `ingress.api: gateway`). `blueGreen`: two Deployments; the
+   * Service selects `active`, so every route and client of the Service switches at once.
    * @default "rolling" */
   readonly strategy: ReleaseStrategy;
   /** Required when the strategy is `canary`. */
@@ -369,13 +394,14 @@ export function parseConfig(raw: RawConfig): PlatformConfig {
   const image = parseImage(obj("image", raw.image ?? {}), environment);
   const training = parseTraining(obj("training", raw.training ?? {}));
   const monitoring = parseMonitoring(obj("monitoring", raw.monitoring ?? {}), target, training);
+  const release = parseRelease(obj("release", raw.release ?? {}), environment, app.models);
   const ingress = parseIngress(
     obj("ingress", raw.ingress ?? {}),
     environment,
     app.namespace,
     monitoring.scraper,
+    release.strategy,
   );
-  const release = parseRelease(obj("release", raw.release ?? {}), environment, app.models);
 
   if (raw.azure !== undefined && target !== "azure") {
     throw new ConfigError("azure", raw.azure, 'only allowed when mlops:target is "azure"');
@@ -609,8 +635,12 @@ function parseIngress(
   environment: Environment,
   namespace: string,
   scraper: Scraper,
+  strategy: ReleaseStrategy,
 ): IngressConfig {
   rejectUnknownKeys("ingress.", raw, [
+    "api",
+    "gatewayClassName",
+    "gatewayImage",
     "className",
     "host",
     "tls",
@@ -618,12 +648,61 @@ function parseIngress(
     "controllerNamespace",
     "metricsNamespace",
   ]);
+  const api = oneOf("ingress.api", raw.api ?? "gateway", TRAFFIC_APIS);
+  if (api === "gateway" && raw.className !== undefined) {
+    throw new ConfigError(
+      "ingress.className",
+      raw.className,
+      "the IngressClass of ingress.api: ingress. The traffic layer is the Gateway API by default: " +
+        `remove ingress.className (the Gateway's class is ingress.gatewayClassName, default "${DEFAULT_GATEWAY_CLASS}"), ` +
+        "or set ingress.api: ingress with the class and ingress.controllerNamespace of the Ingress controller you run",
+    );
+  }
+  if (api === "ingress") {
+    for (const key of ["gatewayClassName", "gatewayImage"] as const) {
+      if (raw[key] !== undefined) {
+        throw new ConfigError(`ingress.${key}`, raw[key], "only used with ingress.api: gateway");
+      }
+    }
+    for (const key of ["className", "controllerNamespace"] as const) {
+      if (raw[key] === undefined) {
+        throw new ConfigError(
+          `ingress.${key}`,
+          undefined,
+          key === "className"
+            ? "required with ingress.api: ingress: the IngressClass of the controller you run"
+            : "required with ingress.api: ingress: the namespace of that controller's pods (the NetworkPolicy admits it)",
+        );
+      }
+    }
+    if (strategy === "canary") {
+      throw new ConfigError(
+        "ingress.api",
+        api,
+        "release.strategy canary needs ingress.api: gateway (an HTTPRoute weights the stable and canary Services; an Ingress cannot split traffic)",
+      );
+    }
+  }
   const tls = bool("ingress.tls", raw.tls ?? environment === "prod");
   if (environment === "prod" && !tls) {
     throw new ConfigError("ingress.tls", tls, "prod serves over TLS: set it to true");
   }
   return {
-    className: str("ingress.className", raw.className ?? "nginx", DNS_LABEL, "a DNS label"),
+    api,
+    gatewayClassName: str(
+      "ingress.gatewayClassName",
+      raw.gatewayClassName ?? DEFAULT_GATEWAY_CLASS,
+      DNS_NAME,
+      "a GatewayClass name",
+    ),
+    gatewayImage:
+      raw.gatewayImage === undefined
+        ? undefined
+        : imageRef("ingress.gatewayImage", raw.gatewayImage, environment),
+    className:
+      api === "ingress"
+        ? str("ingress.className", raw.className, DNS_NAME, "an IngressClass name")
+        : undefined,
     host: str("ingress.host", raw.host ?? "mlops.localtest.me", DNS_NAME, "a DNS host name"),
     tls,
     tlsSecretName: str(
@@ -634,7 +713,7 @@ function parseIngress(
     ),
     controllerNamespace: str(
       "ingress.controllerNamespace",
-      raw.controllerNamespace ?? "ingress-nginx",
+      raw.controllerNamespace ?? ENVOY_GATEWAY_NAMESPACE,
       DNS_LABEL,
       "a namespace name",
     ),

@@ -9,6 +9,7 @@ import type {
   StackValidationPolicy,
 } from "@pulumi/policy";
 import { settingsFor } from "./config";
+import { GATEWAY, HTTP_ROUTE } from "./traffic";
 import { resourcePolicy, stackPolicy, StackViolation, workloadPolicy } from "./rules";
 import { at, isRecord, list, listing, num, Props, rec, str, stringMap } from "./values";
 import {
@@ -264,15 +265,15 @@ export const noLoadBalancerService = (): ResourceValidationPolicy =>
     {
       name: "k8s-no-load-balancer-service",
       description:
-        "No Service of type LoadBalancer (a public IP beside the ingress) unless allowLoadBalancer.",
+        "No Service of type LoadBalancer (a public IP beside the Gateway) unless allowLoadBalancer.",
       enforcementLevel: "mandatory",
-      remediationSteps: "Use type ClusterIP and route through the ingress.",
+      remediationSteps: "Use type ClusterIP and route through the Gateway (or Ingress).",
     },
     [SERVICE],
     ({ props, settings }) =>
       at(props, "spec", "type") === "LoadBalancer" && !settings.allowLoadBalancer
         ? [
-            "Service is of type LoadBalancer, which opens a public IP beside the ingress: " +
+            "Service is of type LoadBalancer, which opens a public IP beside the Gateway: " +
               "use ClusterIP (or set allowLoadBalancer for this stack)",
           ]
         : [],
@@ -286,11 +287,12 @@ export const noDefaultNamespace = (): ResourceValidationPolicy =>
     {
       name: "k8s-no-default-namespace",
       description:
-        "Workloads, Services and Ingresses live in the app's own namespace, never in default or kube-*.",
+        "Workloads, Services, Ingresses, Gateways and HTTPRoutes live in the app's own namespace, " +
+        "never in default or kube-*.",
       enforcementLevel: "mandatory",
       remediationSteps: "Set metadata.namespace to the app's namespace.",
     },
-    [...Object.keys(WORKLOAD_TYPES), SERVICE, INGRESS],
+    [...Object.keys(WORKLOAD_TYPES), SERVICE, INGRESS, GATEWAY, HTTP_ROUTE],
     ({ props }) => {
       const namespace = rec(props.metadata).namespace;
       if (namespace === undefined) {

@@ -2,5 +2,10 @@
 import type { Policies } from "@pulumi/policy";
 import { azurePolicies } from "./azure";
 import { kubernetesPolicies } from "./kubernetes";
+import { trafficPolicies } from "./traffic";
 
-export const policies: Policies = [...kubernetesPolicies(), ...azurePolicies()];
+export const policies: Policies = [
+  ...kubernetesPolicies(),
+  ...trafficPolicies(),
+  ...azurePolicies(),
+];

@@ -5,6 +5,7 @@
 import * as authorization from "@pulumi/azure-native/authorization";
 import * as pulumi from "@pulumi/pulumi";
 import { Cluster, TRAINING_POOL_NAME } from "../infra/azure/cluster";
+import { EnvoyGateway, gatewayImageProblem } from "../infra/azure/gateway";
 import { MlWorkspace } from "../infra/azure/ml-workspace";
 import { ManagedPrometheus } from "../infra/azure/monitoring";
 import { MODEL_CONTAINER, ModelStore } from "../infra/azure/model-store";
@@ -151,7 +152,11 @@ export function createPlatform(config: PlatformConfig): PlatformOutputs {
   // A pinned image (prod) must be one the kubelet can pull: from the shared registry.
   const pinned = [config.image.ref, ...releaseImages(config)].filter((r) => r !== undefined);
   const imageRef = pulumi.all([image.ref, registry.loginServer]).apply(([ref, server]) => {
-    for (const problem of pinned.map((r) => pullProblem(r, server))) {
+    const problems = [
+      ...pinned.map((r) => pullProblem(r, server)),
+      gatewayImageProblem(config, server),
+    ];
+    for (const problem of problems) {
       if (problem === undefined) continue;
       // A preview only warns, so a pull request can still show the rest of its changes.
       if (pulumi.runtime.isDryRun()) pulumi.log.warn(problem);
@@ -159,6 +164,16 @@ export function createPlatform(config: PlatformConfig): PlatformOutputs {
     }
     return ref;
   });
+  // The Gateway API implementation the app's Gateway needs (an Ingress names the user's own).
+  const gateway =
+    config.ingress.api === "gateway"
+      ? new EnvoyGateway(`${NAME}-gateway`, {
+          gatewayClassName: config.ingress.gatewayClassName,
+          controllerReplicas: config.environment === "prod" ? 2 : 1,
+          controllerImage: config.ingress.gatewayImage,
+          provider: cluster.provider,
+        })
+      : undefined;
   const app = new InferenceApp(
     NAME,
     {
@@ -176,7 +191,7 @@ export function createPlatform(config: PlatformConfig): PlatformOutputs {
       env: { MODEL_STORE_URL: store.url },
       provider: cluster.provider,
     },
-    { dependsOn: [registry] },
+    { dependsOn: gateway ? [registry, gateway] : [registry] },
   );
   return {
     endpointUrl: app.endpointUrl,

@@ -63,12 +63,14 @@ export function sharedRegistryName(subscriptionId: string, project: string): str
  * when it can: a ref in another registry, or the all-zero placeholder digest of a stack file that
  * has had no promotion yet.
  */
-export function pullProblem(ref: string, loginServer: string): string | undefined {
+export function pullProblem(
+  ref: string,
+  loginServer: string,
+  placeholderFix = "of a stack that has had no promotion yet: " +
+    "run `npm run promote -- --from dev --to <stack>` first (docs/azure.md)",
+): string | undefined {
   if (/@sha256:0{64}$/.test(ref)) {
-    return (
-      `image ${ref} is the placeholder of a stack that has had no promotion yet: ` +
-      "run `npm run promote -- --from dev --to <stack>` first (docs/azure.md)"
-    );
+    return `image ${ref} is the placeholder ${placeholderFix}`;
   }
   const host = ref.split("/")[0];
   if (host !== loginServer) {

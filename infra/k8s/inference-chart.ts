@@ -1,6 +1,7 @@
 /**
  * The inference service as a cdk8s chart (cdk8s-plus-27): Namespace, ServiceAccount, Deployment,
- * Service, Ingress, HorizontalPodAutoscaler, PodDisruptionBudget and NetworkPolicy.
+ * Service, the traffic layer (a Gateway API `Gateway` + `HTTPRoute`, or an `Ingress`),
+ * HorizontalPodAutoscaler, PodDisruptionBudget and NetworkPolicy.
  *
  * Pure: no Pulumi. `toJson()` gives the manifests the app component deploys and `npm run synth`
  * writes as YAML, so both paths deploy the same objects.
@@ -35,10 +36,10 @@ export interface InferenceChartProps {
   readonly instance: string;
   /** The Deployments of the service: one per release track (see {@link releaseTracks}). */
   readonly tracks: readonly Track[];
-  /** The track the `inference` Service (and so the ingress) sends traffic to. */
+  /** The track the `inference` Service (and so the route) sends traffic to. */
   readonly serviceTrack: string;
-  /** A canary track the ingress sends `weight` percent of requests to (ingress-nginx canary
-   * annotations on a second Ingress). @default none */
+  /** A canary track the HTTPRoute sends `weight` percent of requests to, through its own
+   * Service (`inference-<track>`). Needs `ingress.api: gateway`. @default none */
   readonly canary?: { readonly track: string; readonly weight: number };
   /** Each Deployment's HPA floor; PDB and topology spread are added when it is above 1. */
   readonly replicas: number;
@@ -62,10 +63,15 @@ export interface InferenceChartProps {
   readonly workloadIdentityClientId?: string;
   /** Extra environment of the service container. @default {} */
   readonly env?: Readonly<Record<string, string>>;
-  /** Do not wait for an ingress controller to publish the Ingresses' load-balancer address
+  /** Do not wait for an ingress controller to publish the Ingress's load-balancer address
    * (`pulumi.com/skipAwait`): for clusters that may have no ingress controller (the `local`
    * target). @default false */
   readonly skipIngressAwait?: boolean;
+  /** Make `up` wait until the Gateway is `Programmed` (it has an address and its listeners are
+   * served), up to {@link GATEWAY_AWAIT_SECONDS}: where the program installs the controller
+   * (Azure). Elsewhere a cluster may have no Gateway API implementation, and nothing waits.
+   * @default false */
+  readonly awaitGateway?: boolean;
 }
 
 /** One Deployment of the service. */
@@ -79,6 +85,13 @@ export interface Track {
   /** Model name -> version the service must load (its `MODEL_PINS`). */
   readonly models: Readonly<Record<string, string>>;
 }
+
+/** How long `up` waits for the Gateway to be Programmed (a new Azure load balancer and public IP
+ * take one to three minutes). */
+export const GATEWAY_AWAIT_SECONDS = 600;
+
+/** The Gateway API group and version the chart renders (standard channel, GA since v1.0). */
+export const GATEWAY_API_VERSION = "gateway.networking.k8s.io/v1";
 
 /** The label that tells the tracks of one release apart; part of each Deployment's selector. */
 export const TRACK_LABEL = "mlops-platform/track";
@@ -123,17 +136,24 @@ export class InferenceChart extends Chart {
     }
 
     const service = this.addService(name, props, props.serviceTrack, labels, props.nodePort);
-    this.addIngress("ingress", name, props, service, labels);
-    if (props.canary) {
-      const canaryName = `${name}-${props.canary.track}`;
-      const canaryService = this.addService(canaryName, props, props.canary.track, labels);
-      this.addIngress("canary-ingress", canaryName, props, canaryService, labels, {
-        "nginx.ingress.kubernetes.io/canary": "true",
-        "nginx.ingress.kubernetes.io/canary-weight": String(props.canary.weight),
-      });
+    const canaryService = props.canary
+      ? this.addService(`${name}-${props.canary.track}`, props, props.canary.track, labels)
+      : undefined;
+    if (props.ingress.api === "gateway") {
+      this.addGateway(name, props, labels);
+      this.addRoute(name, props, labels, [
+        { name: service.name, weight: props.canary ? 100 - props.canary.weight : undefined },
+        ...(canaryService ? [{ name: canaryService.name, weight: props.canary!.weight }] : []),
+      ]);
+    } else {
+      if (props.canary) {
+        throw new Error("a canary needs ingress.api gateway: an Ingress cannot split traffic");
+      }
+      this.addIngress("ingress", name, props, service, labels);
     }
 
-    // Only the ingress controller (traffic) and the metrics scraper (/metrics) reach the pods.
+    // Only the data plane (the Gateway's proxies or the Ingress controller) and the metrics
+    // scraper (/metrics) reach the pods.
     // Out: DNS, and with a workload identity (Azure) HTTPS to Entra ID and the model store.
     new kplus.k8s.KubeNetworkPolicy(this, "network-policy", {
       metadata: { name, labels },
@@ -275,25 +295,101 @@ export class InferenceChart extends Chart {
     return service;
   }
 
+  /** The platform's entry point: one listener, HTTPS (terminating with `tlsSecretName`) when
+   * `ingress.tls` is on, else HTTP; only routes in this namespace may attach. */
+  private addGateway(name: string, props: InferenceChartProps, labels: Record<string, string>) {
+    const { host, tls, tlsSecretName, gatewayClassName } = props.ingress;
+    new ApiObject(this, "gateway", {
+      apiVersion: GATEWAY_API_VERSION,
+      kind: "Gateway",
+      metadata: {
+        name,
+        labels,
+        annotations: props.awaitGateway
+          ? {
+              "pulumi.com/waitFor": "condition=Programmed",
+              "pulumi.com/timeoutSeconds": String(GATEWAY_AWAIT_SECONDS),
+            }
+          : undefined,
+      },
+      spec: {
+        gatewayClassName,
+        listeners: [
+          {
+            name: listenerName(tls),
+            hostname: host,
+            protocol: tls ? "HTTPS" : "HTTP",
+            port: tls ? 443 : 80,
+            ...(tls
+              ? {
+                  tls: {
+                    mode: "Terminate",
+                    certificateRefs: [{ group: "", kind: "Secret", name: tlsSecretName }],
+                  },
+                }
+              : {}),
+            allowedRoutes: { namespaces: { from: "Same" } },
+          },
+        ],
+      },
+    });
+  }
+
+  /** The app's route: every path of `ingress.host` to the stable Service, or split by weight
+   * between the stable and canary Services (the weights add up to 100: each is a percent). */
+  private addRoute(
+    name: string,
+    props: InferenceChartProps,
+    labels: Record<string, string>,
+    backends: readonly { name: string; weight?: number }[],
+  ) {
+    new ApiObject(this, "http-route", {
+      apiVersion: GATEWAY_API_VERSION,
+      kind: "HTTPRoute",
+      metadata: { name, labels },
+      spec: {
+        parentRefs: [
+          {
+            group: "gateway.networking.k8s.io",
+            kind: "Gateway",
+            name,
+            sectionName: listenerName(props.ingress.tls),
+          },
+        ],
+        hostnames: [props.ingress.host],
+        rules: [
+          {
+            matches: [{ path: { type: "PathPrefix", value: "/" } }],
+            backendRefs: backends.map((b) => ({
+              group: "",
+              kind: "Service",
+              name: b.name,
+              port: SERVICE_PORT,
+              ...(b.weight === undefined ? {} : { weight: b.weight }),
+            })),
+          },
+        ],
+      },
+    });
+  }
+
   private addIngress(
     id: string,
     name: string,
     props: InferenceChartProps,
     service: kplus.Service,
     labels: Record<string, string>,
-    annotations?: Record<string, string>,
   ): void {
-    const allAnnotations = {
-      ...annotations,
-      ...(props.skipIngressAwait ? { "pulumi.com/skipAwait": "true" } : {}),
-    };
+    const allAnnotations: Record<string, string> = props.skipIngressAwait
+      ? { "pulumi.com/skipAwait": "true" }
+      : {};
     const ingress = new kplus.Ingress(this, id, {
       metadata: {
         name,
         labels,
         annotations: Object.keys(allAnnotations).length > 0 ? allAnnotations : undefined,
       },
-      className: props.ingress.className,
+      className: props.ingress.className!,
       tls: props.ingress.tls
         ? [
             {
@@ -314,6 +410,11 @@ export class InferenceChart extends Chart {
       kplus.HttpIngressPathType.PREFIX,
     );
   }
+}
+
+/** The Gateway's one listener: `https` with TLS, else `http` (the HTTPRoute attaches to it). */
+export function listenerName(tls: boolean): "http" | "https" {
+  return tls ? "https" : "http";
 }
 
 /**

@@ -51,10 +51,12 @@ export function synthManifests(inputs: ManifestInputs): Manifest[] {
     ingress: config.ingress,
     workloadIdentityClientId: inputs.workloadIdentityClientId,
     env: inputs.env,
-    // No target runs an ingress controller this program installs: a local cluster may have
-    // none, and AKS has none (the managed add-ons install no nginx). Waiting for an address no
-    // controller publishes fails `up` after 10 minutes, so no Ingress is awaited (docs/azure.md).
-    skipIngressAwait: true,
+    // A local cluster may run no Ingress controller: waiting for an address none publishes
+    // would fail `up` after 10 minutes. On Azure the program installs Envoy Gateway
+    // (infra/azure/gateway.ts), so `up` waits until the Gateway is Programmed; a user's own
+    // Ingress controller there publishes the Ingress's address, which `up` waits for.
+    skipIngressAwait: config.target === "local",
+    awaitGateway: config.target === "azure",
   });
   new TrainingChart(app, "training", {
     namespace: config.app.namespace,
@@ -81,7 +83,7 @@ export function synthManifests(inputs: ManifestInputs): Manifest[] {
   return app.charts.flatMap((chart) => chart.toJson() as Manifest[]);
 }
 
-/** The Deployments a release strategy runs, and where the Service and ingress send traffic. */
+/** The Deployments a release strategy runs, and where the Service and the route send traffic. */
 export function releaseTracks(
   config: PlatformConfig,
   image: string,

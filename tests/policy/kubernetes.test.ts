@@ -211,7 +211,7 @@ describe("k8s-no-load-balancer-service", () => {
 
   it("forbids type LoadBalancer by default", async () => {
     expect(await violations("k8s-no-load-balancer-service", lb)).toEqual([
-      "Service is of type LoadBalancer, which opens a public IP beside the ingress: " +
+      "Service is of type LoadBalancer, which opens a public IP beside the Gateway: " +
         "use ClusterIP (or set allowLoadBalancer for this stack)",
     ]);
   });

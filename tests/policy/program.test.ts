@@ -76,7 +76,7 @@ async function added(stack: Environment, overrides: Record<string, unknown>): Pr
 
 const LOAD_BALANCER =
   "k8s-no-load-balancer-service | kubernetes:core/v1:Service::inference | Service is of type " +
-  "LoadBalancer, which opens a public IP beside the ingress: use ClusterIP (or set " +
+  "LoadBalancer, which opens a public IP beside the Gateway: use ClusterIP (or set " +
   "allowLoadBalancer for this stack)";
 
 describe("config values the config layer accepts but a policy forbids", () => {
@@ -97,7 +97,7 @@ describe("config values the config layer accepts but a policy forbids", () => {
       expect.arrayContaining([
         `k8s-no-default-namespace | kubernetes:apps/v1:Deployment::inference | ${message}`,
         `k8s-no-default-namespace | kubernetes:core/v1:Service::inference | ${message}`,
-        `k8s-no-default-namespace | kubernetes:networking.k8s.io/v1:Ingress::inference | ${message}`,
+        `k8s-no-default-namespace | kubernetes:gateway.networking.k8s.io/v1:HTTPRoute::inference | ${message}`,
       ]),
     );
     for (const k of found) {

@@ -30,6 +30,9 @@ export const MOCK_REGISTRY_SERVER = "mlopsacr0f901435.azurecr.io";
 /** What a promotion writes into Pulumi.prod.yaml: a digest dev pushed to the shared registry. */
 export const PROMOTED_IMAGE = `${MOCK_REGISTRY_SERVER}/mlops-inference@sha256:${"3f".repeat(32)}`;
 
+/** The Envoy Gateway controller image, imported into the shared registry (docs/traffic.md). */
+export const IMPORTED_GATEWAY_IMAGE = `${MOCK_REGISTRY_SERVER}/envoyproxy/gateway@sha256:${"9e".repeat(32)}`;
+
 /** The exec kubeconfig AKS returns for a cluster with Entra ID and no local accounts. */
 export const AKS_EXEC_KUBECONFIG = [
   "apiVersion: v1",
@@ -177,8 +180,15 @@ export async function runProgramWithOutputs(
     return register(req, callback);
   };
   // prod as it is after its first promotion (the stack file holds a placeholder until then).
-  const promoted = stack === "prod" ? { image: { build: false, ref: PROMOTED_IMAGE } } : {};
-  const values = { ...stackConfig(stack), ...promoted, ...overrides };
+  const base = stackConfig(stack);
+  const promoted =
+    stack === "prod"
+      ? {
+          image: { build: false, ref: PROMOTED_IMAGE },
+          ingress: { ...(base.ingress as object), gatewayImage: IMPORTED_GATEWAY_IMAGE },
+        }
+      : {};
+  const values = { ...base, ...promoted, ...overrides };
   const config: Record<string, string> = {};
   for (const [key, value] of Object.entries(values)) {
     if (value === undefined) continue;

@@ -20,6 +20,7 @@ import {
   STORAGE_ACCOUNT,
   uniqueName,
 } from "../../infra/azure/names";
+import { gatewayImageProblem } from "../../infra/azure/gateway";
 import { pullProblem, sharedRegistryName } from "../../infra/azure/registry";
 import { parseConfig } from "../../infra/config";
 import { azureNames } from "../../stacks/azure-names";
@@ -429,5 +430,44 @@ describe("the deployer's role-assignment condition (docs/azure.md) fits what the
       }
     }
     expect([...assigned].sort()).toEqual([...allowed].sort());
+  });
+});
+
+describe("the Envoy Gateway controller image (mlops:ingress.gatewayImage)", () => {
+  const server = "mlopsacr0f901435.azurecr.io";
+  const ingress = (stack: "dev" | "prod", extra: Obj = {}) =>
+    parseConfig({
+      ...stackConfig(stack),
+      ingress: { ...(stackConfig(stack).ingress as Obj), ...extra },
+    });
+
+  test("prod refuses the stack file's placeholder, a missing image and another registry, saying what to do", () => {
+    const placeholder = (stackConfig("prod").ingress as Obj).gatewayImage as string;
+    expect(gatewayImageProblem(ingress("prod"), server)).toBe(
+      `image ${placeholder} is the placeholder of mlops:ingress.gatewayImage: import the Envoy ` +
+        "Gateway image into the shared registry and write its digest (docs/traffic.md)",
+    );
+    const withoutImage = { ...(stackConfig("prod").ingress as Obj), gatewayImage: undefined };
+    expect(
+      gatewayImageProblem(parseConfig({ ...stackConfig("prod"), ingress: withoutImage }), server),
+    ).toBe(
+      "mlops:ingress.gatewayImage is not set: prod deploys the Envoy Gateway controller by " +
+        "digest from the shared registry (docs/traffic.md)",
+    );
+    const elsewhere = `other.azurecr.io/envoyproxy/gateway@sha256:${"ab".repeat(32)}`;
+    expect(gatewayImageProblem(ingress("prod", { gatewayImage: elsewhere }), server)).toMatch(
+      /is in registry other\.azurecr\.io, but the cluster pulls only from the shared registry/,
+    );
+    const imported = `${server}/envoyproxy/gateway@sha256:${"ab".repeat(32)}`;
+    expect(
+      gatewayImageProblem(ingress("prod", { gatewayImage: imported }), server),
+    ).toBeUndefined();
+  });
+
+  test("dev may use the chart's own image; prod config refuses a tag", () => {
+    expect(gatewayImageProblem(ingress("dev"), server)).toBeUndefined();
+    expect(() => ingress("prod", { gatewayImage: "envoyproxy/gateway:v1.9.0" })).toThrow(
+      'mlops:ingress.gatewayImage: got "envoyproxy/gateway:v1.9.0"; prod deploys by digest: use <repo>@sha256:<64 hex>',
+    );
   });
 });

@@ -59,6 +59,34 @@ describe("parseConfig defaults", () => {
   });
 });
 
+describe("traffic layer (mlops:ingress)", () => {
+  test("defaults: the Gateway API, Envoy Gateway's class, its namespace as the data plane", () => {
+    const c = parseConfig(local);
+    expect(c.ingress).toEqual({
+      api: "gateway",
+      gatewayClassName: "envoy-gateway",
+      className: undefined,
+      host: "mlops.localtest.me",
+      tls: false,
+      tlsSecretName: "mlops-tls",
+      controllerNamespace: "envoy-gateway-system",
+      metricsNamespace: "monitoring",
+    });
+  });
+
+  test("ingress.api ingress: the class and the controller's namespace are the user's", () => {
+    const c = parseConfig({
+      ...local,
+      ingress: { api: "ingress", className: "traefik", controllerNamespace: "traefik" },
+    });
+    expect(c.ingress).toMatchObject({
+      api: "ingress",
+      className: "traefik",
+      controllerNamespace: "traefik",
+    });
+  });
+});
+
 describe("invalid config names the key, the value and what is allowed", () => {
   const cases: Array<[string, Record<string, unknown>, string]> = [
     [
@@ -145,6 +173,44 @@ describe("invalid config names the key, the value and what is allowed", () => {
       "bad host",
       { ...local, ingress: { host: "Not A Host" } },
       'mlops:ingress.host: got "Not A Host"; expected a DNS host name',
+    ],
+    [
+      "an old stack's IngressClass, now that the Gateway API is the default",
+      { ...local, ingress: { className: "nginx" } },
+      'mlops:ingress.className: got "nginx"; the IngressClass of ingress.api: ingress. The traffic layer is the Gateway API by default: remove ingress.className (the Gateway\'s class is ingress.gatewayClassName, default "envoy-gateway"), or set ingress.api: ingress with the class and ingress.controllerNamespace of the Ingress controller you run',
+    ],
+    [
+      "unknown traffic API",
+      { ...local, ingress: { api: "istio" } },
+      'mlops:ingress.api: got "istio"; allowed: gateway, ingress',
+    ],
+    [
+      "an Ingress without its class",
+      { ...local, ingress: { api: "ingress", controllerNamespace: "traefik" } },
+      "mlops:ingress.className: got nothing; required with ingress.api: ingress: the IngressClass of the controller you run",
+    ],
+    [
+      "an Ingress without its controller's namespace",
+      { ...local, ingress: { api: "ingress", className: "traefik" } },
+      "mlops:ingress.controllerNamespace: got nothing; required with ingress.api: ingress: the namespace of that controller's pods (the NetworkPolicy admits it)",
+    ],
+    [
+      "a GatewayClass with an Ingress",
+      {
+        ...local,
+        ingress: {
+          api: "ingress",
+          className: "traefik",
+          controllerNamespace: "traefik",
+          gatewayClassName: "eg",
+        },
+      },
+      'mlops:ingress.gatewayClassName: got "eg"; only used with ingress.api: gateway',
+    ],
+    [
+      "a GatewayClass name that is no DNS name",
+      { ...local, ingress: { gatewayClassName: "Envoy Gateway" } },
+      'mlops:ingress.gatewayClassName: got "Envoy Gateway"; expected a GatewayClass name',
     ],
     [
       "bad schedule",

@@ -2,6 +2,7 @@ import { TRAINING_TAINT } from "../../infra/config";
 import {
   expandConfigGroups,
   findResource,
+  IMPORTED_GATEWAY_IMAGE,
   MOCK_SUBSCRIPTION_ID,
   RecordedResource,
   runProgramWithOutputs,
@@ -49,7 +50,8 @@ describe.each(["local", "dev", "prod"] as const)("stack %s", (stack) => {
         "ServiceAccount/inference",
         "Deployment/inference",
         "Service/inference",
-        "Ingress/inference",
+        "Gateway/inference",
+        "HTTPRoute/inference",
         "HorizontalPodAutoscaler/inference",
         "NetworkPolicy/inference",
         "CronJob/training",
@@ -136,7 +138,7 @@ describe.each(["local", "dev", "prod"] as const)("stack %s", (stack) => {
     expect(deployment.spec.replicas).toBeUndefined();
   });
 
-  test("the NetworkPolicy admits only the ingress controller and the metrics scraper", async () => {
+  test("the NetworkPolicy admits only the Gateway's data plane and the metrics scraper", async () => {
     const { resources } = await run(stack);
     const np = k8s(resources, "NetworkPolicy", "inference")!;
     expect(np.spec.policyTypes).toEqual(["Ingress", "Egress"]);
@@ -145,7 +147,8 @@ describe.each(["local", "dev", "prod"] as const)("stack %s", (stack) => {
         (rule: Obj) => rule.from[0].namespaceSelector.matchLabels["kubernetes.io/metadata.name"],
       ),
     ).toEqual([
-      "ingress-nginx",
+      // Envoy Gateway runs its proxies in its own namespace.
+      "envoy-gateway-system",
       // Azure stacks: AKS managed Prometheus scrapes from kube-system.
       stack === "local" ? "monitoring" : "kube-system",
     ]);
@@ -188,12 +191,113 @@ describe.each(["local", "dev", "prod"] as const)("stack %s", (stack) => {
     expect(spec.failedJobsHistoryLimit).toBe(3);
   });
 
-  test("no Ingress waits for an address: this program installs no ingress controller", async () => {
+  test("the app's Gateway and HTTPRoute: one listener for the host, the route on it to the Service", async () => {
     const { resources } = await run(stack);
-    const ingresses = resources.filter((r) => r.inputs.kind === "Ingress");
-    expect(ingresses.length).toBeGreaterThan(0);
-    for (const ingress of ingresses) {
-      expect(ingress.inputs.metadata.annotations).toMatchObject({ "pulumi.com/skipAwait": "true" });
+    expect(resources.filter((r) => r.inputs.kind === "Ingress")).toEqual([]);
+    const gateway = k8s(resources, "Gateway", "inference")!;
+    const tls = stack !== "local";
+    const host = {
+      local: "mlops.localtest.me",
+      dev: "mlops-dev.example.com",
+      prod: "mlops.example.com",
+    }[stack];
+    expect(gateway.spec).toEqual({
+      gatewayClassName: "envoy-gateway",
+      listeners: [
+        {
+          name: tls ? "https" : "http",
+          hostname: host,
+          protocol: tls ? "HTTPS" : "HTTP",
+          port: tls ? 443 : 80,
+          ...(tls
+            ? {
+                tls: {
+                  mode: "Terminate",
+                  certificateRefs: [{ group: "", kind: "Secret", name: "mlops-tls" }],
+                },
+              }
+            : {}),
+          allowedRoutes: { namespaces: { from: "Same" } },
+        },
+      ],
+    });
+    const route = k8s(resources, "HTTPRoute", "inference")!;
+    expect(route.metadata.namespace).toBe(gateway.metadata.namespace);
+    expect(route.spec).toEqual({
+      parentRefs: [
+        {
+          group: "gateway.networking.k8s.io",
+          kind: "Gateway",
+          name: "inference",
+          sectionName: tls ? "https" : "http",
+        },
+      ],
+      hostnames: [host],
+      rules: [
+        {
+          matches: [{ path: { type: "PathPrefix", value: "/" } }],
+          backendRefs: [{ group: "", kind: "Service", name: "inference", port: 80 }],
+        },
+      ],
+    });
+  });
+
+  test("up waits for the Gateway to be Programmed only where the program installs its controller (Azure)", async () => {
+    const { resources } = await run(stack);
+    const gateway = k8s(resources, "Gateway", "inference")!;
+    const classes = resources.filter((r) => r.inputs.kind === "GatewayClass");
+    const charts = resources.filter((r) => r.type === "kubernetes:helm.sh/v4:Chart");
+    if (stack === "local") {
+      expect(gateway.metadata.annotations).toBeUndefined();
+      expect(classes).toEqual([]);
+      expect(charts).toEqual([]);
+    } else {
+      expect(gateway.metadata.annotations).toEqual({
+        "pulumi.com/waitFor": "condition=Programmed",
+        "pulumi.com/timeoutSeconds": "600",
+      });
+      expect(charts.map((c) => [c.inputs.chart, c.inputs.version, c.inputs.namespace])).toEqual([
+        ["oci://docker.io/envoyproxy/gateway-crds-helm", "v1.9.0", undefined],
+        ["oci://docker.io/envoyproxy/gateway-helm", "v1.9.0", "envoy-gateway-system"],
+      ]);
+      // The Gateway API's standard channel, from the CRD chart only.
+      expect(charts[0].inputs.values).toEqual({
+        crds: {
+          gatewayAPI: { enabled: true, channel: "standard" },
+          envoyGateway: { enabled: true },
+        },
+      });
+      const values = charts[1].inputs.values;
+      expect(values.crds).toEqual({ enabled: false });
+      expect(values.commonLabels).toEqual({
+        "app.kubernetes.io/part-of": "mlops-platform",
+        "app.kubernetes.io/component": "gateway-controller",
+      });
+      if (stack === "prod") {
+        // The prod policies' HA rules, and the controller by digest from the shared registry.
+        expect(values.deployment.replicas).toBe(2);
+        expect(
+          (values.deployment.pod.topologySpreadConstraints as Obj[]).map((c) => [
+            c.topologyKey,
+            c.labelSelector.matchLabels,
+          ]),
+        ).toEqual([
+          ["topology.kubernetes.io/zone", { "control-plane": "envoy-gateway" }],
+          ["kubernetes.io/hostname", { "control-plane": "envoy-gateway" }],
+        ]);
+        expect(values.podDisruptionBudget).toEqual({ minAvailable: 0, maxUnavailable: 1 });
+        expect(values.global.images.envoyGateway.image).toBe(IMPORTED_GATEWAY_IMAGE);
+      } else {
+        expect(values.deployment).toEqual({ replicas: 1 });
+        expect(values.podDisruptionBudget).toBeUndefined();
+        expect(values.global).toBeUndefined();
+      }
+      expect(classes.map((c) => [c.inputs.metadata.name, c.inputs.spec])).toEqual([
+        ["envoy-gateway", { controllerName: "gateway.envoyproxy.io/gatewayclass-controller" }],
+      ]);
+      expect(classes[0].inputs.metadata.annotations["pulumi.com/waitFor"]).toBe(
+        "condition=Accepted",
+      );
     }
   });
 
@@ -210,19 +314,14 @@ describe.each(["local", "dev", "prod"] as const)("stack %s", (stack) => {
 });
 
 describe("per-environment differences", () => {
-  test("local: no Azure resource, no PDB, no spread, plain HTTP ingress", async () => {
+  test("local: no Azure resource, no PDB, no spread, plain HTTP", async () => {
     const { resources, outputs } = await run("local");
     expect(resources.filter((r) => r.type.startsWith("azure-native:"))).toEqual([]);
     expect(k8s(resources, "PodDisruptionBudget", "inference")).toBeUndefined();
     expect(
       k8s(resources, "Deployment", "inference")!.spec.template.spec.topologySpreadConstraints,
     ).toBeUndefined();
-    expect(k8s(resources, "Ingress", "inference")!.spec.tls).toBeUndefined();
-    expect(k8s(resources, "Ingress", "inference")!.spec.ingressClassName).toBe("nginx");
-    // No ingress controller need publish an address for `up` to finish.
-    expect(k8s(resources, "Ingress", "inference")!.metadata.annotations).toEqual({
-      "pulumi.com/skipAwait": "true",
-    });
+    expect(k8s(resources, "Gateway", "inference")!.spec.listeners[0].protocol).toBe("HTTP");
     expect(outputs.endpointUrl).toBe("http://mlops.localtest.me/");
     expect(outputs.imageRef).toBe("mlops-inference:0.1.0");
     expect(outputs.release).toEqual({
@@ -258,14 +357,10 @@ describe("per-environment differences", () => {
       "topology.kubernetes.io/zone",
       "kubernetes.io/hostname",
     ]);
-    expect(k8s(resources, "Ingress", "inference")!.spec.tls).toEqual([
-      { hosts: ["mlops.example.com"], secretName: "mlops-tls" },
-    ]);
+    expect(
+      (k8s(resources, "Gateway", "inference")!.spec.listeners as Obj[]).map((l) => l.protocol),
+    ).toEqual(["HTTPS"]);
     expect(outputs.endpointUrl).toBe("https://mlops.example.com/");
-    // No ingress controller on AKS publishes an address: `up` must not wait for one.
-    expect(k8s(resources, "Ingress", "inference")!.metadata.annotations).toEqual({
-      "pulumi.com/skipAwait": "true",
-    });
     const image = k8s(resources, "Deployment", "inference")!.spec.template.spec.containers[0]
       .image as string;
     expect(image).toMatch(/@sha256:[0-9a-f]{64}$/);

@@ -29,7 +29,12 @@ describe("rolling (default)", () => {
 describe("canary", () => {
   const release = { strategy: "canary", canary: { image: "mlops-inference:0.2.0", weight: 10 } };
 
-  test("a second Deployment with its own image, Service and a weighted canary Ingress; stable untouched", () => {
+  const backends = (objs: Obj[]) =>
+    (named(objs, "HTTPRoute", "inference")!.spec.rules as Obj[]).map((rule) =>
+      (rule.backendRefs as Obj[]).map((b) => [b.name, b.port, b.weight]),
+    );
+
+  test("a second Deployment with its own image and Service; the HTTPRoute weights the two Services; stable untouched", () => {
     const objs = synth("local", release);
     const stable = synth("local", { strategy: "rolling" });
     expect(names(objs, "Deployment")).toEqual(["inference", "inference-canary"]);
@@ -41,26 +46,56 @@ describe("canary", () => {
     expect(canary.spec.selector.matchLabels[TRACK_LABEL]).toBe("canary");
     expect(named(objs, "Service", "inference-canary")!.spec.selector[TRACK_LABEL]).toBe("canary");
     expect(named(objs, "Service", "inference")!.spec.selector[TRACK_LABEL]).toBe("stable");
-    const ingress = named(objs, "Ingress", "inference-canary")!;
-    expect(ingress.metadata.annotations).toEqual({
-      "nginx.ingress.kubernetes.io/canary": "true",
-      "nginx.ingress.kubernetes.io/canary-weight": "10",
-      "pulumi.com/skipAwait": "true",
-    });
-    expect(ingress.spec.rules[0].host).toBe(
-      named(objs, "Ingress", "inference")!.spec.rules[0].host,
-    );
-    expect(ingress.spec.rules[0].http.paths[0].backend.service.name).toBe("inference-canary");
+    // One rule, both Services, weights that add up to 100 (so each is a percent).
+    expect(backends(objs)).toEqual([
+      [
+        ["inference", 80, 90],
+        ["inference-canary", 80, 10],
+      ],
+    ]);
+    expect(names(objs, "HTTPRoute")).toEqual(["inference"]);
+    expect(names(objs, "Gateway")).toEqual(["inference"]);
+    expect(names(objs, "Ingress")).toEqual([]);
+    // Without a canary the route has one backend and no weight.
+    expect(backends(stable)).toEqual([[["inference", 80, undefined]]]);
     expect(names(objs, "HorizontalPodAutoscaler")).toEqual(["inference", "inference-canary"]);
   });
 
-  test("changing the weight changes only the canary Ingress's annotation", () => {
+  test("changing the weight changes one object, the HTTPRoute, and in it only the backends' weights", () => {
     const a = synth("local", release);
     const b = synth("local", { ...release, canary: { ...release.canary, weight: 50 } });
     const changed = a.filter((o, i) => JSON.stringify(o) !== JSON.stringify(b[i]));
-    expect(changed.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
-      "Ingress/inference-canary",
+    expect(changed.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(["HTTPRoute/inference"]);
+    const before = yaml.dump(changed[0]).split("\n");
+    const after = yaml.dump(named(b, "HTTPRoute", "inference")).split("\n");
+    expect(before.filter((line, i) => line !== after[i])).toEqual([
+      "          weight: 90",
+      "          weight: 10",
     ]);
+    expect(backends(b)[0].map(([, , w]) => w)).toEqual([50, 50]);
+  });
+
+  test("abort: weight 0 leaves the canary in the route with no traffic, and the stable Service all of it", () => {
+    const objs = synth("local", { ...release, canary: { ...release.canary, weight: 0 } });
+    expect(backends(objs)).toEqual([
+      [
+        ["inference", 80, 100],
+        ["inference-canary", 80, 0],
+      ],
+    ]);
+    expect(names(objs, "Deployment")).toEqual(["inference", "inference-canary"]);
+  });
+
+  test("a canary needs the Gateway API: on ingress.api ingress it is a config error naming the fix", () => {
+    expect(() =>
+      parseConfig({
+        ...stackConfig("local"),
+        ingress: { api: "ingress", className: "traefik", controllerNamespace: "traefik" },
+        release,
+      }),
+    ).toThrow(
+      'mlops:ingress.api: got "ingress"; release.strategy canary needs ingress.api: gateway (an HTTPRoute weights the stable and canary Services; an Ingress cannot split traffic)',
+    );
   });
 
   test("prod: the canary needs a digest and gets a PDB like the stable track", () => {
@@ -155,5 +190,41 @@ describe("model A/B inside the service", () => {
     const names = env(synth("local", { strategy: "rolling" }), "inference").map((e) => e.name);
     expect(names).not.toContain("MODEL_TRAFFIC");
     expect(names).not.toContain("MODEL_SHADOW");
+  });
+});
+
+describe("ingress.api ingress (clusters that only run an Ingress controller)", () => {
+  const ingress = { api: "ingress", className: "traefik", controllerNamespace: "traefik" };
+  const synthWith = (stack: string, extra: Obj = {}) => {
+    const base = stackConfig(stack);
+    const config = parseConfig({
+      ...base,
+      ingress: { ...(base.ingress as Obj), ...ingress, ...extra },
+    });
+    return synthManifests({ config, instance: stack, image: config.image.ref ?? "x:1" }) as Obj[];
+  };
+
+  test("one Ingress of the configured class to the Service; no Gateway API object; no controller annotation", () => {
+    const objs = synthWith("local");
+    expect(names(objs, "Gateway")).toEqual([]);
+    expect(names(objs, "HTTPRoute")).toEqual([]);
+    const ing = named(objs, "Ingress", "inference")!;
+    expect(ing.spec.ingressClassName).toBe("traefik");
+    expect(ing.spec.rules[0].http.paths[0].backend.service).toEqual({
+      name: "inference",
+      port: { number: 80 },
+    });
+    // Locally nothing may publish an address; no annotation of any controller's dialect.
+    expect(ing.metadata.annotations).toEqual({ "pulumi.com/skipAwait": "true" });
+    const np = named(objs, "NetworkPolicy", "inference")!;
+    expect(np.spec.ingress[0].from[0].namespaceSelector.matchLabels).toEqual({
+      "kubernetes.io/metadata.name": "traefik",
+    });
+  });
+
+  test("on Azure `up` waits for the user's controller to publish the Ingress's address", () => {
+    const ing = named(synthWith("dev"), "Ingress", "inference")!;
+    expect(ing.metadata.annotations).toBeUndefined();
+    expect(ing.spec.tls).toEqual([{ hosts: ["mlops-dev.example.com"], secretName: "mlops-tls" }]);
   });
 });
