@@ -135,9 +135,63 @@ export function ingress(): StubResource {
       kind: "Ingress",
       metadata: { name: "inference", namespace: "mlops" },
       spec: {
-        ingressClassName: "nginx",
+        ingressClassName: "traefik",
         tls: [{ hosts: ["mlops.example.com"], secretName: "mlops-tls" }],
         rules: [{ host: "mlops.example.com", http: { paths: [] } }],
+      },
+    },
+  };
+}
+
+export function gateway(): StubResource {
+  return {
+    type: "kubernetes:gateway.networking.k8s.io/v1:Gateway",
+    name: "inference",
+    props: {
+      apiVersion: "gateway.networking.k8s.io/v1",
+      kind: "Gateway",
+      metadata: { name: "inference", namespace: "mlops" },
+      spec: {
+        gatewayClassName: "envoy-gateway",
+        listeners: [
+          {
+            name: "https",
+            hostname: "mlops.example.com",
+            protocol: "HTTPS",
+            port: 443,
+            tls: { mode: "Terminate", certificateRefs: [{ kind: "Secret", name: "mlops-tls" }] },
+            allowedRoutes: { namespaces: { from: "Same" } },
+          },
+        ],
+      },
+    },
+  };
+}
+
+/** The app's route: `backends` as [Service name, weight?] pairs. */
+export function httpRoute(
+  backends: readonly (readonly [string, number?])[] = [["inference"]],
+): StubResource {
+  return {
+    type: "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute",
+    name: "inference",
+    props: {
+      apiVersion: "gateway.networking.k8s.io/v1",
+      kind: "HTTPRoute",
+      metadata: { name: "inference", namespace: "mlops" },
+      spec: {
+        parentRefs: [{ name: "inference", sectionName: "https" }],
+        hostnames: ["mlops.example.com"],
+        rules: [
+          {
+            backendRefs: backends.map(([name, weight]) => ({
+              kind: "Service",
+              name,
+              port: 80,
+              ...(weight === undefined ? {} : { weight }),
+            })),
+          },
+        ],
       },
     },
   };

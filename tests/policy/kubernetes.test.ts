@@ -5,7 +5,9 @@ import {
   DIGEST_IMAGE,
   edit,
   edits,
+  gateway,
   hpa,
+  httpRoute,
   ingress,
   pdb,
   POD_LABELS,
@@ -27,7 +29,16 @@ const CONTAINER = "spec.template.spec.containers.0";
 const POD = "spec.template.spec";
 const JOB_POD = "spec.jobTemplate.spec.template.spec";
 
-const compliant = [deployment(), trainingCronJob(), service(), ingress(), pdb(), hpa()];
+const compliant = [
+  deployment(),
+  trainingCronJob(),
+  service(),
+  ingress(),
+  gateway(),
+  httpRoute(),
+  pdb(),
+  hpa(),
+];
 
 describe("compliant Kubernetes objects", () => {
   const k8sResourcePolicies = policies.filter(

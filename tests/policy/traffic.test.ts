@@ -1,0 +1,154 @@
+import { deployment, edit, gateway, httpRoute, ingress, POD_LABELS, service } from "./fixtures";
+import { RunOptions, StubResource, validateResource, validateStack } from "./harness";
+import { resourcePolicy, stackPolicy } from "./policies";
+
+const violations = async (name: string, r: StubResource, options: RunOptions = { stack: "prod" }) =>
+  (await validateResource(resourcePolicy(name), r, options)).violations;
+
+/** A canary track: its Deployment (pods labelled track canary) and its Service. */
+function canaryTrack(): StubResource[] {
+  const labels = { ...POD_LABELS, "mlops-platform/track": "canary" };
+  return [
+    edit(
+      edit(deployment("inference-canary"), "spec.template.metadata.labels", labels),
+      "spec.selector.matchLabels",
+      labels,
+    ),
+    edit(edit(service(), "metadata.name", "inference-canary"), "spec.selector", labels),
+  ];
+}
+
+describe("k8s-no-retired-ingress-annotations", () => {
+  it("flags any Kubernetes object with ingress-nginx annotations, naming them", async () => {
+    const canary = edit(ingress(), "metadata.annotations", {
+      "nginx.ingress.kubernetes.io/canary": "true",
+      "nginx.ingress.kubernetes.io/canary-weight": "10",
+      "pulumi.com/skipAwait": "true",
+    });
+    expect(await violations("k8s-no-retired-ingress-annotations", canary)).toEqual([
+      "carries annotations of the retired ingress-nginx controller " +
+        "(nginx.ingress.kubernetes.io/canary, nginx.ingress.kubernetes.io/canary-weight): " +
+        "route with the Gateway API instead",
+    ]);
+    const svc = edit(service(), "metadata.annotations", {
+      "nginx.ingress.kubernetes.io/backend-protocol": "GRPC",
+    });
+    expect(await violations("k8s-no-retired-ingress-annotations", svc)).toHaveLength(1);
+  });
+
+  it("passes other annotations and objects without any", async () => {
+    const ok = edit(ingress(), "metadata.annotations", { "pulumi.com/skipAwait": "true" });
+    expect(await violations("k8s-no-retired-ingress-annotations", ok)).toEqual([]);
+    expect(await violations("k8s-no-retired-ingress-annotations", httpRoute())).toEqual([]);
+  });
+});
+
+describe("k8s-httproute-same-namespace", () => {
+  it("passes references without a namespace or with the route's own", async () => {
+    const own = edit(httpRoute(), "spec.rules.0.backendRefs.0.namespace", "mlops");
+    expect(await violations("k8s-httproute-same-namespace", own)).toEqual([]);
+    expect(await violations("k8s-httproute-same-namespace", httpRoute())).toEqual([]);
+  });
+
+  it("flags a backend and a parent in another namespace, each by name", async () => {
+    const r = edit(
+      edit(httpRoute(), "spec.rules.0.backendRefs.0.namespace", "payments"),
+      "spec.parentRefs.0.namespace",
+      "shared-gateways",
+    );
+    expect(await violations("k8s-httproute-same-namespace", r)).toEqual([
+      'parentRef inference is in namespace "shared-gateways", not the route\'s own namespace "mlops"',
+      'backendRef inference is in namespace "payments", not the route\'s own namespace "mlops"',
+    ]);
+  });
+});
+
+describe("k8s-gateway-https", () => {
+  it("passes an HTTPS listener that terminates TLS with a certificate", async () => {
+    expect(await violations("k8s-gateway-https", gateway())).toEqual([]);
+  });
+
+  it("flags an HTTP listener in prod, and a listener without a certificate", async () => {
+    const http = edit(gateway(), "spec.listeners.0", { name: "http", protocol: "HTTP", port: 80 });
+    expect(await violations("k8s-gateway-https", http)).toEqual([
+      "listener http is HTTP: prod serves HTTPS only",
+    ]);
+    const noCert = edit(gateway(), "spec.listeners.0.tls.certificateRefs", []);
+    expect(await violations("k8s-gateway-https", noCert)).toEqual([
+      "listener https does not terminate TLS with a certificate (tls.certificateRefs)",
+    ]);
+    const passthrough = edit(gateway(), "spec.listeners.0.tls.mode", "Passthrough");
+    expect(await violations("k8s-gateway-https", passthrough)).toHaveLength(1);
+  });
+
+  it("does not apply outside prod", async () => {
+    const http = edit(gateway(), "spec.listeners.0", { name: "http", protocol: "HTTP", port: 80 });
+    const outcome = await validateResource(resourcePolicy("k8s-gateway-https"), http, {
+      stack: "dev",
+    });
+    expect(outcome.violations).toEqual([]);
+    expect(outcome.notApplicable).toBe("HTTPS is required in prod only");
+  });
+});
+
+describe("k8s-httproute-backends (stack)", () => {
+  const run = (resources: StubResource[]) =>
+    validateStack(stackPolicy("k8s-httproute-backends"), resources, { stack: "prod" });
+  const urn = "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute::inference";
+
+  it("passes a canary split whose two Services select deployed tracks", async () => {
+    const route = httpRoute([
+      ["inference", 90],
+      ["inference-canary", 10],
+    ]);
+    expect(await run([deployment(), service(), ...canaryTrack(), route])).toEqual({
+      violations: [],
+    });
+  });
+
+  it("flags weights outside 0–100, naming the backend and the value", async () => {
+    const route = httpRoute([
+      ["inference", 101],
+      ["inference-canary", -1],
+    ]);
+    expect(await run([deployment(), service(), ...canaryTrack(), route])).toEqual({
+      violations: [
+        {
+          resource: urn,
+          message: "HTTPRoute mlops/inference: backend inference has weight 101: expected 0–100",
+        },
+        {
+          resource: urn,
+          message:
+            "HTTPRoute mlops/inference: backend inference-canary has weight -1: expected 0–100",
+        },
+      ],
+    });
+  });
+
+  it("flags a canary backend whose Service is not in the stack, or selects no Deployment", async () => {
+    const route = httpRoute([
+      ["inference", 90],
+      ["inference-canary", 10],
+    ]);
+    expect(await run([deployment(), service(), route])).toEqual({
+      violations: [
+        {
+          resource: urn,
+          message:
+            "HTTPRoute mlops/inference: backend Service mlops/inference-canary is not part of this stack",
+        },
+      ],
+    });
+    const [, canaryService] = canaryTrack();
+    expect(await run([deployment(), service(), canaryService, route])).toEqual({
+      violations: [
+        {
+          resource: urn,
+          message:
+            "HTTPRoute mlops/inference: backend Service mlops/inference-canary selects the pods of no Deployment of this stack",
+        },
+      ],
+    });
+  });
+});
