@@ -15,7 +15,8 @@
 #
 # usage: scripts/control-plane.sh start|stop|status|kubeconfig|logs|load <image>...|footprint
 #                                |socket <node>
-#   start       start what is not running (idempotent), wait for /readyz and Ready nodes
+#   start       start what is not running (idempotent), wait for /readyz and Ready nodes, and
+#               install the Gateway API CRDs (standard channel, scripts/toolchain/gateway-api)
 #   stop        stop the processes this script started (by their PID files only); with real
 #               nodes also remove every container, mount, interface, iptables chain and cgroup
 #               they made, and restore the sysctls they set
@@ -326,6 +327,22 @@ ensure_nodes() {
   wait_for "the default ServiceAccount" kc -n default get serviceaccount default
 }
 
+# The Gateway API CRDs (standard channel) at the version scripts/toolchain/gateway-api/go.mod
+# pins (the module carries them; go.sum verifies it), so the API server admits and validates
+# (schema and CEL rules) every Gateway and HTTPRoute the program renders. No controller serves
+# them here (docs/traffic.md).
+ensure_gateway_api_crds() {
+  local mod="$SCRIPTS_DIR/toolchain/gateway-api" json dir
+  json="$(cd "$mod" && GOFLAGS=-mod=mod go mod download -json sigs.k8s.io/gateway-api 2>&1)" ||
+    cp_die "could not download the Gateway API module pinned in $mod/go.mod: $json"
+  dir="$(sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p' <<<"$json")"
+  [[ -d "$dir/config/crd/standard" ]] || cp_die "no config/crd/standard in the Gateway API module ($dir)"
+  kc apply --server-side --force-conflicts -f "$dir/config/crd/standard/" >/dev/null
+  wait_for "the Gateway API CRDs to be established" \
+    kc wait --for=condition=Established --timeout=5s \
+    crd/gateways.gateway.networking.k8s.io crd/httproutes.gateway.networking.k8s.io
+}
+
 # --- commands --------------------------------------------------------------------------
 
 cmd_start() {
@@ -338,6 +355,7 @@ cmd_start() {
   if ((all)); then
     cp_log "already running"
     cmd_status
+    ensure_gateway_api_crds
     return 0
   fi
   # Resolve every binary and check every port before starting anything.
@@ -365,6 +383,7 @@ cmd_start() {
     start_nodes
     wait_for "the default ServiceAccount" kc -n default get serviceaccount default
   fi
+  ensure_gateway_api_crds
   cp_log "ready in $((SECONDS - start))s ($NODE_MODE nodes): export KUBECONFIG=$ADMIN_KUBECONFIG"
 }
 

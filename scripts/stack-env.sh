@@ -66,6 +66,12 @@ use_cluster() {
       fail "no kube context $MLOPS_KUBE_CONTEXT (kubectl config get-contexts lists them)"
     export KUBECONFIG="$file"
     say "kube context $MLOPS_KUBE_CONTEXT"
+    # The stack routes with the Gateway API unless mlops:ingress.api is ingress: its CRDs come
+    # with a Gateway API implementation (docs/traffic.md), not with this program.
+    if [[ "$(stack_config_value "$REPO_ROOT" "$STACK" ingress.api 2>/dev/null || true)" != ingress ]] &&
+      ! kubectl get crd httproutes.gateway.networking.k8s.io >/dev/null 2>&1; then
+      fail "context $MLOPS_KUBE_CONTEXT has no Gateway API CRDs (httproutes.gateway.networking.k8s.io): install a Gateway API implementation (docs/traffic.md), or set mlops:ingress.api: ingress in Pulumi.$STACK.yaml"
+    fi
   else
     "$SCRIPTS_DIR/control-plane.sh" start >&2
     KUBECONFIG="$("$SCRIPTS_DIR/control-plane.sh" kubeconfig)"

@@ -72,6 +72,57 @@ function report(label: string, t: TrafficReport): TrafficReport {
   return t;
 }
 
+/**
+ * Where a Gateway API implementation serves the stack's Gateway, on loopback (e.g. a
+ * `kubectl port-forward` to its proxy Service; docs/traffic.md). Set with MLOPS_E2E_KUBE_CONTEXT
+ * pointing at a cluster that runs one: the canary step then measures the weighted split.
+ */
+const GATEWAY_URL = process.env.MLOPS_E2E_GATEWAY_URL;
+const SPLIT_REQUESTS = 400;
+
+/** GET /v2 `n` times through the Gateway (Host: the stack's host); the versions that answered. */
+async function splitThroughGateway(
+  base: string,
+  n: number,
+): Promise<{ failed: number; counts: Record<string, number> }> {
+  const url = new URL("/v2", base);
+  if (url.hostname !== "127.0.0.1" && url.hostname !== "localhost") {
+    throw new Error(`MLOPS_E2E_GATEWAY_URL must be on loopback, not ${url.host}`);
+  }
+  const host = (localConfig()["mlops:ingress"] as { host: string }).host;
+  const counts: Record<string, number> = {};
+  let failed = 0;
+  for (let i = 0; i < n; i++) {
+    const res = await fetch(url, {
+      headers: { host, connection: "close" },
+      signal: AbortSignal.timeout(10000),
+    }).catch(() => undefined);
+    if (res?.status !== 200) {
+      failed++;
+      continue;
+    }
+    const version = String(((await res.json()) as { version: string }).version);
+    counts[version] = (counts[version] ?? 0) + 1;
+  }
+  return { failed, counts };
+}
+
+/** `hits` of `n` is within 4 standard deviations of a binomial(n, p) mean. */
+function expectBinomial(hits: number, n: number, p: number): void {
+  const sd = Math.sqrt(n * p * (1 - p));
+  expect(Math.abs(hits - n * p)).toBeLessThanOrEqual(4 * sd);
+}
+
+/** `kubectl apply --dry-run=server` of one object: the API server's verdict, nothing stored. */
+async function serverDryRun(obj: KubeObject): Promise<{ code: number; stderr: string }> {
+  const r = await run(
+    "kubectl",
+    ["--kubeconfig", process.env.KUBECONFIG!, "apply", "--dry-run=server", "-o", "name", "-f", "-"],
+    { input: JSON.stringify(obj), timeoutMs: 30000 },
+  );
+  return { code: r.code, stderr: r.stderr };
+}
+
 /** The version (GET /v2) of `n` answers in a row from the Service, fresh connections. */
 async function versionsNow(base: string, n = 20): Promise<string[]> {
   const out: string[] = [];
@@ -112,7 +163,8 @@ const POLICY_CONFIG = path.join(REPO_ROOT, "policy/config/local.json");
 
 const D = "kubernetes:apps/v1:Deployment";
 const SVC = "kubernetes:core/v1:Service";
-const ING = "kubernetes:networking.k8s.io/v1:Ingress";
+const GW = "kubernetes:gateway.networking.k8s.io/v1:Gateway";
+const ROUTE = "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute";
 const HPA = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler";
 const PDB = "kubernetes:policy/v1:PodDisruptionBudget";
 const NP = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
@@ -128,7 +180,8 @@ const LOCAL_OBJECTS = [
   `${SA} ${NS}/training`,
   `${D} ${NS}/inference`,
   `${SVC} ${NS}/inference`,
-  `${ING} ${NS}/inference`,
+  `${GW} ${NS}/inference`,
+  `${ROUTE} ${NS}/inference`,
   `${HPA} ${NS}/inference`,
   `${NP} ${NS}/inference`,
   `${NP} ${NS}/training`,
@@ -302,7 +355,7 @@ describe("deploy: preview, up, and the cluster read back", () => {
     expect(log).toMatch(/"route":"\/v2\/health\/ready","status":200/);
   });
 
-  test("Service, Ingress, HPA route and scale the stable track", async () => {
+  test("Service, Gateway, HTTPRoute, HPA route and scale the stable track", async () => {
     const svc = await get("service", "inference", NS);
     expect(svc.spec.type).toBe("NodePort");
     expect(svc.spec.ports).toEqual([
@@ -319,21 +372,33 @@ describe("deploy: preview, up, and the cluster read back", () => {
       "mlops-platform/track": "stable",
     });
 
-    const ing = await get("ingress", "inference", NS);
-    expect(ing.spec.ingressClassName).toBe("nginx");
-    expect(ing.spec.tls).toBeUndefined();
-    expect(ing.spec.rules).toEqual([
+    // Admitted by the API server through the real Gateway API CRDs, which filled in their
+    // defaults (the route's path match, the listener's allowed route kinds are the server's).
+    const gateway = await get("gateway", "inference", NS);
+    expect(gateway.spec.gatewayClassName).toBe("envoy-gateway");
+    expect(gateway.spec.listeners).toEqual([
       {
-        host: "mlops.localtest.me",
-        http: {
-          paths: [
-            {
-              path: "/",
-              pathType: "Prefix",
-              backend: { service: { name: "inference", port: { number: 80 } } },
-            },
-          ],
-        },
+        name: "http",
+        hostname: "mlops.localtest.me",
+        protocol: "HTTP",
+        port: 80,
+        allowedRoutes: { namespaces: { from: "Same" } },
+      },
+    ]);
+    const route = await get("httproute", "inference", NS);
+    expect(route.spec.parentRefs).toEqual([
+      {
+        group: "gateway.networking.k8s.io",
+        kind: "Gateway",
+        name: "inference",
+        sectionName: "http",
+      },
+    ]);
+    expect(route.spec.hostnames).toEqual(["mlops.localtest.me"]);
+    expect(route.spec.rules).toEqual([
+      {
+        matches: [{ path: { type: "PathPrefix", value: "/" } }],
+        backendRefs: [{ group: "", kind: "Service", name: "inference", port: 80, weight: 1 }],
       },
     ]);
 
@@ -372,7 +437,39 @@ describe("deploy: preview, up, and the cluster read back", () => {
     expect(pod.containers[0].command).toEqual(["node", "dist/train/main.js", "--out", "/models"]);
   });
 
-  test("NetworkPolicies: only the ingress controller and the scraper reach 8080; nothing reaches training; egress DNS only", async () => {
+  test("the API server validates Gateway API objects with the real CRDs (schema and CEL rules)", async () => {
+    const route = await get("httproute", "inference", NS);
+    const candidate = (edit: (spec: KubeObject) => void): KubeObject => {
+      const spec = JSON.parse(JSON.stringify(route.spec)) as KubeObject;
+      edit(spec);
+      return {
+        apiVersion: route.apiVersion,
+        kind: "HTTPRoute",
+        metadata: { name: "dry-run-route", namespace: NS },
+        spec,
+      };
+    };
+    // The rendered route as it is: admitted.
+    expect(await serverDryRun(candidate(() => undefined))).toEqual({ code: 0, stderr: "" });
+    // A weight outside the schema's bounds (0–1000000): refused, naming the field.
+    const weight = await serverDryRun(
+      candidate((spec) => {
+        spec.rules[0].backendRefs[0].weight = -1;
+      }),
+    );
+    expect(weight.code).not.toBe(0);
+    expect(weight.stderr).toMatch(/spec\.rules\[0\]\.backendRefs\[0\]\.weight/);
+    // A path prefix that is not an absolute path: refused by the CRD's CEL rule.
+    const pathRule = await serverDryRun(
+      candidate((spec) => {
+        spec.rules[0].matches[0].path.value = "v2";
+      }),
+    );
+    expect(pathRule.code).not.toBe(0);
+    expect(pathRule.stderr).toMatch(/must be an absolute path/);
+  });
+
+  test("NetworkPolicies: only the Gateway's data plane and the scraper reach 8080; nothing reaches training; egress DNS only", async () => {
     const dnsOnly = [
       {
         ports: [
@@ -390,7 +487,7 @@ describe("deploy: preview, up, and the cluster read back", () => {
       "app.kubernetes.io/component": "inference",
     });
     expect(inference.spec.ingress).toEqual(
-      ["ingress-nginx", "monitoring"].map((ns) => ({
+      ["envoy-gateway-system", "monitoring"].map((ns) => ({
         from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": ns } } }],
         ports: [{ protocol: "TCP", port: 8080 }],
       })),
@@ -944,7 +1041,7 @@ describe("release strategies on the real engine", () => {
     expect((await restarts()).every((line) => line.endsWith(" 0"))).toBe(true);
   });
 
-  test("canary: a weight change previews one update, of the canary Ingress, and up applies it", async () => {
+  test("canary: the HTTPRoute weights the stable and canary Services; a weight change and an abort each preview one update of the HTTPRoute", async () => {
     const canary = (weight: number) =>
       stack.configure((c) => {
         c["mlops:release"] = {
@@ -952,18 +1049,15 @@ describe("release strategies on the real engine", () => {
           canary: { image: "mlops-inference:0.2.0", weight },
         };
       });
+    const weights = async () =>
+      ((await get("httproute", "inference", NS)).spec.rules as KubeObject[]).map((rule) =>
+        (rule.backendRefs as KubeObject[]).map((b) => `${b.name}:${b.port}=${b.weight}`),
+      );
     canary(10);
     await up("up (canary 10%)");
-    const ing = await get("ingress", "inference-canary", NS);
-    expect(ing.metadata.annotations).toMatchObject({
-      "nginx.ingress.kubernetes.io/canary": "true",
-      "nginx.ingress.kubernetes.io/canary-weight": "10",
-    });
-    expect(ing.spec.rules[0].http.paths[0].backend.service.name).toBe("inference-canary");
+    expect(await weights()).toEqual([["inference:80=90", "inference-canary:80=10"]]);
     const canarySvc = await get("service", "inference-canary", NS);
     expect(canarySvc.spec.selector["mlops-platform/track"]).toBe("canary");
-    // Until the traffic layer splits by weight on this cluster, each track's Service answers
-    // with its own release: stable through the main Service, canary through its own.
     await waitFor(
       "the canary Deployment Available",
       async () =>
@@ -973,6 +1067,8 @@ describe("release strategies on the real engine", () => {
       180000,
       1000,
     );
+    // Each backend of the route answers with its own release: stable through the main Service,
+    // canary through its own.
     expect(new Set(await versionsNow(BASE, 10))).toEqual(new Set(["0.1.0"]));
     const canaryPort = (canarySvc.spec.ports as KubeObject[])[0].nodePort as number;
     expect(new Set(await versionsNow(`http://127.0.0.1:${canaryPort}/`, 10))).toEqual(
@@ -981,14 +1077,28 @@ describe("release strategies on the real engine", () => {
 
     canary(30);
     const r = await preview("preview (canary 10% -> 30%)");
-    expect(objectChanges(r)).toEqual([`update ${ING} ${NS}/inference-canary`]);
+    expect(objectChanges(r)).toEqual([`update ${ROUTE} ${NS}/inference`]);
     await up("up (canary 30%)");
-    expect(
-      (await get("ingress", "inference-canary", NS)).metadata.annotations?.[
-        "nginx.ingress.kubernetes.io/canary-weight"
-      ],
-    ).toBe("30");
+    expect(await weights()).toEqual([["inference:80=70", "inference-canary:80=30"]]);
     expect((await stack.outputs()).release).toMatchObject({ strategy: "canary", canaryWeight: 30 });
+    if (GATEWAY_URL) {
+      const split = await splitThroughGateway(GATEWAY_URL, SPLIT_REQUESTS);
+      process.stderr.write(`[e2e] canary 30% through the Gateway: ${JSON.stringify(split)}\n`);
+      expect(split.failed).toBe(0);
+      expectBinomial(split.counts["0.2.0"] ?? 0, SPLIT_REQUESTS, 0.3);
+    }
+
+    // Abort: the canary keeps running but the route sends it nothing.
+    canary(0);
+    const abort = await preview("preview (canary abort: weight 0)");
+    expect(objectChanges(abort)).toEqual([`update ${ROUTE} ${NS}/inference`]);
+    await up("up (canary 0%)");
+    expect(await weights()).toEqual([["inference:80=100", "inference-canary:80=0"]]);
+    expect(condition(await get("deployment", "inference-canary", NS), "Available")).toBe("True");
+    if (GATEWAY_URL) {
+      const split = await splitThroughGateway(GATEWAY_URL, 100);
+      expect(split).toEqual({ failed: 0, counts: { "0.1.0": 100 } });
+    }
   });
 });
 

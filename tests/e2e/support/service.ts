@@ -60,7 +60,7 @@ export interface Reply {
 
 /**
  * An HTTP request to the local process for a URL of the deployed stack: the URL's path and Host
- * header are kept (what the ingress would receive), the connection goes to 127.0.0.1:`port`.
+ * header are kept (what the Gateway would forward), the connection goes to 127.0.0.1:`port`.
  */
 export async function request(
   port: number,
