@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Smoke test of a deployed Azure stack through its Service, by `kubectl port-forward`: it needs no
-# ingress controller, and AKS runs none this program installs yet (docs/azure.md, decision 3).
+# DNS record for the Gateway's host (docs/traffic.md).
 # Needs kubectl and kubelogin on PATH (the setup action's `kubelogin: "true"`) and
 # AAD_LOGIN_METHOD=azurecli after an Azure login. The kubeconfig output holds no credential (it
 # runs kubelogin), but stays in a private temp file, never in the log.

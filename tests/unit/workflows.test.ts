@@ -457,7 +457,7 @@ describe("the repository's workflows", () => {
     expect(setup).toContain('echo "$bin" >> "$GITHUB_PATH"');
   });
 
-  it("the deploy jobs smoke-test through the Service (no ingress controller on AKS yet)", () => {
+  it("the deploy jobs smoke-test through the Service (independent of DNS for the Gateway)", () => {
     for (const [file, id] of [
       ["main.yml", "deploy-dev"],
       ["promote.yml", "deploy-prod"],
