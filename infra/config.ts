@@ -102,8 +102,13 @@ const VERSION = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const LABEL_KEY =
   /^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
-const ACTION_GROUP_ID =
-  /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/microsoft\.insights\/actionGroups\/[^/]+$/i;
+/** `word` in any letter case, without the `i` flag (JSON Schema patterns have no flags). */
+const anyCase = (word: string) =>
+  word.replace(/[a-z]/gi, (c) => `[${c.toLowerCase()}${c.toUpperCase()}]`);
+const ACTION_GROUP_ID = new RegExp(
+  `^/${anyCase("subscriptions")}/[^/]+/${anyCase("resourceGroups")}/[^/]+/` +
+    `${anyCase("providers")}/${anyCase("microsoft")}\\.${anyCase("insights")}/${anyCase("actionGroups")}/[^/]+$`,
+);
 
 /** True when `ref` names an image by content digest (`repo@sha256:<64 hex>`). */
 export function isDigestRef(ref: string): boolean {
@@ -152,10 +157,10 @@ function bool() {
   );
 }
 
-/** A string matching `pattern`; `what` completes "expected ...". */
+/** A string matching `pattern`; `what` completes "expected ..." (and the README's "allowed"). */
 function text(pattern: RegExp, what: string) {
   const error = `expected ${what}`;
-  return z.string({ error }).regex(pattern, { error });
+  return z.string({ error }).regex(pattern, { error }).meta({ allowedText: what });
 }
 
 function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
@@ -208,7 +213,8 @@ function imageRef(required = "expected an image reference") {
     .string({ error: requiredOr(required, "expected an image reference") })
     .regex(/^\S+$/, { error: "expected an image reference" })
     .regex(IMAGE_REF_FORM, { error: "use <repo>:<tag> or <repo>@sha256:<64 hex>" })
-    .regex(/^(?!.*:latest$)/, { error: 'pin a version tag or a digest, not "latest"' });
+    .regex(/^(?!.*:latest$)/, { error: 'pin a version tag or a digest, not "latest"' })
+    .meta({ allowedText: "`<repo>:<tag>` (not `latest`) or `<repo>@sha256:<64 hex>`" });
 }
 
 const modelVersions = () =>
@@ -283,7 +289,7 @@ const azure = section({
   tier: doc(
     oneOf(AKS_TIERS).optional(),
     "AKS pricing tier; only a paid tier has the API server SLA.",
-    '"Standard" in prod, "Free" elsewhere',
+    "`Standard` in prod, `Free` elsewhere",
   ),
   availabilityZones: doc(
     z
@@ -298,7 +304,7 @@ const azure = section({
       .meta({ uniqueItems: true })
       .optional(),
     "Availability zones of both node pools; fixed when a pool is created. [] for none.",
-    '["1", "2", "3"] in prod, [] elsewhere',
+    '`["1", "2", "3"]` in prod, `[]` elsewhere',
   ),
   kubeloginMode: doc(
     oneOf(KUBELOGIN_MODES).default("azurecli"),
@@ -313,7 +319,7 @@ const azure = section({
       name: doc(
         text(/^[a-z0-9]{5,50}$/, "5 to 50 lowercase letters or digits").optional(),
         "The shared registry the bootstrap creates (`npm run azure:names` prints it).",
-        "mlopsacr<hash of subscription and project>",
+        "`mlopsacr<hash of subscription and project>`",
       ),
       resourceGroup: doc(
         text(/^[-\w._()]{1,89}[-\w_()]$/, "a resource group name").default(SHARED_RESOURCE_GROUP),
@@ -337,7 +343,7 @@ const image = section({
   ref: doc(
     imageRef().optional(),
     "The image to deploy when `build` is false: `repo:tag` or `repo@sha256:<64 hex>`; prod: digest only; never `latest`.",
-    "(required unless build)",
+    "(required unless `build`)",
   ),
   repository: doc(
     text(/^[a-z0-9]+(?:[._\-/][a-z0-9]+)*$/, "a lowercase repository name").default(
@@ -355,13 +361,13 @@ const app = section({
   replicas: doc(
     int(1, 100).optional(),
     "Minimum replicas: the HorizontalPodAutoscaler's floor; prod ≥ 2; > 1 adds a PDB and topology spread.",
-    "2 in prod, 1 elsewhere",
+    "`2` in prod, `1` elsewhere",
   ),
   autoscaling: section({
     maxReplicas: doc(
       int(1, 100).optional(),
       "Ceiling of the HorizontalPodAutoscaler.",
-      "max(3, 2 × replicas)",
+      "max(3, 2 × `replicas`)",
     ),
     targetCpuPercent: doc(
       int(10, 100).default(70),
@@ -404,12 +410,12 @@ const app = section({
   ),
   serviceType: doc(
     oneOf(SERVICE_TYPES).default("ClusterIP"),
-    "Kubernetes Service type; `LoadBalancer` is refused by policy unless allowed.",
+    "Kubernetes Service type (`Pulumi.local.yaml`: `NodePort`); `LoadBalancer` is refused by policy unless allowed.",
   ),
   nodePort: doc(
     int(30000, 32767).optional(),
     "Fixed node port of the Service (not with `ClusterIP`); `Pulumi.local.yaml` sets 30080.",
-    "none (Kubernetes picks one for a NodePort Service)",
+    "none (Kubernetes picks one for a `NodePort` Service)",
   ),
   terminationGracePeriodSeconds: doc(
     int(1, 600).default(30),
@@ -489,12 +495,12 @@ const trackModels = () =>
   doc(
     perModel(text(VERSION, "a version string")).optional(),
     "Model versions this Deployment loads.",
-    "app.models",
+    "`app.models`",
   );
 
 const track = () =>
   section({
-    image: doc(imageRef().optional(), "Image of this Deployment.", "mlops:image"),
+    image: doc(imageRef().optional(), "Image of this Deployment.", "`mlops:image`"),
     models: trackModels(),
   });
 
@@ -542,7 +548,7 @@ const monitoring = section({
   scraper: doc(
     oneOf(SCRAPERS).optional(),
     "`none`: no monitoring object; `prometheus-operator`: PodMonitor, PrometheusRule and a dashboard ConfigMap; `azure-managed`: AKS managed Prometheus (target azure only).",
-    '"azure-managed" on the azure target, "none" on local',
+    "`azure-managed` on the azure target, `none` on local",
   ),
   scrapeIntervalSeconds: doc(int(5, 300).default(30), "Seconds between two scrapes of a pod."),
   driftPsiThreshold: doc(
@@ -578,7 +584,7 @@ const monitoring = section({
   grafana: doc(
     bool().optional(),
     "`azure-managed` only: also create an Azure Managed Grafana.",
-    "false",
+    "`false`",
   ),
   actionGroupId: doc(
     text(
@@ -597,7 +603,7 @@ const monitoring = section({
       )
       .optional(),
     "`prometheus-operator` only: labels its selectors need (kube-prometheus-stack: `{release: <Helm release>}`).",
-    "{}",
+    "`{}`",
   ),
 });
 
@@ -617,7 +623,7 @@ export const StackConfigSchema = section({
     stringMap().default({}),
     "Extra tags on every Azure resource (`environment` and `owner` are always set).",
   ),
-  azure: doc(azure.optional(), "Azure settings; only with target `azure`.", "the defaults below"),
+  azure: doc(azure.optional(), "Azure settings; only with target `azure`."),
   image: doc(image.prefault({}), "The image of the inference service."),
   app: doc(app.prefault({}), "The inference service's Kubernetes objects."),
   ingress: doc(ingress.prefault({}), "How the endpoint is exposed."),
