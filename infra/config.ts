@@ -190,9 +190,11 @@ function section<Shape extends z.ZodRawShape>(shape: Shape, missing?: string) {
   });
 }
 
-/** Keys to non-empty strings. */
-function stringMap(value = z.string().min(1, { error: "expected a non-empty string" })) {
-  return z.record(z.string(), value, { error: "expected an object of keys and values" });
+/** Names to non-empty strings. */
+function stringMap() {
+  return z.record(z.string(), z.string().min(1, { error: "expected a non-empty string" }), {
+    error: "expected an object of keys and values",
+  });
 }
 
 /** Bundled model name -> `value`; another name is refused with the names the service ships. */
@@ -217,8 +219,8 @@ function imageRef(required = "expected an image reference") {
     .meta({ allowedText: "`<repo>:<tag>` (not `latest`) or `<repo>@sha256:<64 hex>`" });
 }
 
-const modelVersions = () =>
-  perModel(text(VERSION, "a version string")).meta({ description: "model name -> version" });
+/** Bundled model name -> one of its versions. */
+const versionPerModel = () => perModel(text(VERSION, "a version string"));
 
 /** A node pool of fixed VM size whose node count the cluster autoscaler moves within bounds. */
 function nodePool<Min extends z.ZodType<number, unknown>, Max extends z.ZodType<number, unknown>>(
@@ -384,7 +386,7 @@ const app = section({
     memoryLimitMib: doc(int(32, 262144).default(512), "Memory limit, in MiB."),
   }).prefault({}),
   models: doc(
-    modelVersions().default(Object.fromEntries(BUNDLED_MODELS.map((m) => [m, "1"]))),
+    versionPerModel().default(Object.fromEntries(BUNDLED_MODELS.map((m) => [m, "1"]))),
     "Model name -> the version the service must load (`MODEL_PINS`).",
   ),
   modelTraffic: doc(
@@ -405,7 +407,7 @@ const app = section({
     'Model A/B: model -> version -> percent of requests, e.g. `{mpg-regressor: {"1": 90, "2": 10}}`; weights sum to 100, sticky per `x-request-subject`.',
   ),
   modelShadow: doc(
-    perModel(text(VERSION, "a version string")).default({}),
+    versionPerModel().default({}),
     "Shadow traffic: model -> a version that gets a copy of every request, measured in `/metrics`, never returned.",
   ),
   serviceType: doc(
@@ -492,11 +494,7 @@ const training = section({
 });
 
 const trackModels = () =>
-  doc(
-    perModel(text(VERSION, "a version string")).optional(),
-    "Model versions this Deployment loads.",
-    "`app.models`",
-  );
+  doc(versionPerModel().optional(), "Model versions this Deployment loads.", "`app.models`");
 
 const track = () =>
   section({
