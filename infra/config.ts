@@ -192,7 +192,8 @@ function section<Shape extends z.ZodRawShape>(shape: Shape, missing?: string) {
 
 /** Names to non-empty strings. */
 function stringMap() {
-  return z.record(z.string(), z.string().min(1, { error: "expected a non-empty string" }), {
+  const error = "expected a non-empty string";
+  return z.record(z.string(), z.string({ error }).min(1, { error }), {
     error: "expected an object of keys and values",
   });
 }

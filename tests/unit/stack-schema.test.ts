@@ -189,11 +189,16 @@ describe("every key's wrong value is named in the house style", () => {
     return copy;
   }
 
-  test.each(configKeyRows().map((r) => [r.key, r.allowed] as const))("%s", (key) => {
+  test.each(configKeyRows().map((r) => [r.key, r.allowed] as const))("%s", (key, allowed) => {
     const base = baseFor(key);
     expect(() => parseConfig(base)).not.toThrow();
-    // A list of objects and a text of no allowed form: wrong for every key (maps included).
-    for (const wrong of [[{ not: "this" }], "§ not this §"]) {
+    // A list of objects and a text of no allowed form: wrong for every key (maps included), and
+    // in a map, for the value of an allowed name.
+    const name = allowed.includes("`mpg-regressor`") ? "mpg-regressor" : "release";
+    const entries = allowed.startsWith("map:")
+      ? [{ [name]: [{ not: "this" }] }, { [name]: 7 }]
+      : [];
+    for (const wrong of [[{ not: "this" }], "§ not this §", ...entries]) {
       const raw = withValue(base, key, wrong);
       let message = "";
       try {
