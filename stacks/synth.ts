@@ -8,8 +8,8 @@
  * `pulumi stack output`.
  */
 import * as fs from "fs";
-import * as yaml from "js-yaml";
 import * as path from "path";
+import { parse, stringify } from "yaml";
 import { parseConfig, RawConfig } from "../infra/config";
 import { MODEL_CONTAINER } from "../infra/azure/model-store";
 import { synthManifests } from "../infra/k8s/manifests";
@@ -34,7 +34,7 @@ export function readStackFile(stack: string, root = ROOT): RawConfig {
       .map((f) => f.slice("Pulumi.".length, -".yaml".length));
     throw new Error(`no stack file ${file}; stacks here: ${stacks.join(", ")}`);
   }
-  const doc = (yaml.load(fs.readFileSync(file, "utf8")) ?? {}) as {
+  const doc = (parse(fs.readFileSync(file, "utf8")) ?? {}) as {
     config?: Record<string, unknown>;
   };
   const raw: Record<string, unknown> = {};
@@ -63,7 +63,9 @@ export function synthStack(stack: string, root = ROOT): string {
       : undefined,
     env: azure ? { MODEL_STORE_URL: PLACEHOLDERS.modelStoreUrl } : undefined,
   });
-  return manifests.map((m) => yaml.dump(m, { noRefs: true, lineWidth: 120 })).join("---\n");
+  return manifests
+    .map((m) => stringify(m, { aliasDuplicateObjects: false, lineWidth: 120 }))
+    .join("---\n");
 }
 
 function main(argv: string[]): number {

@@ -4,7 +4,7 @@
  * `rules.yml` (the same rules as the PrometheusRule and the Azure rule groups) and
  * `dashboard.json` (import into any Grafana). Pure: `npm run monitoring` writes them.
  */
-import * as yaml from "js-yaml";
+import { stringify } from "yaml";
 import type { PlatformConfig } from "../config";
 import { releaseTracks } from "../k8s/manifests";
 import { modelHealthDashboard } from "./dashboard";
@@ -50,7 +50,7 @@ export function monitoringFiles(
       ),
     ],
   };
-  const dump = (doc: unknown) => yaml.dump(doc, { noRefs: true, lineWidth: -1 });
+  const dump = (doc: unknown) => stringify(doc, { aliasDuplicateObjects: false, lineWidth: 0 });
   return {
     [PROMETHEUS_FILE]: dump(prometheus),
     [RULES_FILE]: dump({ groups: prometheusRuleGroups(stackRuleGroups(config)) }),

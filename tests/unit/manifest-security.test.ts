@@ -12,7 +12,7 @@
  * - security context: uid/gid 10001 of service/Dockerfile, and the Pod Security `restricted`
  *   profile the namespace enforces.
  */
-import * as yaml from "js-yaml";
+import { parseAllDocuments } from "yaml";
 import { parseConfig } from "../../infra/config";
 import { synthManifests } from "../../infra/k8s/manifests";
 import { synthStack } from "../../stacks/synth";
@@ -44,7 +44,7 @@ const RELEASES: ReadonlyArray<{
 }> = [
   {
     name: "the stack file as deployed (rolling)",
-    objs: (stack) => yaml.loadAll(synthStack(stack)) as Obj[],
+    objs: (stack) => parseAllDocuments(synthStack(stack)).map((d) => d.toJS()) as Obj[],
     deployments: ["inference"],
   },
   {

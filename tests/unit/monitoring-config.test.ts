@@ -1,4 +1,5 @@
 import { defaultTrainingMaxAgeHours, parseConfig } from "../../infra/config";
+import { MONITORING_CONFIG_ERRORS } from "../support/config-errors";
 
 const local = { environment: "local", image: { ref: "mlops-inference:0.1.0" } };
 const azure = { environment: "dev", target: "azure", image: { build: true } };
@@ -60,61 +61,7 @@ describe("mlops:monitoring defaults", () => {
 });
 
 describe("invalid mlops:monitoring names the key, the value and what is allowed", () => {
-  test.each<[string, Record<string, unknown>, string]>([
-    [
-      "managed Prometheus off Azure",
-      { ...local, monitoring: { scraper: "azure-managed" } },
-      'mlops:monitoring.scraper: got "azure-managed"; AKS managed Prometheus needs mlops:target "azure"; use "prometheus-operator" or "none"',
-    ],
-    [
-      "unknown scraper",
-      { ...local, monitoring: { scraper: "datadog" } },
-      'mlops:monitoring.scraper: got "datadog"; allowed: none, prometheus-operator, azure-managed',
-    ],
-    [
-      "Grafana without managed Prometheus",
-      { ...azure, monitoring: { scraper: "none", grafana: true } },
-      'mlops:monitoring.grafana: got true; only allowed when monitoring.scraper is "azure-managed"',
-    ],
-    [
-      "latency bound beyond the histogram",
-      { ...local, monitoring: { latencyP99Millis: 2500 } },
-      "mlops:monitoring.latencyP99Millis: got 2500; expected a whole number from 1 to 2499",
-    ],
-    [
-      "PSI threshold not a number",
-      { ...local, monitoring: { driftPsiThreshold: "high" } },
-      'mlops:monitoring.driftPsiThreshold: got "high"; expected a number from 0.01 to 10',
-    ],
-    [
-      "objective of 100 % (no error budget)",
-      { ...azure, monitoring: { availabilityObjectivePercent: 100 } },
-      "mlops:monitoring.availabilityObjectivePercent: got 100; expected a number from 90 to 99.99",
-    ],
-    [
-      "not an action group id",
-      { ...azure, monitoring: { actionGroupId: "oncall" } },
-      'mlops:monitoring.actionGroupId: got "oncall"; expected an action group resource id',
-    ],
-    [
-      "operator labels without the operator",
-      { ...local, monitoring: { operatorLabels: { release: "kps" } } },
-      'mlops:monitoring.operatorLabels: got {"release":"kps"}; only allowed when monitoring.scraper is "prometheus-operator"',
-    ],
-    [
-      "an operator label value that is no label value",
-      {
-        ...local,
-        monitoring: { scraper: "prometheus-operator", operatorLabels: { release: "a b" } },
-      },
-      'mlops:monitoring.operatorLabels.release: got "a b"; expected a Kubernetes label value (≤ 63 chars)',
-    ],
-    [
-      "typo in a key",
-      { ...local, monitoring: { driftThreshold: 0.3 } },
-      "mlops:monitoring.driftThreshold: got 0.3; unknown key; allowed: monitoring.scraper, monitoring.scrapeIntervalSeconds",
-    ],
-  ])("%s", (_name, raw, message) => {
+  test.each(MONITORING_CONFIG_ERRORS)("%s", (_name, raw, message) => {
     expect(() => parseConfig(raw)).toThrow(message);
   });
 });

@@ -1,6 +1,6 @@
 import { Testing } from "cdk8s";
 import * as fs from "fs";
-import * as yaml from "js-yaml";
+import { parse } from "yaml";
 import * as path from "path";
 import { parseConfig } from "../../infra/config";
 import { synthManifests } from "../../infra/k8s/manifests";
@@ -429,10 +429,10 @@ describe("one source of truth", () => {
 
   test("rules.yml is the rule groups the stack deploys; prometheus.yml reads it", () => {
     const files = monitoringFiles(local, "local", { kubeconfigFile: "/k" });
-    expect(yaml.load(files["rules.yml"])).toEqual({
+    expect(parse(files["rules.yml"])).toEqual({
       groups: prometheusRuleGroups(stackRuleGroups(local)),
     });
-    const prom = yaml.load(files["prometheus.yml"]) as Obj;
+    const prom = parse(files["prometheus.yml"]) as Obj;
     expect(prom.rule_files).toEqual(["rules.yml"]);
     expect(prom.global).toEqual({ scrape_interval: "30s", evaluation_interval: "30s" });
     expect(prom.scrape_configs[0].kubernetes_sd_configs[0].kubeconfig_file).toBe("/k");

@@ -1,4 +1,4 @@
-import * as yaml from "js-yaml";
+import { stringify } from "yaml";
 import { parseConfig } from "../../infra/config";
 import { TRACK_LABEL } from "../../infra/k8s/inference-chart";
 import { Manifest, synthManifests } from "../../infra/k8s/manifests";
@@ -66,8 +66,8 @@ describe("canary", () => {
     const b = synth("local", { ...release, canary: { ...release.canary, weight: 50 } });
     const changed = a.filter((o, i) => JSON.stringify(o) !== JSON.stringify(b[i]));
     expect(changed.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(["HTTPRoute/inference"]);
-    const before = yaml.dump(changed[0]).split("\n");
-    const after = yaml.dump(named(b, "HTTPRoute", "inference")).split("\n");
+    const before = stringify(changed[0]).split("\n");
+    const after = stringify(named(b, "HTTPRoute", "inference")).split("\n");
     expect(before.filter((line, i) => line !== after[i])).toEqual([
       "          weight: 90",
       "          weight: 10",
@@ -145,8 +145,8 @@ describe("blueGreen", () => {
     const green = synth("local", release("green"));
     const changed = blue.filter((o, i) => JSON.stringify(o) !== JSON.stringify(green[i]));
     expect(changed.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(["Service/inference"]);
-    const before = yaml.dump(changed[0]).split("\n");
-    const after = yaml.dump(green.find((o) => o.kind === "Service")).split("\n");
+    const before = stringify(changed[0]).split("\n");
+    const after = stringify(green.find((o) => o.kind === "Service")).split("\n");
     expect(before.filter((line, i) => line !== after[i])).toEqual([`    ${TRACK_LABEL}: blue`]);
   });
 
