@@ -77,8 +77,41 @@ function report(label: string, t: TrafficReport): TrafficReport {
  * `kubectl port-forward` to its proxy Service; docs/traffic.md). Set with MLOPS_E2E_KUBE_CONTEXT
  * pointing at a cluster that runs one: the canary step then measures the weighted split.
  */
-const GATEWAY_URL = process.env.MLOPS_E2E_GATEWAY_URL;
 const SPLIT_REQUESTS = 400;
+
+/**
+ * Where to measure the split: MLOPS_E2E_GATEWAY_URL, else, on another context
+ * (MLOPS_E2E_KUBE_CONTEXT), the address of the stack's Gateway once an implementation has
+ * programmed it (up to 60 s) — an address of this machine only (loopback or a private network,
+ * such as kind's). Undefined on the suite's own cluster, which runs no implementation.
+ */
+async function gatewayUrl(): Promise<string | undefined> {
+  if (process.env.MLOPS_E2E_GATEWAY_URL) return process.env.MLOPS_E2E_GATEWAY_URL;
+  if (!process.env.MLOPS_E2E_KUBE_CONTEXT) return undefined;
+  const address = await waitFor(
+    "an implementation to program the Gateway",
+    async () => {
+      const gw = await get("gateway", "inference", NS);
+      const value = (gw.status?.addresses as KubeObject[] | undefined)?.[0]?.value as
+        string | undefined;
+      return condition(gw, "Programmed") === "True" && value ? value : undefined;
+    },
+    60000,
+    2000,
+  ).catch(() => undefined);
+  if (address === undefined) {
+    process.stderr.write(
+      "[e2e] no Gateway API implementation programmed the Gateway: split not measured\n",
+    );
+    return undefined;
+  }
+  if (!/^(127\.|10\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.)/.test(address)) {
+    throw new Error(
+      `the Gateway's address ${address} is not on this machine: set MLOPS_E2E_GATEWAY_URL (e.g. a port-forward)`,
+    );
+  }
+  return `http://${address}/`;
+}
 
 /** GET /v2 `n` times through the Gateway (Host: the stack's host); the versions that answered. */
 async function splitThroughGateway(
@@ -86,8 +119,8 @@ async function splitThroughGateway(
   n: number,
 ): Promise<{ failed: number; counts: Record<string, number> }> {
   const url = new URL("/v2", base);
-  if (url.hostname !== "127.0.0.1" && url.hostname !== "localhost") {
-    throw new Error(`MLOPS_E2E_GATEWAY_URL must be on loopback, not ${url.host}`);
+  if (!/^(localhost|127\.|10\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.)/.test(url.hostname)) {
+    throw new Error(`the Gateway must be on this machine (loopback or private), not ${url.host}`);
   }
   const host = (localConfig()["mlops:ingress"] as { host: string }).host;
   const counts: Record<string, number> = {};
@@ -1084,8 +1117,9 @@ describe("release strategies on the real engine", () => {
     await up("up (canary 30%)");
     expect(await weights()).toEqual([["inference:80=70", "inference-canary:80=30"]]);
     expect((await stack.outputs()).release).toMatchObject({ strategy: "canary", canaryWeight: 30 });
-    if (GATEWAY_URL) {
-      const split = await splitThroughGateway(GATEWAY_URL, SPLIT_REQUESTS);
+    const gateway = await gatewayUrl();
+    if (gateway) {
+      const split = await splitThroughGateway(gateway, SPLIT_REQUESTS);
       process.stderr.write(`[e2e] canary 30% through the Gateway: ${JSON.stringify(split)}\n`);
       expect(split.failed).toBe(0);
       expectBinomial(split.counts["0.2.0"] ?? 0, SPLIT_REQUESTS, 0.3);
@@ -1098,8 +1132,8 @@ describe("release strategies on the real engine", () => {
     await up("up (canary 0%)");
     expect(await weights()).toEqual([["inference:80=100", "inference-canary:80=0"]]);
     expect(condition(await get("deployment", "inference-canary", NS), "Available")).toBe("True");
-    if (GATEWAY_URL) {
-      const split = await splitThroughGateway(GATEWAY_URL, 100);
+    if (gateway) {
+      const split = await splitThroughGateway(gateway, 100);
       expect(split).toEqual({ failed: 0, counts: { "0.1.0": 100 } });
     }
   });
