@@ -200,9 +200,9 @@ export const STACK_SETTINGS: { readonly [E in Environment]: PackSettings } = {
 export const STACK_ENFORCEMENT: {
   readonly [E in Environment]: Readonly<Record<string, EnforcementLevel>>;
 } = {
-  local: {},
-  dev: {},
-  prod: { "k8s-recommended-labels": "mandatory" },
+  local: { "k8s-recommended-labels": "advisory" },
+  dev: { "k8s-recommended-labels": "advisory" },
+  prod: {},
 };
 
 /** The object of a policy config file (`--policy-pack-config`): policy name -> its config. */

@@ -334,7 +334,7 @@ export const recommendedLabels = (): ResourceValidationPolicy =>
       description:
         "Workloads carry the recommended labels (app.kubernetes.io/name, instance, component, " +
         "part-of, managed-by) on their metadata.",
-      enforcementLevel: "advisory",
+      enforcementLevel: "mandatory",
       remediationSteps: "Add the missing labels to metadata.labels.",
     },
     (w, { settings }) => {
