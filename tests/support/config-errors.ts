@@ -5,9 +5,10 @@
  */
 export type ConfigErrorCase = [name: string, raw: Record<string, unknown>, message: string];
 
-const DIGEST = "registry.example/mlops-inference@sha256:" + "a".repeat(64);
-const local = { environment: "local", image: { ref: "mlops-inference:0.1.0" } };
-const prod = {
+/** Minimal valid configs the cases (and the config tests) start from. */
+export const DIGEST = "registry.example/mlops-inference@sha256:" + "a".repeat(64);
+export const local = { environment: "local", image: { ref: "mlops-inference:0.1.0" } };
+export const prod = {
   environment: "prod",
   target: "azure",
   image: { ref: DIGEST },

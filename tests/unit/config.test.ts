@@ -1,15 +1,6 @@
 import { ConfigError, isDigestRef, parseConfig } from "../../infra/config";
-import { CONFIG_ERRORS } from "../support/config-errors";
+import { CONFIG_ERRORS, DIGEST, local, prod } from "../support/config-errors";
 import { stackConfig } from "../support/program";
-
-const DIGEST = "registry.example/mlops-inference@sha256:" + "a".repeat(64);
-const local = { environment: "local", image: { ref: "mlops-inference:0.1.0" } };
-const prod = {
-  environment: "prod",
-  target: "azure",
-  image: { ref: DIGEST },
-  app: { replicas: 3 },
-};
 
 describe("parseConfig defaults", () => {
   test("a minimal local config gets every documented default", () => {
