@@ -59,6 +59,16 @@ export interface EnvoyGatewayArgs {
   readonly provider: k8s.Provider;
 }
 
+/** The chart's own requests and memory limit for the controller, plus a CPU limit. */
+const CONTROLLER_RESOURCES = {
+  requests: { cpu: "100m", memory: "256Mi" },
+  limits: { cpu: "1", memory: "1024Mi" },
+};
+const CERTGEN_RESOURCES = {
+  requests: { cpu: "50m", memory: "64Mi" },
+  limits: { cpu: "500m", memory: "256Mi" },
+};
+
 /** Values of the controller chart: CRDs come from the CRD chart (standard channel); labels the
  * policy pack asks of every workload; HA settings above one replica. */
 export function controllerValues(replicas: number, image?: string): Record<string, unknown> {
@@ -77,6 +87,8 @@ export function controllerValues(replicas: number, image?: string): Record<strin
     ...(image === undefined ? {} : { global: { images: { envoyGateway: { image } } } }),
     deployment: {
       replicas,
+      // The chart sets no CPU limit; the pack asks every container for requests and limits.
+      envoyGateway: { resources: CONTROLLER_RESOURCES },
       ...(replicas > 1
         ? {
             pod: {
@@ -88,6 +100,8 @@ export function controllerValues(replicas: number, image?: string): Record<strin
           }
         : {}),
     },
+    // The pre-install Job that writes the controller's certificates has no resources at all.
+    certgen: { job: { resources: CERTGEN_RESOURCES } },
     ...(replicas > 1 ? { podDisruptionBudget: { minAvailable: 0, maxUnavailable: 1 } } : {}),
   };
 }

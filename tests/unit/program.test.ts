@@ -273,6 +273,14 @@ describe.each(["local", "dev", "prod"] as const)("stack %s", (stack) => {
         "app.kubernetes.io/part-of": "mlops-platform",
         "app.kubernetes.io/component": "gateway-controller",
       });
+      // Every container the chart renders gets requests and limits (k8s-container-resources).
+      for (const resources of [
+        values.deployment.envoyGateway.resources,
+        values.certgen.job.resources,
+      ]) {
+        expect(Object.keys(resources.requests).sort()).toEqual(["cpu", "memory"]);
+        expect(Object.keys(resources.limits).sort()).toEqual(["cpu", "memory"]);
+      }
       if (stack === "prod") {
         // The prod policies' HA rules, and the controller by digest from the shared registry.
         expect(values.deployment.replicas).toBe(2);
@@ -288,7 +296,8 @@ describe.each(["local", "dev", "prod"] as const)("stack %s", (stack) => {
         expect(values.podDisruptionBudget).toEqual({ minAvailable: 0, maxUnavailable: 1 });
         expect(values.global.images.envoyGateway.image).toBe(IMPORTED_GATEWAY_IMAGE);
       } else {
-        expect(values.deployment).toEqual({ replicas: 1 });
+        expect(values.deployment.replicas).toBe(1);
+        expect(values.deployment.pod).toBeUndefined();
         expect(values.podDisruptionBudget).toBeUndefined();
         expect(values.global).toBeUndefined();
       }
