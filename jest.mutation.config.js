@@ -1,0 +1,56 @@
+/**
+ * The jest config Stryker runs (stryker.config.mjs): the projects of jest.config.js whose tests
+ * load the mutated files in jest's own process, narrowed to the scope in MUTATION_SCOPE, so the
+ * initial run and each mutant's run start only what can kill a mutant of that scope.
+ */
+const base = require("./jest.config.js");
+
+/** Test files of each scope; a project not named runs no test of the scope. */
+const SCOPES = {
+  // promotion.ts and preview-summary.ts are loaded only by their own unit suites.
+  stacks: { unit: ["promote", "preview-summary"] },
+  policy: { policy: null },
+  model: { service: null },
+  // infra/config.ts is also loaded by the policy suites (stack settings, the program under mocks).
+  infra: { unit: null, policy: null },
+  all: { unit: null, policy: null, service: null },
+};
+
+/** Suites that load none of the mutated files in jest's process: they read workflow files, build
+ * toolchains, or run the service in a child process. */
+const NOT_IN_PROCESS = [
+  "/tests/unit/dockerfile\\.test\\.ts$",
+  "/tests/unit/smoke-port-forward\\.test\\.ts$",
+  "/tests/unit/toolchain\\.test\\.ts$",
+  "/tests/unit/toolchain-prometheus\\.test\\.ts$",
+  "/tests/unit/workflows\\.test\\.ts$",
+  "/tests/service/process\\.test\\.ts$",
+  "/tests/service/serve\\.test\\.ts$",
+];
+
+const scopeName = process.env.MUTATION_SCOPE ?? "all";
+const scope = SCOPES[scopeName];
+if (scope === undefined) {
+  throw new Error(
+    `MUTATION_SCOPE=${scopeName} is not a scope; use one of ${Object.keys(SCOPES).join(", ")}.`,
+  );
+}
+
+const projects = base.projects
+  .filter((project) => project.displayName in scope)
+  .map((project) => {
+    const only = scope[project.displayName];
+    return {
+      ...project,
+      testPathIgnorePatterns: ["/node_modules/", ...NOT_IN_PROCESS],
+      ...(only === null
+        ? {}
+        : { testRegex: `/tests/${project.displayName}/(${only.join("|")})\\.test\\.ts$` }),
+    };
+  });
+
+// A single project is given as the config itself: jest finds no test in a `projects` list of one
+// inline project when Stryker adds its own top-level options.
+const { projects: _all, ...shared } = base;
+/** @type {import('jest').Config} */
+module.exports = projects.length === 1 ? { ...shared, ...projects[0] } : { ...shared, projects };
