@@ -10,7 +10,12 @@ const SCOPES = {
   // promotion.ts and preview-summary.ts are loaded only by their own unit suites.
   stacks: { unit: ["promote", "preview-summary"] },
   policy: { policy: null },
-  model: { service: null },
+  // The suites that exercise the model code itself (artifacts, predictions, drift, traffic) through
+  // the predictor, the store and the routes; not the browser, Python-client, gRPC or OpenAPI-fuzz
+  // suites, which test the transport and would make each mutant's run minutes long.
+  model: {
+    service: ["ab", "artifact", "closed-form", "http", "math", "property", "protocol", "training"],
+  },
   // infra/config.ts is also loaded by the policy suites (stack settings, the program under mocks).
   infra: { unit: null, policy: null },
   all: { unit: null, policy: null, service: null },
