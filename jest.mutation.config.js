@@ -11,7 +11,7 @@ const SCOPES = {
   stacks: { unit: ["promot", "preview-summary"] },
   // Not program.test.ts: it runs the whole program under mocks for every stack (seconds per test),
   // which made a policy mutant's run 10 s; the policy suites check each policy input by input.
-  policy: { policy: ["azure", "config", "kubernetes", "levels"] },
+  policy: { policy: ["azure", "config", "kubernetes", "levels", "traffic"] },
   // The suites that test the model code directly (math, inputs, artifacts, hand-computed
   // predictions) and the A/B split. Not the route, property, gRPC, browser, Python-client or
   // training suites: they train the bundled models in beforeAll, so each mutant's run took 20 s
