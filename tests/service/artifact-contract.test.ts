@@ -1,13 +1,17 @@
 /**
  * The artifact contract of service/src/model/artifact.ts, field by field, on a small hand-written
  * artifact: it is accepted as written, and each single corruption is refused with the message
- * naming the field, the rule and the value received.
+ * naming the field, the rule and the value received. Then the store built from such artifacts.
  */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import {
   ArtifactError,
   validateArtifact,
   type ModelArtifact,
 } from "../../service/src/model/artifact";
+import { ModelLoadError, ModelStore } from "../../service/src/model/store";
 
 type Doc = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -469,5 +473,104 @@ describe("validateArtifact refuses, naming the field", () => {
     expect(() =>
       validateArtifact({ ...regressor(), name: "" } as unknown as ModelArtifact),
     ).toThrow('artifact: name must be a non-empty string, got string ""');
+  });
+});
+
+describe("ModelStore", () => {
+  const version = (v: string, name = "toy"): Doc => ({ ...regressor(), name, version: v });
+
+  it("defaults each model to its highest version, compared as numbers", () => {
+    const store = ModelStore.fromArtifacts(
+      [version("9"), version("10"), version("2"), version("1", "other")],
+      {
+        driftWindow: 5,
+      },
+    );
+    expect(store.names()).toEqual(["other", "toy"]);
+    expect(store.versions("toy")).toEqual(["2", "9", "10"]);
+    expect(store.versions("absent")).toEqual([]);
+    expect(store.get("toy")?.artifact.version).toBe("10");
+    expect(store.get("toy", "9")?.artifact.version).toBe("9");
+    expect(store.get("toy", "3")).toBeUndefined();
+    expect(store.get("absent")).toBeUndefined();
+    expect(store.has("toy")).toBe(true);
+    expect(store.has("absent")).toBe(false);
+    expect(
+      store
+        .all()
+        .map((m) => `${m.artifact.name}@${m.artifact.version}`)
+        .sort(),
+    ).toEqual(["other@1", "toy@10", "toy@2", "toy@9"]);
+    expect(store.isDefault(store.get("toy", "10")!)).toBe(true);
+    expect(store.isDefault(store.get("toy", "9")!)).toBe(false);
+    expect(store.get("toy", "2")?.source).toBe("artifact #2");
+    expect(store.get("toy")?.drift.windows.map((w) => w.size)).toEqual([5, 5]);
+  });
+
+  it("makes a pinned version the default", () => {
+    const store = ModelStore.fromArtifacts([version("1"), version("2")], {
+      driftWindow: 5,
+      pins: new Map([["toy", "1"]]),
+    });
+    expect(store.get("toy")?.artifact.version).toBe("1");
+    expect(store.isDefault(store.get("toy", "2")!)).toBe(false);
+  });
+
+  it("refuses a pin it cannot honour and a version given twice, naming both sources", () => {
+    const pinned = (pins: [string, string][]) => () =>
+      ModelStore.fromArtifacts([version("1"), version("2")], {
+        driftWindow: 5,
+        pins: new Map(pins),
+      });
+    expect(pinned([["toy", "3"]])).toThrow(
+      new ModelLoadError(
+        "MODEL_PINS requires toy version 3, which is not loaded (loaded versions: 1, 2)",
+      ),
+    );
+    expect(pinned([["absent", "1"]])).toThrow(
+      new ModelLoadError(
+        "MODEL_PINS requires absent version 1, which is not loaded (no version of absent is loaded)",
+      ),
+    );
+    expect(() =>
+      ModelStore.fromArtifacts([version("1"), version("1")], { driftWindow: 5 }),
+    ).toThrow(new ModelLoadError("artifact #1: toy version 1 is also in artifact #0"));
+    expect(() =>
+      ModelStore.fromArtifacts([{ ...version("1"), kind: "x" }], { driftWindow: 5 }),
+    ).toThrow('artifact #0: kind must be "regression" or "classification", got string "x"');
+  });
+
+  it("loads a directory, skipping hidden entries, files and version directories without model.json", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "store-"));
+    try {
+      const write = (rel: string, doc: unknown) => {
+        fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+        fs.writeFileSync(path.join(dir, rel), JSON.stringify(doc));
+      };
+      write("toy/1/model.json", version("1"));
+      write(".hidden/1/model.json", version("1", "hidden"));
+      write("README.json", {});
+      fs.mkdirSync(path.join(dir, "toy", "2"));
+      const store = ModelStore.loadFromDir(dir, { driftWindow: 5 });
+      expect(store.names()).toEqual(["toy"]);
+      expect(store.versions("toy")).toEqual(["1"]);
+      expect(store.get("toy")?.source).toBe(path.join(dir, "toy", "1", "model.json"));
+      write("toy/3/model.json", version("4"));
+      expect(() => ModelStore.loadFromDir(dir, { driftWindow: 5 })).toThrow(
+        `${path.join(dir, "toy", "3", "model.json")}: artifact says toy version 4, but it sits in toy/3/`,
+      );
+      fs.rmSync(path.join(dir, "toy", "3"), { recursive: true });
+      write("other/1/model.json", version("2", "other"));
+      expect(() => ModelStore.loadFromDir(dir, { driftWindow: 5 })).toThrow(
+        `${path.join(dir, "other", "1", "model.json")}: artifact says other version 2, but it sits in other/1/`,
+      );
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+    expect(() => ModelStore.loadFromDir(path.join(dir, "gone"), { driftWindow: 5 })).toThrow(
+      new ModelLoadError(
+        `MODEL_DIR ${path.join(dir, "gone")} is not a directory (train models first: npm run train)`,
+      ),
+    );
   });
 });
