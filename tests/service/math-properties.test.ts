@@ -1,6 +1,7 @@
 /**
  * Properties of the numerical helpers and drift windows (service/src/model/math.ts, drift.ts):
- * each stated against an independent, slower computation or a value worked out by hand.
+ * each stated against an independent, slower computation or a value worked out by hand. And the
+ * inference statistics (stats.ts) in their JSON form.
  */
 import * as fc from "fast-check";
 import { DriftMonitor, FeatureWindow } from "../../service/src/model/drift";
@@ -24,6 +25,7 @@ import {
   std,
 } from "../../service/src/model/math";
 import type { ModelArtifact } from "../../service/src/model/artifact";
+import { add, newStatistics, nowNs, statisticsJson } from "../../service/src/model/stats";
 
 const RUNS = { numRuns: 200, seed: 42 };
 
@@ -324,5 +326,50 @@ describe("drift windows", () => {
     expect(monitor.windows.map((w) => w.samples)).toEqual([2, 2]);
     expect(monitor.windows[0].psi()).toBeCloseTo(psi([0.2, 0.5, 0.3], [0, 0.5, 0.5]), 12);
     expect(monitor.windows[1].psi()).toBe(0);
+  });
+});
+
+describe("inference statistics", () => {
+  it("add counts samples and sums nanoseconds; the JSON rounds them and reports no queue or cache", () => {
+    const s = newStatistics();
+    add(s.success, 1.4);
+    add(s.success, 2.2);
+    add(s.fail, 7.5);
+    add(s.computeInput, 1);
+    add(s.computeInfer, 2);
+    add(s.computeOutput, 3);
+    s.lastInference = 1700000000000;
+    s.inferenceCount = 5;
+    s.executionCount = 2;
+    expect(statisticsJson("m", "1", s)).toEqual({
+      name: "m",
+      version: "1",
+      last_inference: 1700000000000,
+      inference_count: 5,
+      execution_count: 2,
+      inference_stats: {
+        success: { count: 2, ns: 4 },
+        fail: { count: 1, ns: 8 },
+        queue: { count: 2, ns: 0 },
+        compute_input: { count: 1, ns: 1 },
+        compute_infer: { count: 1, ns: 2 },
+        compute_output: { count: 1, ns: 3 },
+        cache_hit: { count: 0, ns: 0 },
+        cache_miss: { count: 0, ns: 0 },
+      },
+      batch_stats: [],
+    });
+    expect(statisticsJson("m", "1", newStatistics()).inference_stats.success).toEqual({
+      count: 0,
+      ns: 0,
+    });
+  });
+
+  it("nowNs is performance.now in nanoseconds", () => {
+    const before = performance.now() * 1e6;
+    const t = nowNs();
+    const after = performance.now() * 1e6;
+    expect(t).toBeGreaterThanOrEqual(before);
+    expect(t).toBeLessThanOrEqual(after);
   });
 });
