@@ -12,11 +12,11 @@ const SCOPES = {
   // Not program.test.ts: it runs the whole program under mocks for every stack (seconds per test),
   // which made a policy mutant's run 10 s; the policy suites check each policy input by input.
   policy: { policy: ["azure", "config", "kubernetes", "levels", "traffic"] },
-  // The suites that test the model code directly (math, inputs, artifacts, hand-computed
-  // predictions) and the A/B split. Not the route, property, gRPC, browser, Python-client or
-  // training suites: they train the bundled models in beforeAll, so each mutant's run took 20 s
-  // and the scope 4 hours on 2 cores.
-  model: { service: ["ab", "artifact", "closed-form", "inputs", "math"] },
+  // The suites that test the model code directly: math, inputs, artifacts and the store, the
+  // predictor against hand-computed values, the A/B router. Not the route, property, gRPC, browser,
+  // Python-client, training or A/B-process suites: they train the bundled models or start servers
+  // for every mutant's run (20 s each; the scope took 4 hours on 2 cores).
+  model: { service: ["ab-router", "artifact", "closed-form", "inputs", "math"] },
   // infra/config.ts is also loaded by the policy suites (stack settings, the program under mocks).
   infra: { unit: null, policy: null },
   all: { unit: null, policy: null, service: null },
