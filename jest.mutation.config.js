@@ -15,7 +15,7 @@ const SCOPES = {
   // The suites that test the model code directly: math, inputs, artifacts and the store, the
   // predictor against hand-computed values, the A/B router. Not the route, property, gRPC, browser,
   // Python-client, training or A/B-process suites: they train the bundled models or start servers
-  // for every mutant's run (20 s each; the scope took 4 hours on 2 cores).
+  // for every mutant's run (20 s each: Stryker estimated hours for the scope on 2 cores).
   model: { service: ["ab-router", "artifact", "closed-form", "inputs", "math"] },
   // infra/config.ts is also loaded by the policy suites (stack settings, the program under mocks).
   infra: { unit: null, policy: null },
