@@ -27,7 +27,8 @@ export default {
   ignoreStatic: true,
   // 2 cores shared with the real-engine suite.
   concurrency: 1,
-  timeoutMS: 60000,
+  // A mutant that loops forever costs this much beyond its tests' usual time.
+  timeoutMS: 10000,
   incremental: true,
   incrementalFile: `${dir}/incremental.json`,
   reporters: ["html", "json", "clear-text", "progress"],
