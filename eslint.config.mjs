@@ -9,6 +9,9 @@ export default tseslint.config(
       "**/dist/**",
       "coverage/**",
       "synth/**",
+      // Mutation testing: its sandboxes (copies of the sources) and reports.
+      ".stryker-tmp/**",
+      "reports/**",
       "service/public/**/*.js",
       "**/*.js",
       "**/*.mjs",
