@@ -55,8 +55,8 @@ const projects = base.projects
     };
   });
 
-// A single project is given as the config itself: jest finds no test in a `projects` list of one
-// inline project when Stryker adds its own top-level options.
+// A single project is given as the config itself: under Stryker, jest found no test in a
+// `projects` list of one inline project.
 const { projects: _all, ...shared } = base;
 /** @type {import('jest').Config} */
 module.exports = projects.length === 1 ? { ...shared, ...projects[0] } : { ...shared, projects };
