@@ -102,26 +102,30 @@ describe("packConfigFile", () => {
     ({ name, ...(keys.length > 0 ? settingsFor(...keys) : {}) }) as unknown as Policies[number];
 
   it("writes each policy's declared settings of the stack and the stack's level overrides", () => {
-    const file = packConfigFile("prod", [
+    const pack = [
       policy("k8s-recommended-labels", "recommendedLabels"),
       policy("no-settings"),
       policy("digest", "requireDigest", "environment"),
-    ]);
-    expect(file).toEqual({
+    ];
+    expect(packConfigFile("local", pack)).toEqual({
       "k8s-recommended-labels": {
-        enforcementLevel: "mandatory",
+        enforcementLevel: "advisory",
         recommendedLabels: DEFAULT_SETTINGS.recommendedLabels,
       },
-      digest: { requireDigest: true, environment: "prod" },
+      digest: { requireDigest: false, environment: "local" },
     });
-    expect(packConfigFile("local", [policy("digest", "requireDigest")])).toEqual({
-      digest: { requireDigest: false },
+    expect(packConfigFile("prod", pack)).toEqual({
+      "k8s-recommended-labels": { recommendedLabels: DEFAULT_SETTINGS.recommendedLabels },
+      digest: { requireDigest: true, environment: "prod" },
     });
   });
 
   it("refuses a stack whose level overrides name a policy the pack does not have", () => {
-    expect(() => packConfigFile("prod", [policy("digest", "requireDigest")])).toThrow(
-      new Error("STACK_ENFORCEMENT.prod names unknown policies: k8s-recommended-labels"),
+    expect(() => packConfigFile("dev", [policy("digest", "requireDigest")])).toThrow(
+      new Error("STACK_ENFORCEMENT.dev names unknown policies: k8s-recommended-labels"),
     );
+    expect(packConfigFile("prod", [policy("digest", "requireDigest")])).toEqual({
+      digest: { requireDigest: true },
+    });
   });
 });
