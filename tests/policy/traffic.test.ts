@@ -152,3 +152,57 @@ describe("k8s-httproute-backends (stack)", () => {
     });
   });
 });
+
+describe("traffic policies at their boundaries", () => {
+  const run = (resources: StubResource[]) =>
+    validateStack(stackPolicy("k8s-httproute-backends"), resources, { stack: "prod" });
+  const urn = "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute::inference";
+
+  it("weights 0 and 100 are allowed; 10.5 and a string are not", async () => {
+    const ok = httpRoute([
+      ["inference", 100],
+      ["inference-canary", 0],
+    ]);
+    expect(await run([deployment(), service(), ...canaryTrack(), ok])).toEqual({ violations: [] });
+    const bad = edit(
+      httpRoute([
+        ["inference", 89.5],
+        ["inference-canary", 10],
+      ]),
+      "spec.rules.0.backendRefs.1.weight",
+      "10",
+    );
+    expect((await run([deployment(), service(), ...canaryTrack(), bad])).violations).toEqual([
+      {
+        resource: urn,
+        message: "HTTPRoute mlops/inference: backend inference has weight 89.5: expected 0–100",
+      },
+      {
+        resource: urn,
+        message:
+          'HTTPRoute mlops/inference: backend inference-canary has weight "10": expected 0–100',
+      },
+    ]);
+  });
+
+  it("a backend of another kind is not looked up as a Service; one in another namespace is", async () => {
+    const other = edit(httpRoute(), "spec.rules.0.backendRefs.0.kind", "ServiceImport");
+    expect(await run([other])).toEqual({ violations: [] });
+    const elsewhere = edit(httpRoute(), "spec.rules.0.backendRefs.0.namespace", "payments");
+    expect(await run([deployment(), service(), elsewhere])).toEqual({
+      violations: [
+        {
+          resource: urn,
+          message:
+            "HTTPRoute mlops/inference: backend Service payments/inference is not part of this stack",
+        },
+      ],
+    });
+  });
+
+  it("a prod Gateway without listeners is refused", async () => {
+    expect(await violations("k8s-gateway-https", edit(gateway(), "spec.listeners", []))).toEqual([
+      "Gateway has no listener",
+    ]);
+  });
+});
