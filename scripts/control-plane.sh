@@ -333,9 +333,9 @@ ensure_nodes() {
 # them here (docs/traffic.md).
 ensure_gateway_api_crds() {
   local mod="$SCRIPTS_DIR/toolchain/gateway-api" json dir
-  json="$(cd "$mod" && GOFLAGS=-mod=mod go mod download -json sigs.k8s.io/gateway-api 2>&1)" ||
+  json="$(cd "$mod" && GOFLAGS=-mod=mod go mod download -json sigs.k8s.io/gateway-api)" ||
     cp_die "could not download the Gateway API module pinned in $mod/go.mod: $json"
-  dir="$(sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p' <<<"$json")"
+  dir="$(gomod_dir "$json")"
   [[ -d "$dir/config/crd/standard" ]] || cp_die "no config/crd/standard in the Gateway API module ($dir)"
   kc apply --server-side --force-conflicts -f "$dir/config/crd/standard/" >/dev/null
   wait_for "the Gateway API CRDs to be established" \

@@ -100,7 +100,7 @@ langhost_pseudo_version() {
 go_module_source() {
   local modver="$1" dest="$2" json dir
   json="$(go mod download -json "$modver" 2>&1)" || true
-  dir="$(node -p 'try { JSON.parse(process.argv[1]).Dir || "" } catch { "" }' "$json")"
+  dir="$(gomod_dir "$json")"
   if [[ -z "$dir" ]]; then
     log "$json"
     die "the Go module proxy does not serve $modver (see its answer above). Alternatives: put a pulumi CLI with its plugins on PATH (MLOPS_TOOLCHAIN=auto), or point GOPROXY at a proxy that serves it."

@@ -25,6 +25,12 @@ lock_version() {
     "$REPO_ROOT/package-lock.json" "$1"
 }
 
+# gomod_dir <output of `go mod download -json`>: the module's directory in the module cache, or ""
+# when the output is an error instead.
+gomod_dir() {
+  node -p 'try { JSON.parse(process.argv[1]).Dir || "" } catch { "" }' "$1"
+}
+
 # gomod_version <go.mod> <module>: the version a go.mod requires for a module.
 gomod_version() {
   awk -v m="$2" '($1 == m || ($1 == "require" && $2 == m)) { print ($1 == m ? $2 : $3); exit }' "$1"
