@@ -149,7 +149,7 @@ export class InferenceChart extends Chart {
       if (props.canary) {
         throw new Error("a canary needs ingress.api gateway: an Ingress cannot split traffic");
       }
-      this.addIngress("ingress", name, props, service, labels);
+      this.addIngress(name, props, service, labels);
     }
 
     // Only the data plane (the Gateway's proxies or the Ingress controller) and the metrics
@@ -374,20 +374,16 @@ export class InferenceChart extends Chart {
   }
 
   private addIngress(
-    id: string,
     name: string,
     props: InferenceChartProps,
     service: kplus.Service,
     labels: Record<string, string>,
   ): void {
-    const allAnnotations: Record<string, string> = props.skipIngressAwait
-      ? { "pulumi.com/skipAwait": "true" }
-      : {};
-    const ingress = new kplus.Ingress(this, id, {
+    const ingress = new kplus.Ingress(this, "ingress", {
       metadata: {
         name,
         labels,
-        annotations: Object.keys(allAnnotations).length > 0 ? allAnnotations : undefined,
+        annotations: props.skipIngressAwait ? { "pulumi.com/skipAwait": "true" } : undefined,
       },
       className: props.ingress.className!,
       tls: props.ingress.tls
@@ -396,7 +392,7 @@ export class InferenceChart extends Chart {
               hosts: [props.ingress.host],
               secret: kplus.Secret.fromSecretName(
                 this,
-                `${id}-tls-secret`,
+                "ingress-tls-secret",
                 props.ingress.tlsSecretName,
               ),
             },
