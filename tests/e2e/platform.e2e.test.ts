@@ -20,6 +20,7 @@ import {
   find,
   get,
   kubectl,
+  kubectlWithInput,
   list,
   waitFor,
   type KubeObject,
@@ -79,6 +80,10 @@ function report(label: string, t: TrafficReport): TrafficReport {
  */
 const SPLIT_REQUESTS = 400;
 
+/** Loopback or a private network address: where this machine's own test clusters listen. */
+const onThisMachine = (host: string): boolean =>
+  /^(localhost$|127\.|10\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.)/.test(host);
+
 /**
  * Where to measure the split: MLOPS_E2E_GATEWAY_URL, else, on another context
  * (MLOPS_E2E_KUBE_CONTEXT), the address of the stack's Gateway once an implementation has
@@ -105,7 +110,7 @@ async function gatewayUrl(): Promise<string | undefined> {
     );
     return undefined;
   }
-  if (!/^(127\.|10\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.)/.test(address)) {
+  if (!onThisMachine(address)) {
     throw new Error(
       `the Gateway's address ${address} is not on this machine: set MLOPS_E2E_GATEWAY_URL (e.g. a port-forward)`,
     );
@@ -119,7 +124,7 @@ async function splitThroughGateway(
   n: number,
 ): Promise<{ failed: number; counts: Record<string, number> }> {
   const url = new URL("/v2", base);
-  if (!/^(localhost|127\.|10\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.)/.test(url.hostname)) {
+  if (!onThisMachine(url.hostname)) {
     throw new Error(`the Gateway must be on this machine (loopback or private), not ${url.host}`);
   }
   const host = (localConfig()["mlops:ingress"] as { host: string }).host;
@@ -148,10 +153,14 @@ function expectBinomial(hits: number, n: number, p: number): void {
 
 /** `kubectl apply --dry-run=server` of one object: the API server's verdict, nothing stored. */
 async function serverDryRun(obj: KubeObject): Promise<{ code: number; stderr: string }> {
-  const r = await run(
-    "kubectl",
-    ["--kubeconfig", process.env.KUBECONFIG!, "apply", "--dry-run=server", "-o", "name", "-f", "-"],
-    { input: JSON.stringify(obj), timeoutMs: 30000 },
+  const r = await kubectlWithInput(
+    JSON.stringify(obj),
+    "apply",
+    "--dry-run=server",
+    "-o",
+    "name",
+    "-f",
+    "-",
   );
   return { code: r.code, stderr: r.stderr };
 }

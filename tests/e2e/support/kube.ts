@@ -1,5 +1,5 @@
 /** Reads the cluster back with the toolchain's kubectl (`-o json`), against KUBECONFIG only. */
-import { run, runOk } from "./proc";
+import { run, runOk, type RunResult } from "./proc";
 
 /** A Kubernetes object as the API returns it; the tests check the fields they name. */
 export type KubeObject = {
@@ -21,6 +21,11 @@ function kubectlArgs(args: readonly string[]): string[] {
   const kubeconfig = process.env.KUBECONFIG;
   if (!kubeconfig) throw new Error("KUBECONFIG is not set: the e2e context was not applied");
   return ["--kubeconfig", kubeconfig, "--request-timeout=30s", ...args];
+}
+
+/** `kubectl args...` with `input` on stdin; its exit code and output (never rejects on exit code). */
+export function kubectlWithInput(input: string, ...args: string[]): Promise<RunResult> {
+  return run("kubectl", kubectlArgs(args), { input, timeoutMs: TIMEOUT_MS });
 }
 
 export async function kubectl(...args: string[]): Promise<string> {
