@@ -979,6 +979,17 @@ describe("changes: the preview names exactly what changes, up applies it", () =>
     // Both releases answered during the rollout, and only the new one after it.
     expect(Object.keys(traffic.versions).sort()).toEqual(["0.1.0", "0.1.1"]);
     expect(traffic.sequence[0]).toBe("0.1.0");
+    // `up` returns when the rollout is complete; the old pod may still be leaving the Service's
+    // endpoints (kube-proxy syncs within seconds), so "only the new one" is awaited, bounded.
+    await waitFor(
+      "only 0.1.1 to answer through the Service",
+      async () => {
+        const seen = new Set(await versionsNow(BASE));
+        return seen.size === 1 && seen.has("0.1.1") ? true : undefined;
+      },
+      30000,
+      1000,
+    );
     expect(new Set(await versionsNow(BASE))).toEqual(new Set(["0.1.1"]));
     expect(deploymentContainer(await get("deployment", "inference", NS)).image).toBe(
       "mlops-inference:0.1.1",
