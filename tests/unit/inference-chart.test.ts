@@ -1,0 +1,150 @@
+/**
+ * The inference Deployment's container, its autoscaler, its spread and its Service, field by
+ * field, each from the config key that sets it (README's configuration table). The security
+ * context, probes and resources are in manifest-security.test.ts; the Gateway, route, PDB and
+ * NetworkPolicy per stack in program.test.ts.
+ */
+import { parseConfig } from "../../infra/config";
+import { synthManifests } from "../../infra/k8s/manifests";
+import { stackConfig } from "../support/program";
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Obj = Record<string, any>;
+
+const IMAGE = "registry.example/mlops-inference:0.1.0";
+
+/** The local stack's manifests with `app` keys replaced. */
+function objects(app: Obj = {}, stack = "local"): Obj[] {
+  const raw = stackConfig(stack);
+  const config = parseConfig({ ...raw, app: { ...(raw.app as Obj), ...app } });
+  return synthManifests({ config, instance: stack, image: IMAGE }) as Obj[];
+}
+const named = (objs: Obj[], kind: string, name: string) =>
+  objs.find((o) => o.kind === kind && o.metadata.name === name);
+const deployment = (objs: Obj[]) => named(objs, "Deployment", "inference")!;
+const container = (objs: Obj[]) => deployment(objs).spec.template.spec.containers[0];
+const env = (objs: Obj[]) =>
+  Object.fromEntries(
+    (container(objs).env as Obj[]).map((e) => [e.name, e.value] as [string, string]),
+  );
+
+describe("the inference container", () => {
+  test("listens on 8080 on every interface, and pins the configured model versions", () => {
+    const objs = objects({ models: { "mpg-regressor": "3", "penguin-classifier": "1" } });
+    expect(container(objs).name).toBe("inference");
+    expect(container(objs).image).toBe(IMAGE);
+    expect(container(objs).imagePullPolicy).toBe("IfNotPresent");
+    expect(container(objs).ports).toEqual([{ containerPort: 8080, name: "http" }]);
+    expect(env(objs)).toEqual({
+      PORT: "8080",
+      HOST: "0.0.0.0",
+      MODEL_PINS: "mpg-regressor=3,penguin-classifier=1",
+      SHUTDOWN_GRACE_MS: "25000",
+    });
+  });
+
+  test.each([
+    // The service's own drain deadline is 5 s short of the kubelet's SIGKILL...
+    [30, "25000"],
+    [600, "595000"],
+    [6, "1000"],
+    // ...and never under 1 s.
+    [5, "1000"],
+    [1, "1000"],
+  ])("terminationGracePeriodSeconds %i: pod grace %i s, SHUTDOWN_GRACE_MS %s", (seconds, ms) => {
+    const objs = objects({ terminationGracePeriodSeconds: seconds });
+    expect(deployment(objs).spec.template.spec.terminationGracePeriodSeconds).toBe(seconds);
+    expect(env(objs).SHUTDOWN_GRACE_MS).toBe(ms);
+  });
+
+  test("/tmp is its only writable path: a 64 MiB emptyDir", () => {
+    const objs = objects();
+    expect(container(objs).volumeMounts).toEqual([{ mountPath: "/tmp", name: "tmp" }]);
+    expect(deployment(objs).spec.template.spec.volumes).toEqual([
+      { name: "tmp", emptyDir: { sizeLimit: "64Mi" } },
+    ]);
+  });
+});
+
+describe("the autoscaler", () => {
+  test("scales the Deployment between the floor and the ceiling on average CPU", () => {
+    const objs = objects({ replicas: 2, autoscaling: { maxReplicas: 7, targetCpuPercent: 55 } });
+    expect(named(objs, "HorizontalPodAutoscaler", "inference")!.spec).toEqual({
+      scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "inference" },
+      minReplicas: 2,
+      maxReplicas: 7,
+      metrics: [
+        {
+          type: "Resource",
+          resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 55 } },
+        },
+      ],
+      behavior: expect.any(Object),
+    });
+  });
+});
+
+describe("spread and disruption budget: only with more than one replica", () => {
+  const selector = {
+    "app.kubernetes.io/name": "mlops-inference",
+    "app.kubernetes.io/instance": "local",
+    "app.kubernetes.io/component": "inference",
+    "mlops-platform/track": "stable",
+  };
+
+  test("2 replicas: spread over zones and hosts, preferred (a one-zone cluster still schedules)", () => {
+    const objs = objects({ replicas: 2 });
+    expect(deployment(objs).spec.template.spec.topologySpreadConstraints).toEqual([
+      {
+        maxSkew: 1,
+        topologyKey: "topology.kubernetes.io/zone",
+        whenUnsatisfiable: "ScheduleAnyway",
+        labelSelector: { matchLabels: selector },
+      },
+      {
+        maxSkew: 1,
+        topologyKey: "kubernetes.io/hostname",
+        whenUnsatisfiable: "ScheduleAnyway",
+        labelSelector: { matchLabels: selector },
+      },
+    ]);
+    expect(named(objs, "PodDisruptionBudget", "inference")!.spec).toEqual({
+      maxUnavailable: 1,
+      selector: { matchLabels: selector },
+      unhealthyPodEvictionPolicy: "AlwaysAllow",
+    });
+  });
+
+  test("1 replica: neither (a PDB of one pod would block every node drain)", () => {
+    const objs = objects({ replicas: 1 });
+    expect(deployment(objs).spec.template.spec.topologySpreadConstraints).toBeUndefined();
+    expect(objs.filter((o) => o.kind === "PodDisruptionBudget")).toEqual([]);
+  });
+});
+
+describe("the Service", () => {
+  test.each([
+    ["ClusterIP", undefined],
+    ["NodePort", undefined],
+    ["NodePort", 30123],
+    ["LoadBalancer", undefined],
+  ])("type %s, node port %s: port 80 to the container's 8080", (serviceType, nodePort) => {
+    const objs = objects({ serviceType, nodePort });
+    const service = named(objs, "Service", "inference")!;
+    expect(service.spec.type).toBe(serviceType);
+    expect(service.spec.ports).toEqual([
+      {
+        name: "http",
+        port: 80,
+        targetPort: 8080,
+        ...(nodePort === undefined ? {} : { nodePort }),
+      },
+    ]);
+  });
+
+  test("without app.serviceType: ClusterIP", () => {
+    const raw = stackConfig("dev");
+    expect((raw.app as Obj).serviceType).toBeUndefined();
+    expect(named(objects({}, "dev"), "Service", "inference")!.spec.type).toBe("ClusterIP");
+  });
+});
