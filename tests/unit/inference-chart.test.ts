@@ -5,8 +5,9 @@
  * NetworkPolicy per stack in program.test.ts.
  */
 import { parseConfig } from "../../infra/config";
+import { endpointUrl, nodePortUrl } from "../../infra/k8s/app";
 import { synthManifests } from "../../infra/k8s/manifests";
-import { stackConfig } from "../support/program";
+import { runProgramWithOutputs, stackConfig } from "../support/program";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Obj = Record<string, any>;
@@ -41,6 +42,11 @@ describe("the inference container", () => {
       MODEL_PINS: "mpg-regressor=3,penguin-classifier=1",
       SHUTDOWN_GRACE_MS: "25000",
     });
+  });
+
+  test("model pins are sorted by model name, whatever the order of the stack file", () => {
+    const objs = objects({ models: { "penguin-classifier": "2", "mpg-regressor": "5" } });
+    expect(env(objs).MODEL_PINS).toBe("mpg-regressor=5,penguin-classifier=2");
   });
 
   test.each([
@@ -146,5 +152,116 @@ describe("the Service", () => {
     const raw = stackConfig("dev");
     expect((raw.app as Obj).serviceType).toBeUndefined();
     expect(named(objects({}, "dev"), "Service", "inference")!.spec.type).toBe("ClusterIP");
+  });
+});
+
+describe("the workload identity (Azure)", () => {
+  const CLIENT_ID = "99999999-8888-7777-6666-555555555555";
+  const withIdentity = (clientId?: string) => {
+    const config = parseConfig(stackConfig("dev"));
+    return synthManifests({
+      config,
+      instance: "dev",
+      image: IMAGE,
+      ...(clientId === undefined ? {} : { workloadIdentityClientId: clientId }),
+    }) as Obj[];
+  };
+
+  test("names the identity on the service account and opts the pods in", () => {
+    const objs = withIdentity(CLIENT_ID);
+    expect(named(objs, "ServiceAccount", "inference")!.metadata.annotations).toEqual({
+      "azure.workload.identity/client-id": CLIENT_ID,
+    });
+    expect(deployment(objs).spec.template.metadata.labels["azure.workload.identity/use"]).toBe(
+      "true",
+    );
+  });
+
+  test("without one: no annotation, no opt-in", () => {
+    const objs = withIdentity();
+    expect(named(objs, "ServiceAccount", "inference")!.metadata.annotations).toBeUndefined();
+    expect(
+      deployment(objs).spec.template.metadata.labels["azure.workload.identity/use"],
+    ).toBeUndefined();
+  });
+});
+
+describe("monitoring objects follow monitoring.scraper", () => {
+  test.each([
+    ["none", []],
+    [
+      "prometheus-operator",
+      ["PodMonitor/inference", "PrometheusRule/inference", "ConfigMap/inference-dashboard"],
+    ],
+  ])("%s: %j", (scraper, expected) => {
+    const raw = stackConfig("local");
+    const config = parseConfig({ ...raw, monitoring: { ...(raw.monitoring as Obj), scraper } });
+    const objs = synthManifests({ config, instance: "local", image: IMAGE }) as Obj[];
+    const monitoring = objs
+      .filter((o) => ["PodMonitor", "PrometheusRule", "ConfigMap"].includes(o.kind))
+      .map((o) => `${o.kind}/${o.metadata.name}`);
+    expect(monitoring).toEqual(expected);
+  });
+});
+
+describe("the Ingress (ingress.api ingress)", () => {
+  test("one rule: the host, every path (prefix /), to the Service's port 80", () => {
+    const raw = stackConfig("local");
+    const config = parseConfig({
+      ...raw,
+      ingress: { api: "ingress", className: "traefik", controllerNamespace: "traefik" },
+    });
+    const objs = synthManifests({ config, instance: "local", image: IMAGE }) as Obj[];
+    expect(named(objs, "Ingress", "inference")!.spec.rules).toEqual([
+      {
+        host: "mlops.localtest.me",
+        http: {
+          paths: [
+            {
+              path: "/",
+              pathType: "Prefix",
+              backend: { service: { name: "inference", port: { number: 80 } } },
+            },
+          ],
+        },
+      },
+    ]);
+  });
+});
+
+describe("the app's URLs", () => {
+  test.each([
+    [false, "mlops.localtest.me", "http://mlops.localtest.me/"],
+    [true, "mlops.example.com", "https://mlops.example.com/"],
+  ])("endpoint with tls %s on %s: %s", (tls, host, url) => {
+    expect(endpointUrl({ ingress: { tls, host } } as Parameters<typeof endpointUrl>[0])).toBe(url);
+  });
+
+  test.each([
+    [30080, "http://127.0.0.1:30080/"],
+    [undefined, ""],
+  ])("node port %s: %j", (nodePort, url) => {
+    expect(nodePortUrl({ app: { nodePort } } as Parameters<typeof nodePortUrl>[0])).toBe(url);
+  });
+
+  test("the local stack's outputs: in-cluster URL, node port URL, namespace", async () => {
+    const { outputs } = await runProgramWithOutputs("local", {
+      app: { ...(stackConfig("local").app as Obj), namespace: "ml-serving" },
+    });
+    expect(outputs.serviceUrl).toBe("http://inference.ml-serving.svc.cluster.local:80");
+    expect(outputs.nodePortUrl).toBe(
+      `http://127.0.0.1:${(stackConfig("local").app as Obj).nodePort}/`,
+    );
+    expect(outputs.namespace).toBe("ml-serving");
+  });
+
+  test("on Azure the pods are told where the model store is", async () => {
+    const { resources } = await runProgramWithOutputs("dev");
+    const group = resources.find((r) => r.type === "kubernetes:yaml/v2:ConfigGroup")!;
+    const dep = (group.inputs.objs as Obj[]).find(
+      (o) => o.kind === "Deployment" && o.metadata.name === "inference",
+    )!;
+    const vars = (dep.spec.template.spec.containers[0].env as Obj[]).map((e) => e.name);
+    expect(vars).toContain("MODEL_STORE_URL");
   });
 });
