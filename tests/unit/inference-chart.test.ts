@@ -4,9 +4,11 @@
  * context, probes and resources are in manifest-security.test.ts; the Gateway, route, PDB and
  * NetworkPolicy per stack in program.test.ts.
  */
+import { App } from "cdk8s";
 import { parseConfig } from "../../infra/config";
 import { endpointUrl, nodePortUrl } from "../../infra/k8s/app";
-import { synthManifests } from "../../infra/k8s/manifests";
+import { InferenceChart, type InferenceChartProps } from "../../infra/k8s/inference-chart";
+import { releaseTracks, synthManifests } from "../../infra/k8s/manifests";
 import { runProgramWithOutputs, stackConfig } from "../support/program";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -263,5 +265,48 @@ describe("the app's URLs", () => {
     )!;
     const vars = (dep.spec.template.spec.containers[0].env as Obj[]).map((e) => e.name);
     expect(vars).toContain("MODEL_STORE_URL");
+  });
+});
+
+describe("InferenceChart refuses props no config produces (it is exported)", () => {
+  /** The props synthManifests gives the chart for the local stack. */
+  function props(release: Obj, ingress: Obj = {}): InferenceChartProps {
+    const raw = stackConfig("local");
+    const config = parseConfig({ ...raw, release });
+    const { app } = config;
+    return {
+      namespace: app.namespace,
+      instance: "local",
+      ...releaseTracks(config, IMAGE),
+      replicas: app.replicas,
+      maxReplicas: app.autoscaling.maxReplicas,
+      targetCpuPercent: app.autoscaling.targetCpuPercent,
+      resources: app.resources,
+      terminationGracePeriodSeconds: app.terminationGracePeriodSeconds,
+      ingress: { ...config.ingress, ...ingress },
+    };
+  }
+
+  test("a Service track that is none of the tracks, naming the tracks", () => {
+    const p = { ...props({ strategy: "blueGreen", active: "blue" }), serviceTrack: "purple" };
+    expect(() => new InferenceChart(new App(), "inference", p)).toThrow(
+      "serviceTrack purple is none of the tracks blue, green",
+    );
+  });
+
+  test("a canary on an Ingress: an Ingress cannot split traffic", () => {
+    const p = props(
+      { strategy: "canary", canary: { image: "mlops-inference:0.2.0", weight: 10 } },
+      { api: "ingress", className: "traefik", controllerNamespace: "traefik" },
+    );
+    expect(() => new InferenceChart(new App(), "inference", p)).toThrow(
+      "a canary needs ingress.api gateway: an Ingress cannot split traffic",
+    );
+    // The same props with the Gateway API build.
+    const ok = props({
+      strategy: "canary",
+      canary: { image: "mlops-inference:0.2.0", weight: 10 },
+    });
+    expect(() => new InferenceChart(new App(), "inference", ok)).not.toThrow();
   });
 });
