@@ -21,8 +21,26 @@ const SCOPES = {
     service: ["ab-router", "artifact-contract", "closed-form-edges", "inputs", "math"],
   },
   // infra/config.ts is also loaded by the policy suites (stack settings, the program under mocks).
-  infra: { unit: null, policy: null },
-  all: { unit: null, policy: null, service: null },
+  // infra's parts run each static mutant against every suite of the part (stryker.config.mjs), so
+  // each part runs the suites that load its files, not the whole unit and policy projects:
+  // the config's parse, defaults, errors and JSON Schema;
+  "infra-config": { unit: ["config", "stack-schema", "monitoring-config"], policy: ["config"] },
+  // the manifests (security fields, release strategies, synth, the program under mocks);
+  "infra-k8s": {
+    unit: [
+      "manifest-security",
+      "release",
+      "synth",
+      "program",
+      "labels",
+      "training-chart",
+      "inference-chart",
+    ],
+  },
+  // the Azure program under mocks (cluster, pools, registry, model store, gateway, names);
+  "infra-azure": { unit: ["azure", "program"] },
+  // the monitoring chart, rules, dashboard and files.
+  "infra-monitoring": { unit: ["monitoring"] },
 };
 
 /** Suites that load none of the mutated files in jest's process: they read workflow files, build
@@ -37,7 +55,7 @@ const NOT_IN_PROCESS = [
   "/tests/service/serve\\.test\\.ts$",
 ];
 
-const scopeName = process.env.MUTATION_SCOPE ?? "all";
+const scopeName = process.env.MUTATION_SCOPE ?? "";
 const scope = SCOPES[scopeName];
 if (scope === undefined) {
   throw new Error(
@@ -45,21 +63,22 @@ if (scope === undefined) {
   );
 }
 
-const projects = base.projects
-  .filter((project) => project.displayName in scope)
-  .map((project) => {
-    const only = scope[project.displayName];
-    return {
-      ...project,
-      testPathIgnorePatterns: ["/node_modules/", ...NOT_IN_PROCESS],
-      ...(only === null
-        ? {}
-        : { testRegex: `/tests/${project.displayName}/(${only.join("|")})[^/]*\\.test\\.ts$` }),
-    };
-  });
+const projects = base.projects.filter((project) => project.displayName in scope);
+const tests = projects.map((project) => {
+  const only = scope[project.displayName];
+  return `${project.displayName}/${only === null ? "" : `(${only.join("|")})`}`;
+});
 
-// A single project is given as the config itself: under Stryker, jest found no test in a
-// `projects` list of one inline project.
+// One inline config whose roots and testRegex cover the scope's projects (they share one transform
+// and environment): under Stryker's jest runner, jest found no test in a `projects` list, of one
+// inline project or of two.
 const { projects: _all, ...shared } = base;
 /** @type {import('jest').Config} */
-module.exports = projects.length === 1 ? { ...shared, ...projects[0] } : { ...shared, projects };
+module.exports = {
+  ...shared,
+  testEnvironment: "node",
+  transform: projects[0].transform,
+  roots: projects.map((project) => project.roots).flat(),
+  testRegex: `/tests/(${tests.join("|")})[^/]*\\.test\\.ts$`,
+  testPathIgnorePatterns: ["/node_modules/", ...NOT_IN_PROCESS],
+};

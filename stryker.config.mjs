@@ -1,31 +1,51 @@
-// Mutation testing: `npm run test:mutation` (README "Mutation testing"); not part of .ci/run.
-// MUTATION_SCOPE=stacks|policy|model|infra narrows both the mutated files and the jest suites run
-// (jest.mutation.config.js); without it, every scope. Reports and each scope's incremental file go
-// to reports/mutation/<scope>/ (ignored by git), so a re-run tests only the mutants a change touched.
+// Mutation testing: `npm run test:mutation` (scripts/mutation.sh, README "Mutation testing"); not
+// part of .ci/run. One run mutates one scope, named in MUTATION_SCOPE, and runs that scope's jest
+// suites (jest.mutation.config.js); scripts/mutation.sh runs the scopes in turn. Reports and each
+// scope's incremental file go to reports/mutation/<scope>/ (ignored by git), so a re-run tests
+// only the mutants a change touched.
 const SCOPES = {
   stacks: ["stacks/promotion.ts", "stacks/preview-summary.ts"],
   policy: ["policy/**/*.ts"],
   model: ["service/src/model/**/*.ts"],
-  infra: ["infra/**/*.ts"],
+  // infra/ in four parts, each with its own suites, report and incremental file.
+  "infra-config": ["infra/config.ts", "infra/image.ts"],
+  "infra-k8s": ["infra/k8s/**/*.ts"],
+  "infra-azure": ["infra/azure/**/*.ts"],
+  "infra-monitoring": ["infra/monitoring/**/*.ts"],
 };
-const scope = process.env.MUTATION_SCOPE ?? "all";
-if (scope !== "all" && !(scope in SCOPES)) {
+const scope = process.env.MUTATION_SCOPE;
+if (!(scope in SCOPES)) {
   throw new Error(
-    `MUTATION_SCOPE=${scope} is not a scope; use one of ${Object.keys(SCOPES).join(", ")}.`,
+    `MUTATION_SCOPE=${scope ?? ""} is not a scope; use one of ${Object.keys(SCOPES).join(", ")} ` +
+      "(npm run test:mutation runs each in turn).",
   );
 }
 const dir = `reports/mutation/${scope}`;
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
-  mutate: scope === "all" ? Object.values(SCOPES).flat() : SCOPES[scope],
+  mutate: SCOPES[scope],
   testRunner: "jest",
-  jest: { configFile: "jest.mutation.config.js" },
-  coverageAnalysis: "perTest",
-  // Mutants of module-level tables (static mutants) can only be tested by the whole suite, once
-  // per mutant: hours on 2 cores. They are reported as ignored; `--ignoreStatic false` runs them.
-  ignoreStatic: true,
-  // 2 cores shared with the real-engine suite.
+  // Not only the suites jest's static import graph relates to a mutated file: the program suites
+  // load stacks/index with require() inside jest.isolateModules, which that graph does not follow,
+  // so with findRelatedTests they never ran (every mutant of infra/k8s/app.ts had no coverage).
+  jest: { configFile: "jest.mutation.config.js", enableFindRelatedTests: false },
+  // perTest: a mutant runs only the tests that executed it. Not in infra's parts: their program
+  // suites run the program once per stack and share that run between tests (a Map of promises),
+  // so only the first test of a stack would be counted as covering what the run executed, and a
+  // mutant would meet only that test. There each mutant runs every suite of its part.
+  coverageAnalysis: scope.startsWith("infra-") ? "all" : "perTest",
+  // Mutants of module-level tables (static mutants) can only be tested by reloading and running
+  // every suite of the scope, once per mutant. In stacks, policy and model they are reported as
+  // ignored (`--ignoreStatic false` runs them); there a mutant covered both at load and by tests
+  // ("hybrid") runs in those tests only, so its score is a lower bound.
+  //
+  // infra's parts run them: their suites build charts and programs once per describe block, so
+  // most of their mutants are hybrid, and hot-swapped into a test they would meet objects the
+  // describe block built unmutated. Measured that way, infra/k8s/security.ts scored 10 %; with
+  // each static or hybrid mutant reloaded and run against all of the part's suites, 100 %.
+  ignoreStatic: !scope.startsWith("infra-"),
+  // 2 cores; `npm run test:mutation -- --concurrency 2` on an otherwise idle machine.
   concurrency: 1,
   // A mutant that loops forever costs this much beyond its tests' usual time.
   timeoutMS: 10000,
@@ -35,7 +55,8 @@ export default {
   htmlReporter: { fileName: `${dir}/index.html` },
   jsonReporter: { fileName: `${dir}/mutation.json` },
   clearTextReporter: { allowEmojis: false, logTests: false, reportScoreTable: true },
-  thresholds: { high: 90, low: 80, break: null },
+  // A scope under 80 % fails its run (the bar of the README's table).
+  thresholds: { high: 90, low: 80, break: 80 },
   tempDirName: ".stryker-tmp",
   cleanTempDir: "always",
 };
