@@ -120,7 +120,8 @@ describe("stryker.config.mjs", () => {
 describe("jest.mutation.config.js", () => {
   test.each([
     ["infra-k8s", ["unit/manifest-security", "unit/program", "unit/release", "unit/synth"]],
-    ["infra-azure", ["unit/azure", "unit/program"]],
+    ["infra-azure", ["unit/azure"]],
+    ["infra-monitoring", ["unit/monitoring", "unit/monitoring-config"]],
     ["infra-config", ["policy/config", "unit/config", "unit/stack-schema"]],
     ["policy", ["policy/kubernetes", "policy/levels", "policy/traffic"]],
   ])("%s runs its suites, and none that load nothing in process", (scope, expected) => {
