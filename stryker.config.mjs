@@ -31,11 +31,12 @@ export default {
   // load stacks/index with require() inside jest.isolateModules, which that graph does not follow,
   // so with findRelatedTests they never ran (every mutant of infra/k8s/app.ts had no coverage).
   jest: { configFile: "jest.mutation.config.js", enableFindRelatedTests: false },
-  // perTest: a mutant runs only the tests that executed it. Not in infra's parts: their program
-  // suites run the program once per stack and share that run between tests (a Map of promises),
-  // so only the first test of a stack would be counted as covering what the run executed, and a
-  // mutant would meet only that test. There each mutant runs every suite of its part.
-  coverageAnalysis: scope.startsWith("infra-") ? "all" : "perTest",
+  // perTest: a mutant runs only the tests that executed it. Not in infra-k8s and infra-azure:
+  // their program suites run the program once per stack and share that run between tests (a Map
+  // of promises), so only the first test of a stack would be counted as covering what the run
+  // executed, and a mutant would meet only that test. There each mutant runs every suite of its
+  // part.
+  coverageAnalysis: ["infra-k8s", "infra-azure"].includes(scope) ? "all" : "perTest",
   // Mutants of module-level tables (static mutants) can only be tested by reloading and running
   // every suite of the scope, once per mutant. In stacks, policy and model they are reported as
   // ignored (`--ignoreStatic false` runs them); there a mutant covered both at load and by tests
