@@ -193,6 +193,12 @@ describe("values given as text (pulumi config set stores text)", () => {
       (c) => c.monitoring.driftPsiThreshold,
       2,
     ],
+    [{ app: { replicas: "12" } }, (c) => c.app.replicas, 12],
+    [
+      { monitoring: { scraper: "prometheus-operator", clientErrorPercent: "12.5" } },
+      (c) => c.monitoring.clientErrorPercent,
+      12.5,
+    ],
     [{ training: { suspend: "true" } }, (c) => c.training.suspend, true],
     [{ training: { suspend: " false " } }, (c) => c.training.suspend, false],
   ])("%j", (extra, read, value) => {
@@ -228,6 +234,27 @@ describe("values given as text (pulumi config set stores text)", () => {
       { monitoring: { scraper: "prometheus-operator", driftPsiThreshold: "1." } },
       'mlops:monitoring.driftPsiThreshold: got "1."; expected a number from 0.01 to 10',
     ],
+    [
+      { app: { replicas: 101 } },
+      "mlops:app.replicas: got 101; expected a whole number from 1 to 100",
+    ],
+    [
+      { monitoring: { scraper: "prometheus-operator", driftPsiThreshold: 11 } },
+      "mlops:monitoring.driftPsiThreshold: got 11; expected a number from 0.01 to 10",
+    ],
+    [
+      { monitoring: { scraper: "prometheus-operator", driftPsiThreshold: 0.001 } },
+      "mlops:monitoring.driftPsiThreshold: got 0.001; expected a number from 0.01 to 10",
+    ],
+    [
+      { monitoring: { scraper: "prometheus-operator", driftPsiThreshold: true } },
+      "mlops:monitoring.driftPsiThreshold: got true; expected a number from 0.01 to 10",
+    ],
+    [{ app: { models: "x" } }, 'mlops:app.models: got "x"; expected an object of keys and values'],
+    [
+      { app: { models: { "mpg-regressor": "1", "iris-classifier": "1" } } },
+      'mlops:app.models.iris-classifier: got "1"; unknown model; the service ships mpg-regressor, penguin-classifier',
+    ],
     [{ training: { suspend: "yes" } }, 'mlops:training.suspend: got "yes"; expected true or false'],
     [
       { training: { suspend: "truex" } },
@@ -239,6 +266,17 @@ describe("values given as text (pulumi config set stores text)", () => {
     ],
   ])("%j is refused", (extra, message) => {
     expect(() => parseConfig({ ...local, ...extra })).toThrow(message);
+  });
+
+  test("the training pool's minimum as text", () => {
+    expect(
+      parseConfig({ ...dev, azure: { trainingPool: { minCount: "0" } } }).azure!.trainingPool
+        .minCount,
+    ).toBe(0);
+    expect(
+      parseConfig({ ...dev, azure: { trainingPool: { maxCount: "12" } } }).azure!.trainingPool
+        .maxCount,
+    ).toBe(12);
   });
 
   test("zones may be written as numbers; a repeated zone is refused", () => {
@@ -302,6 +340,8 @@ describe("defaults that depend on another key", () => {
     ["0 3 1 * 1", 26],
     ["0 3 * 1 1", 26],
     ["0 3 * 1", 26],
+    // Six fields (a seconds or year field): not a weekly schedule of five fields.
+    ["0 3 * * 1 2026", 26],
   ])("training staleness bound of %j: %i h", (schedule, hours) => {
     expect(defaultTrainingMaxAgeHours(schedule)).toBe(hours);
   });
