@@ -19,6 +19,8 @@ export interface RecordedResource {
   dependsOn?: string[];
   /** Its `ignoreChanges` option. */
   ignoreChanges?: string[];
+  /** The provider reference it is created with (`<provider urn>::<id>`), when one is given. */
+  provider?: string;
 }
 
 /** The subscription id the mocks report (getClientConfig). */
@@ -157,7 +159,12 @@ export async function runProgramWithOutputs(
   await pulumi.runtime.setMocks(
     {
       newResource: (args) => {
-        resources.push({ type: args.type, name: args.name, inputs: args.inputs });
+        resources.push({
+          type: args.type,
+          name: args.name,
+          inputs: args.inputs,
+          ...(args.provider ? { provider: args.provider } : {}),
+        });
         return { id: `${args.name}-id`, state: mockState(args.type, args.name, args.inputs) };
       },
       call: (args) => mockCall(args.token, args.inputs),

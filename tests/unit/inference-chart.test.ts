@@ -257,6 +257,22 @@ describe("the app's URLs", () => {
     expect(outputs.namespace).toBe("ml-serving");
   });
 
+  test("on Azure the app goes to the cluster the program created, not the ambient kube context", async () => {
+    const { resources } = await runProgramWithOutputs("dev");
+    const group = resources.find(
+      (r) => r.type === "kubernetes:yaml/v2:ConfigGroup" && r.name === "mlops-manifests",
+    )!;
+    const provider = resources.find((r) => r.type === "pulumi:providers:kubernetes")!;
+    expect(group.provider).toMatch(
+      new RegExp(`[:$]pulumi:providers:kubernetes::${provider.name}::${provider.name}-id$`),
+    );
+    // Locally there is no provider of the program's own: the ambient context.
+    const local = await runProgramWithOutputs("local");
+    expect(
+      local.resources.find((r) => r.type === "kubernetes:yaml/v2:ConfigGroup")!.provider,
+    ).toBeUndefined();
+  });
+
   test("on Azure the pods are told where the model store is", async () => {
     const { resources } = await runProgramWithOutputs("dev");
     const group = resources.find((r) => r.type === "kubernetes:yaml/v2:ConfigGroup")!;
