@@ -6,7 +6,7 @@ import { App } from "cdk8s";
 import type { PlatformConfig } from "../config";
 import { MonitoringChart } from "../monitoring/chart";
 import { dashboardInputs, ruleInputs } from "../monitoring/inputs";
-import { InferenceChart, Track } from "./inference-chart";
+import { InferenceChart, type InferenceChartProps, Track } from "./inference-chart";
 import { BlobModelStore, TrainingChart } from "./training-chart";
 
 /** A Kubernetes manifest as cdk8s synthesises it. */
@@ -35,29 +35,7 @@ export function synthManifests(inputs: ManifestInputs): Manifest[] {
   const { config } = inputs;
   const app = new App();
   const release = releaseTracks(config, inputs.image);
-  new InferenceChart(app, "inference", {
-    namespace: config.app.namespace,
-    instance: inputs.instance,
-    ...release,
-    replicas: config.app.replicas,
-    maxReplicas: config.app.autoscaling.maxReplicas,
-    targetCpuPercent: config.app.autoscaling.targetCpuPercent,
-    resources: config.app.resources,
-    modelTraffic: config.app.modelTraffic,
-    modelShadow: config.app.modelShadow,
-    serviceType: config.app.serviceType,
-    nodePort: config.app.nodePort,
-    terminationGracePeriodSeconds: config.app.terminationGracePeriodSeconds,
-    ingress: config.ingress,
-    workloadIdentityClientId: inputs.workloadIdentityClientId,
-    env: inputs.env,
-    // A local cluster may run no Ingress controller: waiting for an address none publishes
-    // would fail `up` after 10 minutes. On Azure the program installs Envoy Gateway
-    // (infra/azure/gateway.ts), so `up` waits until the Gateway is Programmed; a user's own
-    // Ingress controller there publishes the Ingress's address, which `up` waits for.
-    skipIngressAwait: config.target === "local",
-    awaitGateway: config.target === "azure",
-  });
+  new InferenceChart(app, "inference", inferenceChartProps(inputs, release));
   new TrainingChart(app, "training", {
     namespace: config.app.namespace,
     instance: inputs.instance,
@@ -81,6 +59,38 @@ export function synthManifests(inputs: ManifestInputs): Manifest[] {
     });
   }
   return app.charts.flatMap((chart) => chart.toJson() as Manifest[]);
+}
+
+/** The inference chart's props from the validated config (what synthManifests renders), with the
+ * release's tracks when the caller has them already. */
+export function inferenceChartProps(
+  inputs: ManifestInputs,
+  release = releaseTracks(inputs.config, inputs.image),
+): InferenceChartProps {
+  const { config } = inputs;
+  return {
+    namespace: config.app.namespace,
+    instance: inputs.instance,
+    ...release,
+    replicas: config.app.replicas,
+    maxReplicas: config.app.autoscaling.maxReplicas,
+    targetCpuPercent: config.app.autoscaling.targetCpuPercent,
+    resources: config.app.resources,
+    modelTraffic: config.app.modelTraffic,
+    modelShadow: config.app.modelShadow,
+    serviceType: config.app.serviceType,
+    nodePort: config.app.nodePort,
+    terminationGracePeriodSeconds: config.app.terminationGracePeriodSeconds,
+    ingress: config.ingress,
+    workloadIdentityClientId: inputs.workloadIdentityClientId,
+    env: inputs.env,
+    // A local cluster may run no Ingress controller: waiting for an address none publishes
+    // would fail `up` after 10 minutes. On Azure the program installs Envoy Gateway
+    // (infra/azure/gateway.ts), so `up` waits until the Gateway is Programmed; a user's own
+    // Ingress controller there publishes the Ingress's address, which `up` waits for.
+    skipIngressAwait: config.target === "local",
+    awaitGateway: config.target === "azure",
+  };
 }
 
 /** The Deployments a release strategy runs, and where the Service and the route send traffic. */

@@ -8,7 +8,7 @@ import { App } from "cdk8s";
 import { parseConfig } from "../../infra/config";
 import { endpointUrl, nodePortUrl } from "../../infra/k8s/app";
 import { InferenceChart, type InferenceChartProps } from "../../infra/k8s/inference-chart";
-import { releaseTracks, synthManifests } from "../../infra/k8s/manifests";
+import { inferenceChartProps, synthManifests } from "../../infra/k8s/manifests";
 import { runProgramWithOutputs, stackConfig } from "../support/program";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -287,20 +287,9 @@ describe("the app's URLs", () => {
 describe("InferenceChart refuses props no config produces (it is exported)", () => {
   /** The props synthManifests gives the chart for the local stack. */
   function props(release: Obj, ingress: Obj = {}): InferenceChartProps {
-    const raw = stackConfig("local");
-    const config = parseConfig({ ...raw, release });
-    const { app } = config;
-    return {
-      namespace: app.namespace,
-      instance: "local",
-      ...releaseTracks(config, IMAGE),
-      replicas: app.replicas,
-      maxReplicas: app.autoscaling.maxReplicas,
-      targetCpuPercent: app.autoscaling.targetCpuPercent,
-      resources: app.resources,
-      terminationGracePeriodSeconds: app.terminationGracePeriodSeconds,
-      ingress: { ...config.ingress, ...ingress },
-    };
+    const config = parseConfig({ ...stackConfig("local"), release });
+    const p = inferenceChartProps({ config, instance: "local", image: IMAGE });
+    return { ...p, ingress: { ...p.ingress, ...ingress } };
   }
 
   test("a Service track that is none of the tracks, naming the tracks", () => {
