@@ -21,6 +21,10 @@ export interface RecordedResource {
   ignoreChanges?: string[];
   /** The provider reference it is created with (`<provider urn>::<id>`), when one is given. */
   provider?: string;
+  /** The name of its parent resource, when it has one. */
+  parent?: string;
+  /** The keys a component registers as its outputs (`registerOutputs`). */
+  registeredOutputs?: string[];
 }
 
 /** The subscription id the mocks report (getClientConfig). */
@@ -155,37 +159,6 @@ export async function runProgramWithOutputs(
   stack: StackName,
   overrides: Record<string, unknown> = {},
 ): Promise<ProgramRun> {
-  const resources: RecordedResource[] = [];
-  await pulumi.runtime.setMocks(
-    {
-      newResource: (args) => {
-        resources.push({
-          type: args.type,
-          name: args.name,
-          inputs: args.inputs,
-          ...(args.provider ? { provider: args.provider } : {}),
-        });
-        return { id: `${args.name}-id`, state: mockState(args.type, args.name, args.inputs) };
-      },
-      call: (args) => mockCall(args.token, args.inputs),
-    },
-    "mlops-platform",
-    stack,
-    false,
-  );
-  // The mocks see no resource options: record what the engine is told about each resource.
-  const options = new Map<string, { dependsOn: string[]; ignoreChanges: string[] }>();
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  const monitor = pulumi.runtime.getMonitor() as any;
-  const register = monitor.registerResource.bind(monitor);
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  monitor.registerResource = (req: any, callback: unknown) => {
-    options.set(`${req.getType()}::${req.getName()}`, {
-      dependsOn: (req.getDependenciesList() as string[]).map((urn) => urn.split("::").pop()!),
-      ignoreChanges: req.getIgnorechangesList(),
-    });
-    return register(req, callback);
-  };
   // prod as it is after its first promotion (the stack file holds a placeholder until then).
   const base = stackConfig(stack);
   const promoted =
@@ -201,21 +174,107 @@ export async function runProgramWithOutputs(
     if (value === undefined) continue;
     config[`mlops:${key}`] = typeof value === "string" ? value : JSON.stringify(value);
   }
-  pulumi.runtime.setAllConfig(config);
 
-  // Load the real entry program afresh, so each run reads its own config.
-  let program: Record<string, unknown> = {};
-  jest.isolateModules(() => {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    program = require("../../stacks/index");
-  });
-  const outputs: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(program)) {
-    outputs[key] = await resolve(value);
-  }
-  await settle(resources);
-  for (const r of resources) Object.assign(r, options.get(`${r.type}::${r.name}`));
+  const { resources, value: outputs } = await recordResources(
+    async () => {
+      pulumi.runtime.setAllConfig(config);
+      // Load the real entry program afresh, so each run reads its own config.
+      let program: Record<string, unknown> = {};
+      jest.isolateModules(() => {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        program = require("../../stacks/index");
+      });
+      const resolved: Record<string, unknown> = {};
+      for (const [key, value] of Object.entries(program)) {
+        resolved[key] = await resolve(value);
+      }
+      return resolved;
+    },
+    { stack },
+  );
   return { resources, outputs };
+}
+
+export interface RecordOptions {
+  /** The stack the mocks report (`pulumi.getStack()`). @default "dev" */
+  stack?: string;
+  /** Run as a preview (`pulumi.runtime.isDryRun()`). @default false */
+  preview?: boolean;
+  /** Replaces the canned outputs of a resource (return undefined to keep them). */
+  state?: (
+    type: string,
+    name: string,
+    inputs: Record<string, unknown>,
+  ) => Record<string, unknown> | undefined;
+}
+
+export interface Recording<T> {
+  /** Every resource registered, components included, with the options the engine was told. */
+  resources: RecordedResource[];
+  /** What `build` returned. */
+  value: T;
+}
+
+/**
+ * Runs `build` (which creates resources) under Pulumi mocks with the canned Azure outputs and
+ * calls above, waits until no more resources are registered, and returns what was registered.
+ */
+export async function recordResources<T>(
+  build: () => T | Promise<T>,
+  options: RecordOptions = {},
+): Promise<Recording<T>> {
+  const resources: RecordedResource[] = [];
+  await pulumi.runtime.setMocks(
+    {
+      newResource: (args) => {
+        resources.push({
+          type: args.type,
+          name: args.name,
+          inputs: args.inputs,
+          ...(args.provider ? { provider: args.provider } : {}),
+        });
+        const state =
+          options.state?.(args.type, args.name, args.inputs) ??
+          mockState(args.type, args.name, args.inputs);
+        return { id: `${args.name}-id`, state };
+      },
+      call: (args) => mockCall(args.token, args.inputs),
+    },
+    "mlops-platform",
+    options.stack ?? "dev",
+    options.preview ?? false,
+  );
+  // The mocks see no resource options: record what the engine is told about each resource.
+  const told = new Map<string, Partial<RecordedResource>>();
+  const outputs = new Map<string, Record<string, unknown>>();
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const monitor = pulumi.runtime.getMonitor() as any;
+  const register = monitor.registerResource.bind(monitor);
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  monitor.registerResource = (req: any, callback: unknown) => {
+    const parent: string = req.getParent();
+    told.set(`${req.getType()}::${req.getName()}`, {
+      dependsOn: (req.getDependenciesList() as string[]).map((urn) => urn.split("::").pop()!),
+      ignoreChanges: req.getIgnorechangesList(),
+      ...(parent ? { parent: parent.split("::").pop()! } : {}),
+    });
+    return register(req, callback);
+  };
+  const registerOutputs = monitor.registerResourceOutputs.bind(monitor);
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  monitor.registerResourceOutputs = (req: any, callback: unknown) => {
+    const urn: string = req.getUrn();
+    outputs.set(urn.split("::").slice(-2).join("::"), req.getOutputs()?.toJavaScript() ?? {});
+    return registerOutputs(req, callback);
+  };
+  const value = await build();
+  await settle(resources);
+  for (const r of resources) {
+    Object.assign(r, told.get(`${r.type}::${r.name}`));
+    const registered = outputs.get(`${r.type}::${r.name}`);
+    if (registered) r.registeredOutputs = Object.keys(registered).sort();
+  }
+  return { resources, value };
 }
 
 function resolve(value: unknown): Promise<unknown> {
