@@ -38,9 +38,9 @@ const SCOPES = {
       "inference-chart",
     ],
   },
-  // the Azure program under mocks (cluster, pools, registry, model store, gateway, names, the
-  // image). Not program.test.ts: it would add 4.5 s to each mutant's run (it also loads
-  // @pulumi/azure-native), and unit/azure.test.ts runs the Azure stacks' program itself;
+  // the Azure components each built on its own under mocks (azure-components.test.ts) and the
+  // Azure stacks' program under mocks (azure.test.ts). Not program.test.ts: it would add 4.5 s to
+  // each mutant's run (it also loads @pulumi/azure-native);
   "infra-azure": { unit: ["azure"] },
   // the monitoring chart, rules, dashboard and files, tested as functions (not the program
   // suite, monitoring-program.test.ts, which would triple each mutant's run).

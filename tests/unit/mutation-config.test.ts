@@ -121,7 +121,7 @@ describe("stryker.config.mjs", () => {
 describe("jest.mutation.config.js", () => {
   test.each([
     ["infra-k8s", ["unit/manifest-security", "unit/program", "unit/release", "unit/synth"]],
-    ["infra-azure", ["unit/azure"]],
+    ["infra-azure", ["unit/azure", "unit/azure-components"]],
     ["infra-monitoring", ["unit/monitoring", "unit/monitoring-config"]],
     ["infra-config", ["policy/config", "unit/config", "unit/stack-schema"]],
     ["policy", ["policy/kubernetes", "policy/levels", "policy/traffic"]],
