@@ -206,11 +206,24 @@ export interface RecordOptions {
     name: string,
     inputs: Record<string, unknown>,
   ) => Record<string, unknown> | undefined;
+  /** Replaces the canned result of a call (return undefined to keep it). */
+  call?: (token: string, inputs: Record<string, unknown>) => Record<string, unknown> | undefined;
+}
+
+/** A call (data source or function) the program made. */
+export interface RecordedCall {
+  token: string;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  inputs: Record<string, any>;
+  /** The provider reference it was made with, when one is given. */
+  provider?: string;
 }
 
 export interface Recording<T> {
   /** Every resource registered, components included, with the options the engine was told. */
   resources: RecordedResource[];
+  /** Every call made, in order. */
+  calls: RecordedCall[];
   /** What `build` returned. */
   value: T;
 }
@@ -224,6 +237,7 @@ export async function recordResources<T>(
   options: RecordOptions = {},
 ): Promise<Recording<T>> {
   const resources: RecordedResource[] = [];
+  const calls: RecordedCall[] = [];
   await pulumi.runtime.setMocks(
     {
       newResource: (args) => {
@@ -238,7 +252,14 @@ export async function recordResources<T>(
           mockState(args.type, args.name, args.inputs);
         return { id: `${args.name}-id`, state };
       },
-      call: (args) => mockCall(args.token, args.inputs),
+      call: (args) => {
+        calls.push({
+          token: args.token,
+          inputs: args.inputs,
+          ...(args.provider ? { provider: args.provider } : {}),
+        });
+        return options.call?.(args.token, args.inputs) ?? mockCall(args.token, args.inputs);
+      },
     },
     "mlops-platform",
     options.stack ?? "dev",
@@ -274,7 +295,7 @@ export async function recordResources<T>(
     const registered = outputs.get(`${r.type}::${r.name}`);
     if (registered) r.registeredOutputs = Object.keys(registered).sort();
   }
-  return { resources, value };
+  return { resources, calls, value };
 }
 
 function resolve(value: unknown): Promise<unknown> {

@@ -6,6 +6,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { Provider as AzureProvider } from "@pulumi/azure-native/provider";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
@@ -44,6 +45,7 @@ import { RuleGroup } from "../../infra/monitoring/rules";
 import {
   AKS_EXEC_KUBECONFIG,
   MOCK_SUBSCRIPTION_ID,
+  Recording,
   RecordedResource,
   recordResources,
   RecordOptions,
@@ -258,23 +260,44 @@ describe("Cluster", () => {
     );
   });
 
-  test("a cluster that reports no kubelet identity fails with its name; no issuer gives ''", async () => {
-    const { value } = await recordResources(
-      () => {
-        const cluster = new Cluster("c", args);
-        // Handled from the start: the engine would otherwise see an unhandled rejection.
-        return { cluster, kubeletError: errorOf(cluster.kubeletObjectId) };
-      },
+  test.each([
+    ["no identity profile", undefined],
+    ["an identity profile without the kubelet identity", {}],
+  ])(
+    "a cluster that reports %s fails with its name; no OIDC issuer gives ''",
+    async (_what, identityProfile) => {
+      const { value } = await recordResources(
+        () => {
+          const cluster = new Cluster("c", args);
+          // Handled from the start: the engine would otherwise see an unhandled rejection.
+          return { cluster, kubeletError: errorOf(cluster.kubeletObjectId) };
+        },
+        {
+          state: (type, name, inputs) =>
+            type === "azure-native:containerservice:ManagedCluster"
+              ? { ...inputs, name, identityProfile, oidcIssuerProfile: undefined }
+              : undefined,
+        },
+      );
+      expect(await value.kubeletError).toEqual(
+        new Error("AKS cluster c reports no kubelet identity"),
+      );
+      expect(await valueOf(value.cluster.oidcIssuerUrl)).toBe("");
+    },
+  );
+
+  test("the kubeconfig is the user credentials of this cluster, in exec format", async () => {
+    const { calls } = await build();
+    expect(
+      calls.filter(
+        (c) => c.token === "azure-native:containerservice:listManagedClusterUserCredentials",
+      ),
+    ).toEqual([
       {
-        state: (type, name, inputs) =>
-          type === "azure-native:containerservice:ManagedCluster"
-            ? { ...inputs, name, identityProfile: {} }
-            : undefined,
+        token: "azure-native:containerservice:listManagedClusterUserCredentials",
+        inputs: { resourceGroupName: "c-rg", resourceName: "c-aks", format: "exec" },
       },
-    );
-    const { cluster, kubeletError } = value;
-    expect(await kubeletError).toEqual(new Error("AKS cluster c reports no kubelet identity"));
-    expect(await valueOf(cluster.oidcIssuerUrl)).toBe("");
+    ]);
   });
 
   test("a role assignment made moments ago is waited for before the kubeconfig is handed out", async () => {
@@ -744,6 +767,8 @@ describe("ManagedPrometheus", () => {
       [],
     );
     expect(await valueOf(prometheus.grafanaEndpoint)).toBe("");
+    // The mocks' workspace reports no metrics endpoint (as during a preview).
+    expect(await valueOf(prometheus.prometheusQueryEndpoint)).toBe("");
     expect(one(resources, "mlops:azure:ManagedPrometheus").registeredOutputs).toEqual([
       "grafanaEndpoint",
       "prometheusQueryEndpoint",
@@ -1091,5 +1116,114 @@ describe("ServiceImage", () => {
     );
     expect(resources.filter((r) => r.type === "docker:index/image:Image")).toEqual([]);
     expect(await valueOf(value.ref)).toBe(ref);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+describe("an explicit Azure provider (another subscription, other credentials)", () => {
+  /** Builds the component under a component-level azure-native provider named `other`. */
+  async function underProvider<T>(
+    build: (opts: pulumi.ComponentResourceOptions) => T,
+  ): Promise<Recording<T>> {
+    return recordResources(() => {
+      const other = new AzureProvider("other", { subscriptionId: MOCK_SUBSCRIPTION_ID });
+      return build({ providers: [other] });
+    });
+  }
+  const providerName = (ref: string | undefined) => ref?.split("::")[3];
+
+  test.each([
+    [
+      "Cluster",
+      (opts: pulumi.ComponentResourceOptions) =>
+        new Cluster(
+          "c",
+          {
+            location: "westeurope",
+            systemPool: { vmSize: "Standard_D4s_v5", minCount: 1, maxCount: 2, osDiskSizeGb: 64 },
+            trainingPool: { vmSize: "Standard_D8s_v5", minCount: 0, maxCount: 2, osDiskSizeGb: 64 },
+            scaleDownUnneededMinutes: 5,
+            tier: "Free",
+            availabilityZones: [],
+            kubeloginMode: "azurecli",
+            deployerPrincipalType: "User",
+            tags: TAGS,
+          },
+          opts,
+        ),
+    ],
+    [
+      "Registry",
+      (opts: pulumi.ComponentResourceOptions) =>
+        new Registry("r", { resourceGroupName: "shared", pullPrincipalId: "kubelet" }, opts),
+    ],
+    [
+      "ModelStore",
+      (opts: pulumi.ComponentResourceOptions) =>
+        new ModelStore(
+          "m",
+          {
+            resourceGroupName: "rg",
+            nameSuffix: "0a1b2c3d",
+            location: "westeurope",
+            oidcIssuerUrl: "https://issuer.example/",
+            namespace: "ml",
+            serviceAccounts: ["training"],
+            tags: TAGS,
+          },
+          opts,
+        ),
+    ],
+    [
+      "MlWorkspace",
+      (opts: pulumi.ComponentResourceOptions) =>
+        new MlWorkspace(
+          "w",
+          {
+            resourceGroupName: "rg",
+            location: "westeurope",
+            storageAccountId: "account-id",
+            vmSize: "Standard_D8s_v5",
+            maxNodes: 2,
+            tags: TAGS,
+          },
+          opts,
+        ),
+    ],
+    [
+      "ManagedPrometheus",
+      (opts: pulumi.ComponentResourceOptions) =>
+        new ManagedPrometheus(
+          "p",
+          {
+            resourceGroupName: "rg",
+            location: "westeurope",
+            clusterId: "cluster-id",
+            clusterName: "cluster",
+            ruleGroups: [],
+            grafana: true,
+            tags: TAGS,
+          },
+          opts,
+        ),
+    ],
+  ])("%s: every Azure resource and every lookup goes through it", async (_component, build) => {
+    const { resources, calls } = await underProvider<pulumi.ComponentResource>(build);
+    const azure = resources.filter((r) => r.type.startsWith("azure-native:"));
+    const lookups = calls.filter((c) => c.token.startsWith("azure-native:"));
+    expect(azure.length).toBeGreaterThan(0);
+    expect(lookups.length).toBeGreaterThan(0);
+    for (const r of azure) {
+      expect({ resource: r.name, provider: providerName(r.provider) }).toEqual({
+        resource: r.name,
+        provider: "other",
+      });
+    }
+    for (const c of lookups) {
+      expect({ call: c.token, provider: providerName(c.provider) }).toEqual({
+        call: c.token,
+        provider: "other",
+      });
+    }
   });
 });
