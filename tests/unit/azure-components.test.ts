@@ -28,9 +28,13 @@ import {
   EnvoyGateway,
   gatewayImageProblem,
 } from "../../infra/azure/gateway";
-import { MlWorkspace } from "../../infra/azure/ml-workspace";
-import { ModelStore } from "../../infra/azure/model-store";
-import { ManagedPrometheus, prometheusCollectionRule } from "../../infra/azure/monitoring";
+import { MlWorkspace, MlWorkspaceArgs } from "../../infra/azure/ml-workspace";
+import { ModelStore, ModelStoreArgs } from "../../infra/azure/model-store";
+import {
+  ManagedPrometheus,
+  ManagedPrometheusArgs,
+  prometheusCollectionRule,
+} from "../../infra/azure/monitoring";
 import {
   checkName,
   CONTAINER_REGISTRY,
@@ -39,7 +43,7 @@ import {
   STORAGE_ACCOUNT,
   uniqueName,
 } from "../../infra/azure/names";
-import { pullProblem, Registry } from "../../infra/azure/registry";
+import { pullProblem, Registry, RegistryArgs } from "../../infra/azure/registry";
 import { ServiceImage } from "../../infra/image";
 import { RuleGroup } from "../../infra/monitoring/rules";
 import {
@@ -63,6 +67,68 @@ const roleId = (id: string) =>
   `/subscriptions/${MOCK_SUBSCRIPTION_ID}/providers/Microsoft.Authorization/roleDefinitions/${id}`;
 
 const TAGS = { project: "mlops-platform", stack: "test" };
+
+/** The arguments each component is built with below. */
+const CLUSTER_ARGS: ClusterArgs = {
+  location: "westeurope",
+  kubernetesVersion: "1.33",
+  systemPool: { vmSize: "Standard_D4s_v5", minCount: 2, maxCount: 5, osDiskSizeGb: 128 },
+  trainingPool: { vmSize: "Standard_D8s_v5", minCount: 0, maxCount: 3, osDiskSizeGb: 256 },
+  scaleDownUnneededMinutes: 7,
+  tier: "Standard",
+  availabilityZones: ["1", "2"],
+  kubeloginMode: "workloadidentity",
+  deployerPrincipalType: "ServicePrincipal",
+  tags: TAGS,
+};
+const REGISTRY_ARGS: RegistryArgs = {
+  resourceGroupName: "shared-rg",
+  pullPrincipalId: "kubelet-id",
+};
+const MODEL_STORE_ARGS: ModelStoreArgs = {
+  resourceGroupName: "rg",
+  nameSuffix: "0a1b2c3d",
+  location: "westeurope",
+  oidcIssuerUrl: "https://issuer.example/",
+  namespace: "ml",
+  serviceAccounts: ["inference", "training"],
+  tags: TAGS,
+};
+const ML_WORKSPACE_ARGS: MlWorkspaceArgs = {
+  resourceGroupName: "rg",
+  location: "westeurope",
+  storageAccountId: "account-id",
+  vmSize: "Standard_D8s_v5",
+  maxNodes: 4,
+  tags: TAGS,
+};
+const RULE_GROUPS: RuleGroup[] = [
+  { name: "mlops-recording", rules: [{ record: "job:x:rate5m", expr: "rate(x[5m])" }] },
+  {
+    name: "mlops-alerts",
+    rules: [
+      {
+        alert: "Down",
+        expr: "up == 0",
+        forMinutes: 5,
+        severity: "critical",
+        summary: "s",
+        description: "d",
+        runbook: "r",
+      },
+    ],
+  },
+];
+const PROMETHEUS_ARGS: ManagedPrometheusArgs = {
+  resourceGroupName: "rg",
+  location: "westeurope",
+  clusterId: "cluster-id",
+  clusterName: "cluster",
+  ruleGroups: RULE_GROUPS,
+  actionGroupId: "action-group-id",
+  grafana: false,
+  tags: TAGS,
+};
 
 /** The value of an output (rejecting with its error), as the engine would see it. */
 function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
@@ -101,18 +167,7 @@ function expectAllParented(resources: RecordedResource[], component: string): vo
 
 // ---------------------------------------------------------------------------------------------
 describe("Cluster", () => {
-  const args: ClusterArgs = {
-    location: "westeurope",
-    kubernetesVersion: "1.33",
-    systemPool: { vmSize: "Standard_D4s_v5", minCount: 2, maxCount: 5, osDiskSizeGb: 128 },
-    trainingPool: { vmSize: "Standard_D8s_v5", minCount: 0, maxCount: 3, osDiskSizeGb: 256 },
-    scaleDownUnneededMinutes: 7,
-    tier: "Standard",
-    availabilityZones: ["1", "2"],
-    kubeloginMode: "workloadidentity",
-    deployerPrincipalType: "ServicePrincipal",
-    tags: TAGS,
-  };
+  const args = CLUSTER_ARGS;
   const build = (over: Partial<ClusterArgs> = {}, options?: RecordOptions) =>
     recordResources(() => new Cluster("c", { ...args, ...over }), options);
 
@@ -441,7 +496,7 @@ describe("rbacPropagationWaitMs", () => {
 describe("Registry", () => {
   test("looks up the shared registry and grants the kubelet identity AcrPull on it alone", async () => {
     const { resources, value: registry } = await recordResources(
-      () => new Registry("r", { resourceGroupName: "shared-rg", pullPrincipalId: "kubelet-id" }),
+      () => new Registry("r", REGISTRY_ARGS),
     );
     const grant = one(resources, "azure-native:authorization:RoleAssignment");
     expect(grant.name).toBe("r-acr-pull");
@@ -461,12 +516,7 @@ describe("Registry", () => {
 
   test("a configured name wins over the derived one", async () => {
     const { value: registry } = await recordResources(
-      () =>
-        new Registry("r", {
-          name: "teamregistry",
-          resourceGroupName: "shared-rg",
-          pullPrincipalId: "kubelet-id",
-        }),
+      () => new Registry("r", { ...REGISTRY_ARGS, name: "teamregistry" }),
     );
     expect(await valueOf(registry.loginServer)).toBe("teamregistry.azurecr.io");
   });
@@ -484,19 +534,7 @@ describe("pullProblem", () => {
 
 // ---------------------------------------------------------------------------------------------
 describe("ModelStore", () => {
-  const build = () =>
-    recordResources(
-      () =>
-        new ModelStore("m", {
-          resourceGroupName: "rg",
-          nameSuffix: "0a1b2c3d",
-          location: "westeurope",
-          oidcIssuerUrl: "https://issuer.example/",
-          namespace: "ml",
-          serviceAccounts: ["inference", "training"],
-          tags: TAGS,
-        }),
-    );
+  const build = () => recordResources(() => new ModelStore("m", MODEL_STORE_ARGS));
 
   test("a private, HTTPS-only, zone-redundant account with a private container", async () => {
     const { resources } = await build();
@@ -566,18 +604,7 @@ describe("ModelStore", () => {
 
 // ---------------------------------------------------------------------------------------------
 describe("MlWorkspace", () => {
-  const build = () =>
-    recordResources(
-      () =>
-        new MlWorkspace("w", {
-          resourceGroupName: "rg",
-          location: "westeurope",
-          storageAccountId: "account-id",
-          vmSize: "Standard_D8s_v5",
-          maxNodes: 4,
-          tags: TAGS,
-        }),
-    );
+  const build = () => recordResources(() => new MlWorkspace("w", ML_WORKSPACE_ARGS));
 
   test("a Basic workspace with a system identity, over its vault, insights and the model store", async () => {
     const { resources } = await build();
@@ -652,38 +679,11 @@ describe("MlWorkspace", () => {
 
 // ---------------------------------------------------------------------------------------------
 describe("ManagedPrometheus", () => {
-  const groups: RuleGroup[] = [
-    { name: "mlops-recording", rules: [{ record: "job:x:rate5m", expr: "rate(x[5m])" }] },
-    {
-      name: "mlops-alerts",
-      rules: [
-        {
-          alert: "Down",
-          expr: "up == 0",
-          forMinutes: 5,
-          severity: "critical",
-          summary: "s",
-          description: "d",
-          runbook: "r",
-        },
-      ],
-    },
-  ];
+  const groups = RULE_GROUPS;
   const build = (grafana: boolean) =>
-    recordResources(
-      () =>
-        new ManagedPrometheus("p", {
-          resourceGroupName: "rg",
-          location: "westeurope",
-          clusterId: "cluster-id",
-          clusterName: "cluster",
-          ruleGroups: groups,
-          actionGroupId: "action-group-id",
-          grafana,
-          tags: TAGS,
-        }),
-      { stack: "dev" },
-    );
+    recordResources(() => new ManagedPrometheus("p", { ...PROMETHEUS_ARGS, grafana }), {
+      stack: "dev",
+    });
 
   test("the workspace, a Linux endpoint, the Prometheus collection rule and its association to the cluster", async () => {
     const { resources } = await build(false);
@@ -812,16 +812,7 @@ describe("ManagedPrometheus", () => {
 
   test("the endpoints come from what Azure reports", async () => {
     const { value: prometheus } = await recordResources(
-      () =>
-        new ManagedPrometheus("p", {
-          resourceGroupName: "rg",
-          location: "westeurope",
-          clusterId: "cluster-id",
-          clusterName: "cluster",
-          ruleGroups: [],
-          grafana: true,
-          tags: TAGS,
-        }),
+      () => new ManagedPrometheus("p", { ...PROMETHEUS_ARGS, ruleGroups: [], grafana: true }),
       {
         state: (type, name, inputs) => {
           if (type === "azure-native:monitor:AzureMonitorWorkspace") {
@@ -1131,81 +1122,16 @@ describe("an explicit Azure provider (another subscription, other credentials)",
     });
   }
   const providerName = (ref: string | undefined) => ref?.split("::")[3];
+  type Opts = pulumi.ComponentResourceOptions;
 
   test.each([
-    [
-      "Cluster",
-      (opts: pulumi.ComponentResourceOptions) =>
-        new Cluster(
-          "c",
-          {
-            location: "westeurope",
-            systemPool: { vmSize: "Standard_D4s_v5", minCount: 1, maxCount: 2, osDiskSizeGb: 64 },
-            trainingPool: { vmSize: "Standard_D8s_v5", minCount: 0, maxCount: 2, osDiskSizeGb: 64 },
-            scaleDownUnneededMinutes: 5,
-            tier: "Free",
-            availabilityZones: [],
-            kubeloginMode: "azurecli",
-            deployerPrincipalType: "User",
-            tags: TAGS,
-          },
-          opts,
-        ),
-    ],
-    [
-      "Registry",
-      (opts: pulumi.ComponentResourceOptions) =>
-        new Registry("r", { resourceGroupName: "shared", pullPrincipalId: "kubelet" }, opts),
-    ],
-    [
-      "ModelStore",
-      (opts: pulumi.ComponentResourceOptions) =>
-        new ModelStore(
-          "m",
-          {
-            resourceGroupName: "rg",
-            nameSuffix: "0a1b2c3d",
-            location: "westeurope",
-            oidcIssuerUrl: "https://issuer.example/",
-            namespace: "ml",
-            serviceAccounts: ["training"],
-            tags: TAGS,
-          },
-          opts,
-        ),
-    ],
-    [
-      "MlWorkspace",
-      (opts: pulumi.ComponentResourceOptions) =>
-        new MlWorkspace(
-          "w",
-          {
-            resourceGroupName: "rg",
-            location: "westeurope",
-            storageAccountId: "account-id",
-            vmSize: "Standard_D8s_v5",
-            maxNodes: 2,
-            tags: TAGS,
-          },
-          opts,
-        ),
-    ],
+    ["Cluster", (opts: Opts) => new Cluster("c", CLUSTER_ARGS, opts)],
+    ["Registry", (opts: Opts) => new Registry("r", REGISTRY_ARGS, opts)],
+    ["ModelStore", (opts: Opts) => new ModelStore("m", MODEL_STORE_ARGS, opts)],
+    ["MlWorkspace", (opts: Opts) => new MlWorkspace("w", ML_WORKSPACE_ARGS, opts)],
     [
       "ManagedPrometheus",
-      (opts: pulumi.ComponentResourceOptions) =>
-        new ManagedPrometheus(
-          "p",
-          {
-            resourceGroupName: "rg",
-            location: "westeurope",
-            clusterId: "cluster-id",
-            clusterName: "cluster",
-            ruleGroups: [],
-            grafana: true,
-            tags: TAGS,
-          },
-          opts,
-        ),
+      (opts: Opts) => new ManagedPrometheus("p", { ...PROMETHEUS_ARGS, grafana: true }, opts),
     ],
   ])("%s: every Azure resource and every lookup goes through it", async (_component, build) => {
     const { resources, calls } = await underProvider<pulumi.ComponentResource>(build);
