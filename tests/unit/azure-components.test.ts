@@ -1008,26 +1008,30 @@ describe("gatewayImageProblem outside the gateway API", () => {
 // ---------------------------------------------------------------------------------------------
 describe("names", () => {
   test.each([
-    [STORAGE_ACCOUNT, "abc", "abc-", 3, 24],
-    [CONTAINER_REGISTRY, "abcde", "-abcde", 5, 50],
-    [GRAFANA_WORKSPACE, "ab", "ab_c", 2, 23],
-  ])(
-    "%o: the whole name must match, at both length bounds",
-    (rule, shortest, invalid, min, max) => {
-      expect(rule.minLength).toBe(min);
-      expect(rule.maxLength).toBe(max);
-      expect(checkName(rule, shortest)).toBe(shortest);
-      expect(checkName(rule, "a".repeat(max))).toBe("a".repeat(max));
-      expect(() => checkName(rule, shortest.slice(1))).toThrow(
-        `${rule.what} name ${JSON.stringify(shortest.slice(1))} has ${min - 1} characters; Azure allows ${min} to ${max}`,
-      );
-      expect(() => checkName(rule, "a".repeat(max + 1))).toThrow(/Azure allows/);
+    [STORAGE_ACCOUNT, "abc", 3, 24],
+    [CONTAINER_REGISTRY, "abcde", 5, 50],
+    [GRAFANA_WORKSPACE, "ab", 2, 23],
+  ])("%o: the whole name must match, at both length bounds", (rule, shortest, min, max) => {
+    expect(rule.minLength).toBe(min);
+    expect(rule.maxLength).toBe(max);
+    expect(checkName(rule, shortest)).toBe(shortest);
+    expect(checkName(rule, "a".repeat(max))).toBe("a".repeat(max));
+    expect(() => checkName(rule, shortest.slice(1))).toThrow(
+      `${rule.what} name ${JSON.stringify(shortest.slice(1))} has ${min - 1} characters; Azure allows ${min} to ${max}`,
+    );
+    expect(() => checkName(rule, "a".repeat(max + 1))).toThrow(/Azure allows/);
+    // A character outside the rule at the end, at the start, inside; capitals.
+    for (const invalid of [
+      `${shortest}-`,
+      `-${shortest}`,
+      `${shortest}_x`,
+      shortest.toUpperCase(),
+    ]) {
       expect(() => checkName(rule, invalid)).toThrow(
         `${rule.what} name ${JSON.stringify(invalid)}: only lowercase letters and digits are allowed`,
       );
-      expect(() => checkName(rule, invalid.toUpperCase())).toThrow(/only lowercase letters/);
-    },
-  );
+    }
+  });
 
   test("the Grafana rule says what it names", () => {
     expect(GRAFANA_WORKSPACE.what).toBe("Grafana workspace");
