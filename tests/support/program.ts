@@ -30,6 +30,10 @@ export interface RecordedResource {
 /** The subscription id the mocks report (getClientConfig). */
 export const MOCK_SUBSCRIPTION_ID = "00000000-1111-2222-3333-444444444444";
 
+/** The id of a built-in role definition in the mocks' subscription. */
+export const mockRoleDefinitionId = (roleId: string) =>
+  `/subscriptions/${MOCK_SUBSCRIPTION_ID}/providers/Microsoft.Authorization/roleDefinitions/${roleId}`;
+
 /** The shared registry's login server under the mocks (its name derives from the subscription). */
 export const MOCK_REGISTRY_SERVER = "mlopsacr0f901435.azurecr.io";
 
@@ -186,7 +190,7 @@ export async function runProgramWithOutputs(
       });
       const resolved: Record<string, unknown> = {};
       for (const [key, value] of Object.entries(program)) {
-        resolved[key] = await resolve(value);
+        resolved[key] = await outputValue(value);
       }
       return resolved;
     },
@@ -267,7 +271,7 @@ export async function recordResources<T>(
   );
   // The mocks see no resource options: record what the engine is told about each resource.
   const told = new Map<string, Partial<RecordedResource>>();
-  const outputs = new Map<string, Record<string, unknown>>();
+  const outputKeys = new Map<string, string[]>();
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const monitor = pulumi.runtime.getMonitor() as any;
   const register = monitor.registerResource.bind(monitor);
@@ -284,24 +288,27 @@ export async function recordResources<T>(
   const registerOutputs = monitor.registerResourceOutputs.bind(monitor);
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   monitor.registerResourceOutputs = (req: any, callback: unknown) => {
-    const urn: string = req.getUrn();
-    outputs.set(urn.split("::").slice(-2).join("::"), req.getOutputs()?.toJavaScript() ?? {});
+    // urn:pulumi:<stack>::<project>::<parent types$>type::name
+    const [types, name] = (req.getUrn() as string).split("::").slice(-2);
+    const outputs = req.getOutputs()?.toJavaScript() ?? {};
+    outputKeys.set(`${types.split("$").pop()}::${name}`, Object.keys(outputs).sort());
     return registerOutputs(req, callback);
   };
   const value = await build();
   await settle(resources);
   for (const r of resources) {
     Object.assign(r, told.get(`${r.type}::${r.name}`));
-    const registered = outputs.get(`${r.type}::${r.name}`);
-    if (registered) r.registeredOutputs = Object.keys(registered).sort();
+    const registered = outputKeys.get(`${r.type}::${r.name}`);
+    if (registered) r.registeredOutputs = registered;
   }
   return { resources, calls, value };
 }
 
-function resolve(value: unknown): Promise<unknown> {
-  if (!pulumi.Output.isInstance(value)) return Promise.resolve(value);
-  // An output whose apply throws rejects (the program's error), rather than never resolving.
-  return (value as unknown as { promise(): Promise<unknown> }).promise();
+/** The value of an output as the engine would see it (rejecting with the error of a failed
+ * apply), or `value` itself when it is not an output. */
+export function outputValue<T>(value: pulumi.Output<T> | T): Promise<T> {
+  if (!pulumi.Output.isInstance(value)) return Promise.resolve(value as T);
+  return (value as unknown as { promise(): Promise<T> }).promise();
 }
 
 /** Waits until no new resource has been registered for a few turns of the event loop. */

@@ -48,7 +48,10 @@ import { ServiceImage } from "../../infra/image";
 import { RuleGroup } from "../../infra/monitoring/rules";
 import {
   AKS_EXEC_KUBECONFIG,
+  findResource,
   MOCK_SUBSCRIPTION_ID,
+  mockRoleDefinitionId,
+  outputValue,
   Recording,
   RecordedResource,
   recordResources,
@@ -63,8 +66,6 @@ const ACR_PULL = "7f951dda-4ed3-4680-a7ca-43fe172d538d";
 const STORAGE_BLOB_DATA_CONTRIBUTOR = "ba92f5b4-2d11-453d-a403-e96b0029c9fe";
 const AKS_RBAC_CLUSTER_ADMIN = "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b";
 const MONITORING_DATA_READER = "b0d8363b-8ddd-447d-831f-62ca05bff136";
-const roleId = (id: string) =>
-  `/subscriptions/${MOCK_SUBSCRIPTION_ID}/providers/Microsoft.Authorization/roleDefinitions/${id}`;
 
 const TAGS = { project: "mlops-platform", stack: "test" };
 
@@ -130,11 +131,6 @@ const PROMETHEUS_ARGS: ManagedPrometheusArgs = {
   tags: TAGS,
 };
 
-/** The value of an output (rejecting with its error), as the engine would see it. */
-function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
-  return (output as unknown as { promise(): Promise<T> }).promise();
-}
-
 /** The error an output rejects with (every one of its promises is awaited, so none goes unhandled). */
 async function errorOf(output: pulumi.Output<unknown>): Promise<unknown> {
   const o = output as unknown as {
@@ -144,17 +140,6 @@ async function errorOf(output: pulumi.Output<unknown>): Promise<unknown> {
   };
   const [value] = await Promise.allSettled([o.promise(), o.isKnown, o.isSecret]);
   return value.status === "rejected" ? value.reason : undefined;
-}
-
-/** The one recorded resource of `type` (named `name`), failing with what there is otherwise. */
-function one(resources: RecordedResource[], type: string, name?: string): RecordedResource {
-  const hits = resources.filter((r) => r.type === type && (name === undefined || r.name === name));
-  if (hits.length !== 1) {
-    throw new Error(
-      `expected one ${type} ${name ?? ""}, found ${resources.map((r) => `${r.type} ${r.name}`).join("; ")}`,
-    );
-  }
-  return hits[0];
 }
 
 /** Everything but the component itself has the component as its parent. */
@@ -167,13 +152,12 @@ function expectAllParented(resources: RecordedResource[], component: string): vo
 
 // ---------------------------------------------------------------------------------------------
 describe("Cluster", () => {
-  const args = CLUSTER_ARGS;
   const build = (over: Partial<ClusterArgs> = {}, options?: RecordOptions) =>
-    recordResources(() => new Cluster("c", { ...args, ...over }), options);
+    recordResources(() => new Cluster("c", { ...CLUSTER_ARGS, ...over }), options);
 
   test("the managed cluster: Entra ID with Azure RBAC only, workload identity, blob CSI, Cilium overlay", async () => {
     const { resources } = await build();
-    const aks = one(resources, "azure-native:containerservice:ManagedCluster");
+    const aks = findResource(resources, "azure-native:containerservice:ManagedCluster");
     expect(aks.name).toBe("c-aks");
     expect(aks.inputs).toEqual({
       resourceGroupName: "c-rg",
@@ -225,7 +209,7 @@ describe("Cluster", () => {
       },
     });
     expect(aks.ignoreChanges).toEqual(["agentPoolProfiles[0].count"]);
-    expect(one(resources, "azure-native:resources:ResourceGroup").inputs).toEqual({
+    expect(findResource(resources, "azure-native:resources:ResourceGroup").inputs).toEqual({
       location: "westeurope",
       tags: TAGS,
     });
@@ -233,7 +217,7 @@ describe("Cluster", () => {
 
   test("the training pool: a tainted, labelled User pool the autoscaler moves from 0", async () => {
     const { resources } = await build();
-    const pool = one(resources, "azure-native:containerservice:AgentPool");
+    const pool = findResource(resources, "azure-native:containerservice:AgentPool");
     expect(pool.inputs).toEqual({
       resourceGroupName: "c-rg",
       resourceName: "c-aks",
@@ -257,9 +241,12 @@ describe("Cluster", () => {
   });
 
   test("the managed Prometheus add-on only when asked, with no extra labels or annotations exported", async () => {
-    const without = one((await build()).resources, "azure-native:containerservice:ManagedCluster");
+    const without = findResource(
+      (await build()).resources,
+      "azure-native:containerservice:ManagedCluster",
+    );
     expect(without.inputs).not.toHaveProperty("azureMonitorProfile");
-    const withIt = one(
+    const withIt = findResource(
       (await build({ managedPrometheus: true })).resources,
       "azure-native:containerservice:ManagedCluster",
     );
@@ -274,12 +261,12 @@ describe("Cluster", () => {
 
   test("the deployer gets AKS RBAC Cluster Admin on this cluster; a later caller does not replace it", async () => {
     const { resources } = await build({ deployerPrincipalType: "User" });
-    const grant = one(resources, "azure-native:authorization:RoleAssignment");
+    const grant = findResource(resources, "azure-native:authorization:RoleAssignment");
     expect(grant.name).toBe("c-deployer-admin");
     expect(grant.inputs).toEqual({
       principalId: "object-id",
       principalType: "User",
-      roleDefinitionId: roleId(AKS_RBAC_CLUSTER_ADMIN),
+      roleDefinitionId: mockRoleDefinitionId(AKS_RBAC_CLUSTER_ADMIN),
       scope: "c-aks-id",
     });
     expect(grant.ignoreChanges).toEqual(["principalId", "principalType"]);
@@ -287,11 +274,11 @@ describe("Cluster", () => {
 
   test("the Kubernetes provider: the exec kubeconfig in the configured login mode, after the grant", async () => {
     const { resources, value: cluster } = await build();
-    const provider = one(resources, "pulumi:providers:kubernetes");
+    const provider = findResource(resources, "pulumi:providers:kubernetes");
     expect(provider.name).toBe("c-k8s");
     expect(provider.dependsOn).toContain("c-deployer-admin");
     expect(String(provider.inputs.enableServerSideApply)).toBe("true");
-    const kubeconfig = parse(await valueOf(cluster.kubeconfig));
+    const kubeconfig = parse(await outputValue(cluster.kubeconfig));
     expect(kubeconfig.users[0].user.exec.args.slice(-2)).toEqual(["--login", "workloadidentity"]);
     // A secret input reaches the engine as {<secret signature>: …, value}.
     expect(parse(provider.inputs.kubeconfig.value)).toEqual(kubeconfig);
@@ -302,9 +289,9 @@ describe("Cluster", () => {
 
   test("the outputs: kubelet identity, OIDC issuer, and the component's registered outputs", async () => {
     const { resources, value: cluster } = await build();
-    expect(await valueOf(cluster.kubeletObjectId)).toBe("kubelet-object-id");
-    expect(await valueOf(cluster.oidcIssuerUrl)).toBe("https://oidc.example/issuer/");
-    expect(one(resources, "mlops:azure:Cluster").registeredOutputs).toEqual([
+    expect(await outputValue(cluster.kubeletObjectId)).toBe("kubelet-object-id");
+    expect(await outputValue(cluster.oidcIssuerUrl)).toBe("https://oidc.example/issuer/");
+    expect(findResource(resources, "mlops:azure:Cluster").registeredOutputs).toEqual([
       "kubeconfig",
       "oidcIssuerUrl",
       "trainingPoolName",
@@ -323,7 +310,7 @@ describe("Cluster", () => {
     async (_what, identityProfile) => {
       const { value } = await recordResources(
         () => {
-          const cluster = new Cluster("c", args);
+          const cluster = new Cluster("c", CLUSTER_ARGS);
           // Handled from the start: the engine would otherwise see an unhandled rejection.
           return { cluster, kubeletError: errorOf(cluster.kubeletObjectId) };
         },
@@ -337,7 +324,7 @@ describe("Cluster", () => {
       expect(await value.kubeletError).toEqual(
         new Error("AKS cluster c reports no kubelet identity"),
       );
-      expect(await valueOf(value.cluster.oidcIssuerUrl)).toBe("");
+      expect(await outputValue(value.cluster.oidcIssuerUrl)).toBe("");
     },
   );
 
@@ -369,7 +356,7 @@ describe("Cluster", () => {
               : undefined,
         },
       );
-      await valueOf(cluster.kubeconfig);
+      await outputValue(cluster.kubeconfig);
       const waits = timers.mock.calls.map((c) => c[1] as number).filter((ms) => ms > 100);
       expect(waits).toHaveLength(1);
       expect(waits[0]).toBeLessThanOrEqual(400);
@@ -384,7 +371,7 @@ describe("Cluster", () => {
     const logged = jest.spyOn(pulumi.log, "info").mockImplementation(() => Promise.resolve());
     try {
       const old = await build();
-      await valueOf(old.value.kubeconfig);
+      await outputValue(old.value.kubeconfig);
       const preview = await build(
         {},
         {
@@ -395,7 +382,7 @@ describe("Cluster", () => {
               : undefined,
         },
       );
-      await valueOf(preview.value.kubeconfig);
+      await outputValue(preview.value.kubeconfig);
       expect(logged).not.toHaveBeenCalled();
     } finally {
       logged.mockRestore();
@@ -498,19 +485,21 @@ describe("Registry", () => {
     const { resources, value: registry } = await recordResources(
       () => new Registry("r", REGISTRY_ARGS),
     );
-    const grant = one(resources, "azure-native:authorization:RoleAssignment");
+    const grant = findResource(resources, "azure-native:authorization:RoleAssignment");
     expect(grant.name).toBe("r-acr-pull");
     const name = grant.inputs.scope.split("/").pop();
     expect(grant.inputs).toEqual({
       principalId: "kubelet-id",
       // A kubelet identity is a managed identity: Azure wants ServicePrincipal for it.
       principalType: "ServicePrincipal",
-      roleDefinitionId: roleId(ACR_PULL),
+      roleDefinitionId: mockRoleDefinitionId(ACR_PULL),
       scope: `/subscriptions/${MOCK_SUBSCRIPTION_ID}/resourceGroups/shared-rg/providers/Microsoft.ContainerRegistry/registries/${name}`,
     });
     expect(name).toMatch(/^mlopsacr[0-9a-f]{8}$/);
-    expect(await valueOf(registry.loginServer)).toBe(`${name}.azurecr.io`);
-    expect(one(resources, "mlops:azure:Registry").registeredOutputs).toEqual(["loginServer"]);
+    expect(await outputValue(registry.loginServer)).toBe(`${name}.azurecr.io`);
+    expect(findResource(resources, "mlops:azure:Registry").registeredOutputs).toEqual([
+      "loginServer",
+    ]);
     expectAllParented(resources, "r");
   });
 
@@ -518,7 +507,7 @@ describe("Registry", () => {
     const { value: registry } = await recordResources(
       () => new Registry("r", { ...REGISTRY_ARGS, name: "teamregistry" }),
     );
-    expect(await valueOf(registry.loginServer)).toBe("teamregistry.azurecr.io");
+    expect(await outputValue(registry.loginServer)).toBe("teamregistry.azurecr.io");
   });
 });
 
@@ -538,7 +527,7 @@ describe("ModelStore", () => {
 
   test("a private, HTTPS-only, zone-redundant account with a private container", async () => {
     const { resources } = await build();
-    expect(one(resources, "azure-native:storage:StorageAccount").inputs).toEqual({
+    expect(findResource(resources, "azure-native:storage:StorageAccount").inputs).toEqual({
       accountName: "mlopsmodels0a1b2c3d",
       resourceGroupName: "rg",
       location: "westeurope",
@@ -549,7 +538,7 @@ describe("ModelStore", () => {
       enableHttpsTrafficOnly: true,
       tags: TAGS,
     });
-    expect(one(resources, "azure-native:storage:BlobContainer").inputs).toEqual({
+    expect(findResource(resources, "azure-native:storage:BlobContainer").inputs).toEqual({
       accountName: "mlopsmodels0a1b2c3d",
       resourceGroupName: "rg",
       containerName: "models",
@@ -559,7 +548,7 @@ describe("ModelStore", () => {
 
   test("one federated credential per service account, with the token exchange audience", async () => {
     const { resources } = await build();
-    const identity = one(resources, "azure-native:managedidentity:UserAssignedIdentity");
+    const identity = findResource(resources, "azure-native:managedidentity:UserAssignedIdentity");
     expect(identity.inputs).toEqual({
       resourceGroupName: "rg",
       location: "westeurope",
@@ -584,20 +573,23 @@ describe("ModelStore", () => {
 
   test("Storage Blob Data Contributor on the account, and nothing more", async () => {
     const { resources } = await build();
-    expect(one(resources, "azure-native:authorization:RoleAssignment").inputs).toEqual({
+    expect(findResource(resources, "azure-native:authorization:RoleAssignment").inputs).toEqual({
       principalId: "model-store-principal-id",
       principalType: "ServicePrincipal",
-      roleDefinitionId: roleId(STORAGE_BLOB_DATA_CONTRIBUTOR),
+      roleDefinitionId: mockRoleDefinitionId(STORAGE_BLOB_DATA_CONTRIBUTOR),
       scope: "m-sa-id",
     });
   });
 
   test("the container URL and the component's outputs", async () => {
     const { resources, value: store } = await build();
-    expect(await valueOf(store.url)).toBe(
+    expect(await outputValue(store.url)).toBe(
       "https://mlopsmodels0a1b2c3d.blob.core.windows.net/models",
     );
-    expect(one(resources, "mlops:azure:ModelStore").registeredOutputs).toEqual(["clientId", "url"]);
+    expect(findResource(resources, "mlops:azure:ModelStore").registeredOutputs).toEqual([
+      "clientId",
+      "url",
+    ]);
     expectAllParented(resources, "m");
   });
 });
@@ -608,7 +600,9 @@ describe("MlWorkspace", () => {
 
   test("a Basic workspace with a system identity, over its vault, insights and the model store", async () => {
     const { resources } = await build();
-    expect(one(resources, "azure-native:machinelearningservices:Workspace").inputs).toEqual({
+    expect(
+      findResource(resources, "azure-native:machinelearningservices:Workspace").inputs,
+    ).toEqual({
       resourceGroupName: "rg",
       location: "westeurope",
       tags: TAGS,
@@ -623,7 +617,7 @@ describe("MlWorkspace", () => {
   test("the key vault: RBAC authorization and purge protection, standard SKU, this tenant", async () => {
     const { resources } = await build();
     // toMatchObject: the SDK adds its defaults (soft delete for 90 days, public access).
-    expect(one(resources, "azure-native:keyvault:Vault").inputs).toMatchObject({
+    expect(findResource(resources, "azure-native:keyvault:Vault").inputs).toMatchObject({
       resourceGroupName: "rg",
       location: "westeurope",
       tags: TAGS,
@@ -638,14 +632,16 @@ describe("MlWorkspace", () => {
 
   test("workspace-based Application Insights on a pay-per-GB Log Analytics workspace", async () => {
     const { resources } = await build();
-    expect(one(resources, "azure-native:operationalinsights:Workspace").inputs).toEqual({
+    expect(findResource(resources, "azure-native:operationalinsights:Workspace").inputs).toEqual({
       resourceGroupName: "rg",
       location: "westeurope",
       sku: { name: "PerGB2018" },
       retentionInDays: 30,
       tags: TAGS,
     });
-    expect(one(resources, "azure-native:applicationinsights:Component").inputs).toMatchObject({
+    expect(
+      findResource(resources, "azure-native:applicationinsights:Component").inputs,
+    ).toMatchObject({
       resourceGroupName: "rg",
       location: "westeurope",
       kind: "web",
@@ -658,7 +654,7 @@ describe("MlWorkspace", () => {
 
   test("the AmlCompute training cluster scales from 0 and back after five idle minutes", async () => {
     const { resources } = await build();
-    expect(one(resources, "azure-native:machinelearningservices:Compute").inputs).toEqual({
+    expect(findResource(resources, "azure-native:machinelearningservices:Compute").inputs).toEqual({
       resourceGroupName: "rg",
       location: "westeurope",
       workspaceName: "w-ws",
@@ -672,14 +668,15 @@ describe("MlWorkspace", () => {
         },
       },
     });
-    expect(one(resources, "mlops:azure:MlWorkspace").registeredOutputs).toEqual(["workspaceName"]);
+    expect(findResource(resources, "mlops:azure:MlWorkspace").registeredOutputs).toEqual([
+      "workspaceName",
+    ]);
     expectAllParented(resources, "w");
   });
 });
 
 // ---------------------------------------------------------------------------------------------
 describe("ManagedPrometheus", () => {
-  const groups = RULE_GROUPS;
   const build = (grafana: boolean) =>
     recordResources(() => new ManagedPrometheus("p", { ...PROMETHEUS_ARGS, grafana }), {
       stack: "dev",
@@ -687,18 +684,18 @@ describe("ManagedPrometheus", () => {
 
   test("the workspace, a Linux endpoint, the Prometheus collection rule and its association to the cluster", async () => {
     const { resources } = await build(false);
-    expect(one(resources, "azure-native:monitor:AzureMonitorWorkspace").inputs).toEqual({
+    expect(findResource(resources, "azure-native:monitor:AzureMonitorWorkspace").inputs).toEqual({
       resourceGroupName: "rg",
       location: "westeurope",
       tags: TAGS,
     });
-    expect(one(resources, "azure-native:monitor:DataCollectionEndpoint").inputs).toEqual({
+    expect(findResource(resources, "azure-native:monitor:DataCollectionEndpoint").inputs).toEqual({
       resourceGroupName: "rg",
       location: "westeurope",
       kind: "Linux",
       tags: TAGS,
     });
-    const rule = one(resources, "azure-native:monitor:DataCollectionRule").inputs;
+    const rule = findResource(resources, "azure-native:monitor:DataCollectionRule").inputs;
     expect(rule).toEqual({
       resourceGroupName: "rg",
       location: "westeurope",
@@ -723,7 +720,9 @@ describe("ManagedPrometheus", () => {
       ],
     });
     expect(prometheusCollectionRule("e", "w").description).toBe(rule.description);
-    expect(one(resources, "azure-native:monitor:DataCollectionRuleAssociation").inputs).toEqual({
+    expect(
+      findResource(resources, "azure-native:monitor:DataCollectionRuleAssociation").inputs,
+    ).toEqual({
       resourceUri: "cluster-id",
       dataCollectionRuleId: "p-dcr-id",
       description: expect.stringMatching(/deleting it stops the collection/),
@@ -742,8 +741,8 @@ describe("ManagedPrometheus", () => {
         resourceGroupName: "rg",
         location: "westeurope",
         tags: TAGS,
-        ruleGroupName: groups[i].name,
-        description: `mlops-platform rules (${groups[i].name}); source: infra/monitoring/rules.ts`,
+        ruleGroupName: RULE_GROUPS[i].name,
+        description: `mlops-platform rules (${RULE_GROUPS[i].name}); source: infra/monitoring/rules.ts`,
         scopes: ["p-workspace-id", "cluster-id"],
         clusterName: "cluster",
         enabled: true,
@@ -766,10 +765,10 @@ describe("ManagedPrometheus", () => {
     expect(resources.filter((r) => r.type === "azure-native:authorization:RoleAssignment")).toEqual(
       [],
     );
-    expect(await valueOf(prometheus.grafanaEndpoint)).toBe("");
+    expect(await outputValue(prometheus.grafanaEndpoint)).toBe("");
     // The mocks' workspace reports no metrics endpoint (as during a preview).
-    expect(await valueOf(prometheus.prometheusQueryEndpoint)).toBe("");
-    expect(one(resources, "mlops:azure:ManagedPrometheus").registeredOutputs).toEqual([
+    expect(await outputValue(prometheus.prometheusQueryEndpoint)).toBe("");
+    expect(findResource(resources, "mlops:azure:ManagedPrometheus").registeredOutputs).toEqual([
       "grafanaEndpoint",
       "prometheusQueryEndpoint",
     ]);
@@ -778,7 +777,7 @@ describe("ManagedPrometheus", () => {
 
   test("with Grafana: Entra-only Standard Grafana on the workspace, granted Monitoring Data Reader", async () => {
     const { resources, value: prometheus } = await build(true);
-    const grafana = one(resources, "azure-native:dashboard:Grafana");
+    const grafana = findResource(resources, "azure-native:dashboard:Grafana");
     expect(grafana.name).toBe("p-grafana");
     expect(grafana.inputs).toEqual({
       resourceGroupName: "rg",
@@ -798,15 +797,15 @@ describe("ManagedPrometheus", () => {
       },
     });
     expect(grafana.inputs.workspaceName).toMatch(/^p[0-9a-f]{8}$/);
-    const grant = one(resources, "azure-native:authorization:RoleAssignment");
+    const grant = findResource(resources, "azure-native:authorization:RoleAssignment");
     expect(grant.name).toBe("p-grafana-reader");
     expect(grant.inputs).toEqual({
       principalId: "",
       principalType: "ServicePrincipal",
-      roleDefinitionId: roleId(MONITORING_DATA_READER),
+      roleDefinitionId: mockRoleDefinitionId(MONITORING_DATA_READER),
       scope: "p-workspace-id",
     });
-    expect(await valueOf(prometheus.grafanaEndpoint)).toBe("");
+    expect(await outputValue(prometheus.grafanaEndpoint)).toBe("");
     expectAllParented(resources, "p");
   });
 
@@ -834,8 +833,8 @@ describe("ManagedPrometheus", () => {
         },
       },
     );
-    expect(await valueOf(prometheus.prometheusQueryEndpoint)).toBe("https://query.example");
-    expect(await valueOf(prometheus.grafanaEndpoint)).toBe("https://grafana.example");
+    expect(await outputValue(prometheus.prometheusQueryEndpoint)).toBe("https://query.example");
+    expect(await outputValue(prometheus.grafanaEndpoint)).toBe("https://grafana.example");
   });
 });
 
@@ -861,7 +860,7 @@ describe("EnvoyGateway", () => {
 
   test("the CRD chart: the Gateway API's standard channel and Envoy Gateway's own CRDs", async () => {
     const { resources } = await build();
-    const crds = one(resources, CHART, "g-crds");
+    const crds = findResource(resources, CHART, "g-crds");
     expect(crds.inputs).toMatchObject({
       chart: ENVOY_GATEWAY_CRDS_CHART,
       version: ENVOY_GATEWAY_VERSION,
@@ -878,11 +877,11 @@ describe("EnvoyGateway", () => {
     const { resources } = await build(
       "registry.example/envoyproxy/gateway@sha256:" + "e".repeat(64),
     );
-    expect(one(resources, "kubernetes:core/v1:Namespace").inputs.metadata).toEqual({
+    expect(findResource(resources, "kubernetes:core/v1:Namespace").inputs.metadata).toEqual({
       name: "envoy-gateway-system",
       labels: { "app.kubernetes.io/part-of": "mlops-platform" },
     });
-    const chart = one(resources, CHART, "g-chart");
+    const chart = findResource(resources, CHART, "g-chart");
     expect(chart.inputs).toMatchObject({
       chart: ENVOY_GATEWAY_CHART,
       version: ENVOY_GATEWAY_VERSION,
@@ -895,7 +894,10 @@ describe("EnvoyGateway", () => {
 
   test("the GatewayClass: Envoy Gateway's controller, waited for until Accepted", async () => {
     const { resources } = await build();
-    const gatewayClass = one(resources, "kubernetes:gateway.networking.k8s.io/v1:GatewayClass");
+    const gatewayClass = findResource(
+      resources,
+      "kubernetes:gateway.networking.k8s.io/v1:GatewayClass",
+    );
     expect(gatewayClass.inputs).toEqual({
       apiVersion: "gateway.networking.k8s.io/v1",
       kind: "GatewayClass",
@@ -1048,7 +1050,8 @@ describe("names", () => {
 // ---------------------------------------------------------------------------------------------
 describe("ServiceImage", () => {
   const image = { build: true, repository: "mlops-inference" } as never;
-  const dockerImage = (resources: RecordedResource[]) => one(resources, "docker:index/image:Image");
+  const dockerImage = (resources: RecordedResource[]) =>
+    findResource(resources, "docker:index/image:Image");
 
   test("built for linux/amd64 from the repository root with service/Dockerfile", async () => {
     const { resources } = await recordResources(
@@ -1072,8 +1075,10 @@ describe("ServiceImage", () => {
       imageName: "acr.example/mlops-inference:abc123",
       skipPush: false,
     });
-    expect(await valueOf(value.ref)).toBe(`acr.example/mlops-inference@sha256:${"ab".repeat(32)}`);
-    expect(one(resources, "mlops:ServiceImage").registeredOutputs).toEqual(["ref"]);
+    expect(await outputValue(value.ref)).toBe(
+      `acr.example/mlops-inference@sha256:${"ab".repeat(32)}`,
+    );
+    expect(findResource(resources, "mlops:ServiceImage").registeredOutputs).toEqual(["ref"]);
   });
 
   test("without one: a local image, deployed by name", async () => {
@@ -1084,7 +1089,7 @@ describe("ServiceImage", () => {
       imageName: "mlops-inference:abc123",
       skipPush: true,
     });
-    expect(await valueOf(value.ref)).toBe("mlops-inference:abc123");
+    expect(await outputValue(value.ref)).toBe("mlops-inference:abc123");
   });
 
   test("the tag: the given one, else GIT_SHA, else dev", async () => {
@@ -1092,12 +1097,12 @@ describe("ServiceImage", () => {
     try {
       process.env.GIT_SHA = "f00d";
       const fromSha = await recordResources(() => new ServiceImage("i", { image }));
-      expect(await valueOf(fromSha.value.ref)).toBe("mlops-inference:f00d");
+      expect(await outputValue(fromSha.value.ref)).toBe("mlops-inference:f00d");
       const given = await recordResources(() => new ServiceImage("i", { image, tag: "t1" }));
-      expect(await valueOf(given.value.ref)).toBe("mlops-inference:t1");
+      expect(await outputValue(given.value.ref)).toBe("mlops-inference:t1");
       delete process.env.GIT_SHA;
       const fallback = await recordResources(() => new ServiceImage("i", { image }));
-      expect(await valueOf(fallback.value.ref)).toBe("mlops-inference:dev");
+      expect(await outputValue(fallback.value.ref)).toBe("mlops-inference:dev");
     } finally {
       if (saved === undefined) delete process.env.GIT_SHA;
       else process.env.GIT_SHA = saved;
@@ -1110,7 +1115,7 @@ describe("ServiceImage", () => {
       () => new ServiceImage("i", { image: { build: false, ref } as never }),
     );
     expect(resources.filter((r) => r.type === "docker:index/image:Image")).toEqual([]);
-    expect(await valueOf(value.ref)).toBe(ref);
+    expect(await outputValue(value.ref)).toBe(ref);
   });
 });
 

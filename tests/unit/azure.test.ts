@@ -29,6 +29,7 @@ import {
   expandConfigGroups,
   findResource,
   MOCK_SUBSCRIPTION_ID,
+  mockRoleDefinitionId,
   PROMOTED_IMAGE,
   RecordedResource,
   runProgram,
@@ -51,8 +52,6 @@ function run(stack: "dev" | "prod", overrides: Obj = {}): Promise<RecordedResour
 }
 
 const ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment";
-const role = (id: string) =>
-  `/subscriptions/${MOCK_SUBSCRIPTION_ID}/providers/Microsoft.Authorization/roleDefinitions/${id}`;
 
 describe("federated credentials (Entra refuses concurrent writes under one identity)", () => {
   test.each(["dev", "prod"] as const)("%s: each waits for the one before it", async (stack) => {
@@ -86,7 +85,7 @@ describe("the blob CSI mount of the model store", () => {
         )
         .map((r) => r.inputs.roleDefinitionId);
       // Storage Blob Data Contributor, and not Storage Account Contributor (17d1049b-…).
-      expect(identityRoles).toEqual([role("ba92f5b4-2d11-453d-a403-e96b0029c9fe")]);
+      expect(identityRoles).toEqual([mockRoleDefinitionId("ba92f5b4-2d11-453d-a403-e96b0029c9fe")]);
       // The pod's service account is the one federated to the identity.
       const cronJob = resources.find((r) => r.inputs.kind === "CronJob")!.inputs;
       expect(cronJob.spec.jobTemplate.spec.template.spec.serviceAccountName).toBe("training");
@@ -103,7 +102,7 @@ describe("the deploying identity's access to the Kubernetes API (Azure RBAC for 
       expect(admin.inputs).toEqual({
         principalId: "object-id", // the caller of `pulumi up` (getClientConfig)
         principalType: "ServicePrincipal",
-        roleDefinitionId: role("b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b"),
+        roleDefinitionId: mockRoleDefinitionId("b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b"),
         scope: "mlops-cluster-aks-id",
       });
       // Kept for the identity that created it: a preview's reader or a person's `up` must not
