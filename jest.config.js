@@ -1,6 +1,18 @@
 /** Unit, policy, monitoring and service suites. The real-engine suite has its own config (tests/e2e). */
 // Type-checking is `npm run typecheck`; jest only transpiles.
 const tsJest = ["ts-jest", { tsconfig: { isolatedModules: true } }];
+/** jose (the service's JWT verifier) and cookie (light-my-request's) ship ES modules only: jest's CommonJS runtime needs them
+ * transpiled (Node itself loads them with require). */
+const esmOnly = {
+  transform: {
+    "^.+\\.ts$": tsJest,
+    "/node_modules/(jose|cookie)/.+\\.js$": [
+      "ts-jest",
+      { tsconfig: { isolatedModules: true, allowJs: true } },
+    ],
+  },
+  transformIgnorePatterns: ["/node_modules/(?!(jose|cookie)/)"],
+};
 
 /** @type {import('jest').Config} */
 module.exports = {
@@ -11,7 +23,7 @@ module.exports = {
       displayName: "unit",
       testEnvironment: "node",
       roots: ["<rootDir>/tests/unit"],
-      transform: { "^.+\\.ts$": tsJest },
+      ...esmOnly,
     },
     {
       displayName: "policy",
@@ -31,7 +43,7 @@ module.exports = {
       displayName: "service",
       testEnvironment: "node",
       roots: ["<rootDir>/tests/service"],
-      transform: { "^.+\\.ts$": tsJest },
+      ...esmOnly,
     },
   ],
 };

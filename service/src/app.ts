@@ -12,6 +12,7 @@ import Fastify, {
   type FastifyServerOptions,
 } from "fastify";
 import FindMyWay, { type HTTPMethod } from "find-my-way";
+import { createAuthenticator, isOpenRoute, keyRingOf, type Authenticator } from "./auth";
 import { decodeBody, encodeResponse } from "./compression";
 import type { ServiceConfig } from "./config";
 import { NO_MODEL, ServiceMetrics } from "./metrics";
@@ -39,7 +40,18 @@ export interface AppOptions {
   readonly publicDir?: string;
   /** A/B split and shadows. @default built from config.MODEL_TRAFFIC and config.MODEL_SHADOW */
   readonly traffic?: TrafficRouter;
+  /** Who may call the protected routes. @default built from config.AUTH (closed with the app) */
+  readonly auth?: Authenticator;
 }
+
+/** Where credentials could appear in a log line: pino replaces them before anything is written. */
+export const REDACTED_PATHS = [
+  "req.headers.authorization",
+  "headers.authorization",
+  "request.headers.authorization",
+  "authorization",
+  "metadata.authorization",
+];
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- an OpenAPI path item, edited in place
 type Loose = any;
@@ -170,6 +182,73 @@ class CompletedRequests extends RequestLog {
   }
 }
 
+/**
+ * One onRequest hook for the whole gate, before any body is read: protected routes need a
+ * credential (401 with WWW-Authenticate, 403 without the role, 503 while no key is loaded), and
+ * at most `maxInFlight` requests are served at once: one more gets 503 with Retry-After at once
+ * instead of waiting in an unbounded queue. The health probes are never shed or checked.
+ */
+export function installGate(
+  app: FastifyInstance,
+  auth: Authenticator,
+  maxInFlight: number,
+  retryAfterSeconds: number,
+): void {
+  let inFlight = 0;
+  const release = () => {
+    inFlight--;
+  };
+  const retryAfter = String(retryAfterSeconds);
+  app.addHook("onRequest", (request, reply, done) => {
+    const url = request.routeOptions.url;
+    if (url === "/v2/health/live" || url === "/v2/health/ready") return done();
+    if (maxInFlight > 0) {
+      if (inFlight >= maxInFlight) {
+        void reply
+          .code(503)
+          .header("retry-after", retryAfter)
+          .send({
+            error: `overloaded: ${maxInFlight} requests in flight; retry after ${retryAfter} s`,
+          });
+        return;
+      }
+      inFlight++;
+      reply.raw.once("close", release);
+    }
+    if (auth.mode === "none" || isOpenRoute(url)) return done();
+    const answer = auth.check(request.headers.authorization);
+    const finish = (result: Awaited<typeof answer>) => {
+      if (result.ok) return done();
+      if (result.challenge !== undefined) reply.header("www-authenticate", result.challenge);
+      if (result.status === 503) reply.header("retry-after", retryAfter);
+      void reply.code(result.status).send({ error: result.error });
+    };
+    if (answer instanceof Promise) {
+      answer.then(finish, (e: unknown) => done(e as Error));
+    } else {
+      finish(answer);
+    }
+  });
+}
+
+/** The OpenAPI document's security: bearer on every protected operation, none on the open ones. */
+function markSecurity(paths: Record<string, Loose>): void {
+  for (const [url, item] of Object.entries(paths)) {
+    const open = isOpenRoute(url.replace(/\{([^}]+)\}/g, ":$1"));
+    for (const operation of Object.values(item as Record<string, Loose>)) {
+      if (typeof operation !== "object" || operation === null) continue;
+      operation.security = open ? [] : [{ bearerAuth: [] }];
+      if (!open) {
+        operation.responses ??= {};
+        operation.responses["401"] ??= {
+          description: "No credential, or one that is not valid (see WWW-Authenticate)",
+        };
+        operation.responses["403"] ??= { description: "A valid token without the scoring role" };
+      }
+    }
+  }
+}
+
 /** Builds the whole HTTP application; no listening, no process concerns. */
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const { config, store } = opts;
@@ -177,11 +256,17 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const traffic =
     opts.traffic ?? new TrafficRouter(store, config.MODEL_TRAFFIC, config.MODEL_SHADOW);
   const metrics = new ServiceMetrics(store, () => readiness.ready, traffic);
+  const auth = opts.auth ?? createAuthenticator(config.AUTH);
+  const redact = { paths: REDACTED_PATHS, censor: "[redacted]" };
   const app = Fastify({
     // Always a logger (false = silent): Fastify reports completed requests, which the metrics
-    // ride on (CompletedRequests), only when it has one.
+    // ride on (CompletedRequests), only when it has one. Credentials are redacted in every line.
     logger:
-      opts.logger === false ? { level: "silent" } : (opts.logger ?? { level: config.LOG_LEVEL }),
+      opts.logger === false
+        ? { level: "silent" }
+        : typeof opts.logger === "object" && opts.logger !== null
+          ? { ...opts.logger, redact }
+          : { level: config.LOG_LEVEL, redact },
     bodyLimit: config.BODY_LIMIT_BYTES,
     logController: new CompletedRequests(metrics),
     requestIdHeader: false,
@@ -200,8 +285,15 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     },
     ajv: { customOptions: { coerceTypes: false, allErrors: false, removeAdditional: false } },
   });
-  const ctx: RouteContext = { store, config, metrics, readiness, traffic };
+  const ctx: RouteContext = { store, config, metrics, readiness, traffic, auth };
   app.decorate("inference", ctx);
+  if (opts.auth === undefined) app.addHook("onClose", async () => auth.close());
+  const ring = keyRingOf(auth);
+  if (ring && opts.auth === undefined) {
+    ring.watch(config.AUTH.reloadMs, (line) => app.log.warn(line));
+    for (const problem of ring.problems) app.log.warn(problem);
+  }
+  installGate(app, auth, config.MAX_IN_FLIGHT, config.RETRY_AFTER_SECONDS);
 
   // Every route's methods, to answer a wrong method on a known path with 405 and Allow.
   const routes = FindMyWay({ defaultRoute: () => undefined });
@@ -272,7 +364,23 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
           "plus health, metrics and a web form.",
         version: packageInfo().version,
       },
-      components: { schemas: {} },
+      components: {
+        schemas: {},
+        ...(auth.mode === "none"
+          ? {}
+          : {
+              securitySchemes: {
+                bearerAuth: {
+                  type: "http",
+                  scheme: "bearer",
+                  description:
+                    auth.mode === "key"
+                      ? "One of the stack's two keys (`npm run keys -- show`)."
+                      : "A Microsoft Entra ID access token for the endpoint's app, with its scoring role.",
+                },
+              },
+            }),
+      },
     },
     // Each model's own infer/predict operations, with its inputs spelled out.
     transformObject: (doc) => {
@@ -285,6 +393,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       // tritonclient posts no body to the repository index: the body is optional there.
       const index = paths["/v2/repository/index"]?.post;
       if (index?.requestBody) index.requestBody.required = false;
+      if (auth.mode !== "none") markSecurity(paths);
       return { ...api, paths };
     },
   });

@@ -1,5 +1,6 @@
 import * as path from "node:path";
 import envSchema from "env-schema";
+import { AUTH_MODES, type AuthSettings } from "./auth";
 import { MODEL_NAME_PATTERN, MODEL_VERSION_PATTERN } from "./model/artifact";
 import { packageInfo } from "./package-info";
 
@@ -41,6 +42,24 @@ export const ENV_SCHEMA = {
     DRIFT_WINDOW: { type: "integer", minimum: 10, maximum: 1000000, default: 1000 },
     /** Fraction of inference request bodies logged (0 = never). */
     PAYLOAD_LOG_SAMPLE_RATE: { type: "number", minimum: 0, maximum: 1, default: 0 },
+    /** Who may score: `key` (the stack's keys, AUTH_KEYS_DIR), `entra` (Entra ID tokens), `none`. */
+    AUTH_MODE: { type: "string", enum: [...AUTH_MODES], default: "key" },
+    /** `key`: directory of the key files `primary` and `secondary` (a Secret volume). */
+    AUTH_KEYS_DIR: { type: "string", minLength: 1, default: "/var/run/mlops/keys" },
+    /** `key`: how often the key files are re-read (a rotated key takes effect within this). */
+    AUTH_RELOAD_MS: { type: "integer", minimum: 100, maximum: 600000, default: 2000 },
+    /** `entra`: the issuer's JWKS (https, or http on loopback for tests). */
+    AUTH_JWKS_URL: { type: "string", minLength: 1 },
+    /** `entra`: the `iss` every token must carry. */
+    AUTH_ISSUER: { type: "string", minLength: 1 },
+    /** `entra`: the `aud` every token must carry (the app ID URI). */
+    AUTH_AUDIENCE: { type: "string", minLength: 1 },
+    /** `entra`: the app role a token must hold in its `roles` claim. */
+    AUTH_ROLE: { type: "string", pattern: "^[A-Za-z0-9._-]{1,120}$", default: "Score" },
+    /** Requests served at once; beyond it, 503 with Retry-After at once (0 = no bound). */
+    MAX_IN_FLIGHT: { type: "integer", minimum: 0, maximum: 100000, default: 64 },
+    /** Seconds a shed client is told to wait (Retry-After). */
+    RETRY_AFTER_SECONDS: { type: "integer", minimum: 1, maximum: 3600, default: 1 },
   },
 } as const;
 
@@ -63,6 +82,9 @@ export interface ServiceConfig {
   readonly SHUTDOWN_DELAY_MS: number;
   readonly DRIFT_WINDOW: number;
   readonly PAYLOAD_LOG_SAMPLE_RATE: number;
+  readonly AUTH: AuthSettings;
+  readonly MAX_IN_FLIGHT: number;
+  readonly RETRY_AFTER_SECONDS: number;
 }
 
 export class ConfigError extends Error {}
@@ -205,6 +227,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig 
     SHUTDOWN_DELAY_MS: raw.SHUTDOWN_DELAY_MS as number,
     DRIFT_WINDOW: raw.DRIFT_WINDOW as number,
     PAYLOAD_LOG_SAMPLE_RATE: raw.PAYLOAD_LOG_SAMPLE_RATE as number,
+    AUTH: authSettings(raw),
+    MAX_IN_FLIGHT: raw.MAX_IN_FLIGHT as number,
+    RETRY_AFTER_SECONDS: raw.RETRY_AFTER_SECONDS as number,
   };
   if (config.SHUTDOWN_DELAY_MS > config.SHUTDOWN_GRACE_MS) {
     throw new ConfigError(
@@ -213,4 +238,46 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig 
     );
   }
   return config;
+}
+
+/** The variables each mode needs, checked together: a missing one is named with its mode. */
+function authSettings(raw: Record<string, unknown>): AuthSettings {
+  const mode = raw.AUTH_MODE as AuthSettings["mode"];
+  const need = (variable: string): string => {
+    const value = raw[variable] as string | undefined;
+    if (value === undefined) {
+      throw new ConfigError(`invalid environment: ${variable} is required with AUTH_MODE=${mode}`);
+    }
+    return value;
+  };
+  const settings: AuthSettings = {
+    mode,
+    reloadMs: raw.AUTH_RELOAD_MS as number,
+    role: raw.AUTH_ROLE as string,
+  };
+  if (mode === "key") return { ...settings, keysDir: path.resolve(need("AUTH_KEYS_DIR")) };
+  if (mode === "entra") {
+    const jwksUrl = need("AUTH_JWKS_URL");
+    let url: URL;
+    try {
+      url = new URL(jwksUrl);
+    } catch {
+      throw new ConfigError(
+        `invalid environment: AUTH_JWKS_URL: got ${JSON.stringify(jwksUrl)}; expected an https URL`,
+      );
+    }
+    const loopback = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/.test(url.hostname);
+    if (url.protocol !== "https:" && !(url.protocol === "http:" && loopback)) {
+      throw new ConfigError(
+        `invalid environment: AUTH_JWKS_URL: got ${JSON.stringify(jwksUrl)}; expected an https URL (http only on loopback, for tests)`,
+      );
+    }
+    return {
+      ...settings,
+      jwksUrl,
+      issuer: need("AUTH_ISSUER"),
+      audience: need("AUTH_AUDIENCE"),
+    };
+  }
+  return settings;
 }

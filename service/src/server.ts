@@ -9,6 +9,7 @@
 import type { Server as GrpcServer } from "@grpc/grpc-js";
 import type { FastifyInstance } from "fastify";
 import { buildApp } from "./app";
+import { keyRingOf } from "./auth";
 import { bindGrpc, createGrpcServer, GRPC_EXTENSIONS } from "./grpc/server";
 import { ConfigError, loadConfig, type ServiceConfig } from "./config";
 import { ModelLoadError, ModelStore } from "./model/store";
@@ -102,9 +103,15 @@ async function main(): Promise<void> {
       ),
       shadow: Object.fromEntries(config.MODEL_SHADOW),
       modelDir: config.MODEL_DIR,
+      auth: config.AUTH.mode,
+      ...(config.AUTH.mode === "key" ? { keys: keyRingOf(app.inference.auth)?.describe() } : {}),
+      maxInFlight: config.MAX_IN_FLIGHT,
     },
     "ready",
   );
+  if (config.AUTH.mode === "none") {
+    app.log.warn("AUTH_MODE=none: anyone who reaches this service can score the models");
+  }
 }
 
 main().catch((e: unknown) => fatal(`startup failed: ${(e as Error).stack ?? String(e)}`));

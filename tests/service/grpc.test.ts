@@ -10,6 +10,7 @@ import { bindGrpc, createGrpcServer, GRPC_EXTENSIONS } from "../../service/src/g
 import { ModelStore } from "../../service/src/model/store";
 import {
   artifacts,
+  keysDir,
   type Loose,
   pythonEnv,
   runPythonJson,
@@ -21,18 +22,28 @@ let app: FastifyInstance;
 let grpc: Server;
 let store: ModelStore;
 let result: Loose;
+let keys: ReturnType<typeof keysDir>;
 let httpPort: number;
 
 beforeAll(async () => {
   await pythonEnv(); // first run on a fresh machine: creates the venv (a few minutes)
   const { mpg, penguin } = artifacts();
   store = ModelStore.fromArtifacts([mpg, penguin], { driftWindow: 50 });
-  app = await buildApp({ config: testConfig(), store, logger: false });
+  // Key authentication on, as every stack deploys it: the client sends the key through
+  // tritonclient's plugin hook (the script's INFERENCE_KEY), the library itself unmodified.
+  keys = keysDir();
+  app = await buildApp({
+    config: testConfig({ AUTH_MODE: "key", AUTH_KEYS_DIR: keys.dir }),
+    store,
+    logger: false,
+  });
   await app.listen({ port: 0, host: "127.0.0.1" });
   httpPort = (app.server.address() as AddressInfo).port;
   grpc = createGrpcServer(app.inference, app.log, GRPC_EXTENSIONS);
   const port = await bindGrpc(grpc, "127.0.0.1", 0);
-  result = await runPythonJson("triton_grpc.py", [`127.0.0.1:${port}`]);
+  result = await runPythonJson("triton_grpc.py", [`127.0.0.1:${port}`], {
+    INFERENCE_KEY: keys.secondary,
+  });
 }, 900000);
 afterAll(async () => {
   grpc?.forceShutdown();

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import * as http from "node:http";
 import type { IncomingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -70,8 +71,32 @@ export function trainCli(
   return { code, out, err };
 }
 
+/** Two keys written as the key Secret's volume holds them (files `primary` and `secondary`). */
+export function keysDir(keys = { primary: randomKey(), secondary: randomKey() }): {
+  dir: string;
+  primary: string;
+  secondary: string;
+} {
+  const dir = tempDir("svc-keys-");
+  writeFileSync(path.join(dir, "primary"), keys.primary);
+  writeFileSync(path.join(dir, "secondary"), keys.secondary);
+  return { dir, ...keys };
+}
+
+/** A key as the program generates one: 32 random bytes, base64url (43 characters). */
+export function randomKey(): string {
+  return randomBytes(32).toString("base64url");
+}
+
+/** A silent service config; authentication is off unless `overrides` sets AUTH_MODE (the
+ * auth suite tests it; the others test what happens after the gate). */
 export function testConfig(overrides: Record<string, string> = {}): ServiceConfig {
-  return loadConfig({ MODEL_DIR: "/nonexistent", LOG_LEVEL: "silent", ...overrides });
+  return loadConfig({
+    MODEL_DIR: "/nonexistent",
+    LOG_LEVEL: "silent",
+    AUTH_MODE: "none",
+    ...overrides,
+  });
 }
 
 /**
@@ -158,6 +183,7 @@ export function spawnServer(env: Record<string, string>): ChildProcess {
         PORT: "0",
         GRPC_PORT: "0",
         LOG_LEVEL: "info",
+        AUTH_MODE: "none",
         ...env,
       },
       stdio: ["ignore", "pipe", "pipe"],
@@ -246,11 +272,17 @@ export function pythonEnv(): Promise<string> {
   return python;
 }
 
-/** Runs one of tests/service/python/*.py with the test venv; returns its parsed JSON output. */
-export async function runPythonJson(script: string, args: string[]): Promise<Loose> {
+/** Runs one of tests/service/python/*.py with the test venv; returns its parsed JSON output.
+ * `env` reaches the script (INFERENCE_KEY: the key its client sends, never an argument). */
+export async function runPythonJson(
+  script: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<Loose> {
   const py = await pythonEnv();
   const r = await run(py, [path.join(__dirname, "python", script), ...args], {
     timeoutMs: 300000,
+    env: { ...process.env, ...env },
   });
   if (r.code !== 0) throw new Error(`${script} exited ${r.code}:\n${r.stderr}\n${r.stdout}`);
   return JSON.parse(r.stdout);

@@ -8,6 +8,7 @@ import { buildApp } from "../../service/src/app";
 import { ModelStore } from "../../service/src/model/store";
 import {
   artifacts,
+  keysDir,
   type Loose,
   PENGUIN_ROW,
   pythonEnv,
@@ -19,15 +20,25 @@ import {
 let app: FastifyInstance;
 let store: ModelStore;
 let result: Loose;
+let keys: ReturnType<typeof keysDir>;
 
 beforeAll(async () => {
   await pythonEnv(); // first run on a fresh machine: creates the venv (a few minutes)
   const { mpg, penguin } = artifacts();
   store = ModelStore.fromArtifacts([mpg, penguin], { driftWindow: 50 });
-  app = await buildApp({ config: testConfig(), store, logger: false });
+  // Key authentication on, as every stack deploys it: the client sends the key through
+  // tritonclient's plugin hook (the script's INFERENCE_KEY), the library itself unmodified.
+  keys = keysDir();
+  app = await buildApp({
+    config: testConfig({ AUTH_MODE: "key", AUTH_KEYS_DIR: keys.dir }),
+    store,
+    logger: false,
+  });
   await app.listen({ port: 0, host: "127.0.0.1" });
   const { port } = app.server.address() as AddressInfo;
-  result = await runPythonJson("triton_http.py", [`127.0.0.1:${port}`]);
+  result = await runPythonJson("triton_http.py", [`127.0.0.1:${port}`], {
+    INFERENCE_KEY: keys.secondary,
+  });
 }, 900000);
 afterAll(() => app?.close());
 

@@ -9,6 +9,7 @@ import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import type { FastifyBaseLogger } from "fastify";
 import { requestId } from "../app";
+import type { AuthResult } from "../auth";
 import { NO_MODEL } from "../metrics";
 import { InputError, quote } from "../model/input";
 import type { LoadedModel } from "../model/store";
@@ -64,6 +65,13 @@ interface GrpcInferRequest {
   outputs: { name: string; parameters: Record<string, Param> }[];
   raw_input_contents: Buffer[];
 }
+
+/** The gRPC status of each refusal of the authentication gate. */
+const AUTH_STATUS: Readonly<Record<401 | 403 | 503, grpc.status>> = {
+  401: grpc.status.UNAUTHENTICATED,
+  403: grpc.status.PERMISSION_DENIED,
+  503: grpc.status.UNAVAILABLE,
+};
 
 const STATUS_OF: Readonly<Record<number, grpc.status>> = {
   404: grpc.status.NOT_FOUND,
@@ -148,8 +156,9 @@ export function createGrpcServer(
       call: grpc.ServerUnaryCall<Req, Res>,
       answered: (m: LoadedModel) => void,
     ) => Res | { response: Res; after: (() => void) | null },
+    open = false,
   ): grpc.handleUnaryCall<Req, Res> {
-    return (call, callback) => {
+    const serve: grpc.handleUnaryCall<Req, Res> = (call, callback) => {
       const start = process.hrtime.bigint();
       const idHeader = call.metadata.get("x-request-id")[0];
       const reqId = requestId({
@@ -198,12 +207,39 @@ export function createGrpcServer(
       );
       if (after) setImmediate(after);
     };
+    if (open || ctx.auth.mode === "none") return serve;
+    /** Refused before any work: the same answer as HTTP's 401/403/503, as a gRPC status. */
+    const refuse = (
+      result: Exclude<AuthResult, { ok: true }>,
+      call: grpc.ServerUnaryCall<Req, Res>,
+      callback: grpc.sendUnaryData<Res>,
+    ) => {
+      const code = AUTH_STATUS[result.status];
+      const codeName = grpc.status[code];
+      ctx.metrics.grpcChildren(method, codeName, NO_MODEL, NO_MODEL).requests.inc();
+      log.info({ method, code: codeName }, "request refused");
+      callback({ code, details: result.error });
+      void call;
+    };
+    return (call, callback) => {
+      const header = call.metadata.get("authorization")[0];
+      const answer = ctx.auth.check(typeof header === "string" ? header : undefined);
+      const next = (result: AuthResult) =>
+        result.ok ? serve(call, callback) : refuse(result, call, callback);
+      if (answer instanceof Promise) {
+        answer.then(next, (err: unknown) => {
+          log.error({ err, method }, "gRPC authentication failed");
+          callback({ code: grpc.status.INTERNAL, details: "internal error" });
+        });
+      } else next(answer);
+    };
   }
 
   const abHeader = ctx.config.AB_SUBJECT_HEADER;
   server.addService(inferenceService(), {
-    ServerLive: unary("ServerLive", () => ({ live: true })),
-    ServerReady: unary("ServerReady", () => ({ ready: ctx.readiness.ready })),
+    // The probes stay open, as /v2/health/live and /v2/health/ready do.
+    ServerLive: unary("ServerLive", () => ({ live: true }), true),
+    ServerReady: unary("ServerReady", () => ({ ready: ctx.readiness.ready }), true),
     ServerMetadata: unary("ServerMetadata", () => ({
       name: "mlops-platform-inference",
       version: packageInfo().version,

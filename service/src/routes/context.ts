@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from "fastify";
+import type { Authenticator } from "../auth";
 import type { ServiceConfig } from "../config";
 import type { ServiceMetrics } from "../metrics";
 import { InputError, quote } from "../model/input";
@@ -17,6 +18,8 @@ export interface RouteContext {
   readonly metrics: ServiceMetrics;
   readonly readiness: Readiness;
   readonly traffic: TrafficRouter;
+  /** Who may call the protected routes (HTTP and gRPC alike). */
+  readonly auth: Authenticator;
 }
 
 declare module "fastify" {
