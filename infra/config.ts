@@ -79,6 +79,11 @@ export const DEFAULT_GATEWAY_CLASS = "envoy-gateway";
 /** Where Envoy Gateway runs its controller and its Envoy proxies: the data plane's namespace. */
 export const ENVOY_GATEWAY_NAMESPACE = "envoy-gateway-system";
 
+/** Who may score the models: the stack's two keys (default), Microsoft Entra ID tokens, or
+ * anyone (a `local` stack only, when it says so). */
+export const AUTH_MODES = ["key", "entra", "none"] as const;
+export type AuthMode = (typeof AUTH_MODES)[number];
+
 /** The colours of a blue-green release. */
 export const COLOURS = ["blue", "green"] as const;
 export type Colour = (typeof COLOURS)[number];
@@ -99,6 +104,8 @@ const DNS_NAME =
   /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$/;
 const CRON = /^(\S+\s+){4}\S+$|^@(yearly|annually|monthly|weekly|daily|midnight|hourly)$/;
 const VERSION = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const HTTPS_URL = /^https:\/\/[^\s/]+(\/\S*)?$/;
 const LABEL_KEY =
   /^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
@@ -424,6 +431,10 @@ const app = section({
     int(1, 600).default(30),
     "Seconds a pod gets to finish in-flight requests after SIGTERM; the service drains within this minus 5 s.",
   ),
+  maxInFlight: doc(
+    int(0, 100000).default(64),
+    "Requests one pod serves at once; beyond it the pod answers 503 with Retry-After at once instead of queueing (0 = no bound).",
+  ),
 });
 
 const ingress = section({
@@ -469,6 +480,41 @@ const ingress = section({
     text(DNS_LABEL, "a namespace name").optional(),
     "Namespace of the Prometheus scraper admitted to /metrics.",
     "`kube-system` with `monitoring.scraper` `azure-managed`, else `monitoring`",
+  ),
+  rateLimitPerClient: doc(
+    int(1, 1000000).default(100),
+    "Requests per second one client IP may send through each Gateway proxy (Envoy Gateway on Azure: a BackendTrafficPolicy on the route); more get 429.",
+  ),
+});
+
+const auth = section({
+  mode: doc(
+    oneOf(AUTH_MODES).default("key"),
+    "`key`: clients send one of the stack's two generated keys (`npm run keys`); `entra`: a Microsoft Entra ID access token with `role`; `none`: anyone (a `local` stack only). Checked at the Gateway on Azure and in the service.",
+  ),
+  tenantId: doc(
+    text(GUID, "an Entra tenant id (a lowercase GUID)").optional(),
+    "`entra`: the tenant that issues the tokens.",
+    "none: required with `mode: entra`",
+  ),
+  audience: doc(
+    text(/^[!-~]{1,200}$/, "an app ID URI such as api://mlops-inference").optional(),
+    "`entra`: the app ID URI of the endpoint's app registration (the tokens' `aud`).",
+    "none: required with `mode: entra`",
+  ),
+  role: doc(
+    text(/^[A-Za-z0-9._-]{1,120}$/, "an app role value such as Score").default("Score"),
+    "`entra`: the app role a token must hold (its `roles` claim), else 403.",
+  ),
+  issuer: doc(
+    text(HTTPS_URL, "an https URL").optional(),
+    "`entra`: the tokens' `iss`.",
+    "`https://login.microsoftonline.com/<tenantId>/v2.0`",
+  ),
+  jwksUrl: doc(
+    text(HTTPS_URL, "an https URL").optional(),
+    "`entra`: where the issuer publishes its signing keys.",
+    "`https://login.microsoftonline.com/<tenantId>/discovery/v2.0/keys`",
   ),
 });
 
@@ -632,6 +678,7 @@ export const StackConfigSchema = section({
     monitoring.prefault({}),
     "Scrape config, alert rules and dashboard (docs/monitoring.md).",
   ),
+  auth: doc(auth.prefault({}), "Who may score the models: see Authentication."),
 });
 
 /** The keys the `mlops` namespace accepts. */
@@ -706,6 +753,7 @@ function withDefaults(c: StackConfig) {
         c.ingress.metricsNamespace ??
         (scraper === "azure-managed" ? AZURE_MANAGED_SCRAPER_NAMESPACE : "monitoring"),
     },
+    auth: authWithDefaults(c.auth),
     training: c.training,
     release: releaseWithDefaults(c.release, models),
     monitoring: {
@@ -716,6 +764,20 @@ function withDefaults(c: StackConfig) {
       grafana: c.monitoring.grafana ?? false,
       operatorLabels: (c.monitoring.operatorLabels ?? {}) as Readonly<Record<string, string>>,
     },
+  };
+}
+
+/** Entra's issuer and key set follow from the tenant unless given. */
+function authWithDefaults(a: StackConfig["auth"]) {
+  if (a.mode !== "entra") return { mode: a.mode, role: a.role };
+  const tenant = `https://login.microsoftonline.com/${a.tenantId ?? "<tenantId>"}`;
+  return {
+    mode: a.mode,
+    role: a.role,
+    tenantId: a.tenantId,
+    audience: a.audience,
+    issuer: a.issuer ?? `${tenant}/v2.0`,
+    jwksUrl: a.jwksUrl ?? `${tenant}/discovery/v2.0/keys`,
   };
 }
 
@@ -913,6 +975,30 @@ function* crossKeyProblems(c: StackConfig, p: PlatformConfig): Generator<Problem
       'only allowed when monitoring.scraper is "prometheus-operator"',
     ];
   }
+  if (p.auth.mode === "none" && p.environment !== "local") {
+    yield [
+      "auth.mode",
+      "none",
+      `only a stack whose environment is "local" may serve without authentication; a ${p.environment} stack uses "key" or "entra"`,
+    ];
+  }
+  if (p.auth.mode === "entra") {
+    for (const key of ["tenantId", "audience"] as const) {
+      if (c.auth[key] === undefined) {
+        yield [
+          `auth.${key}`,
+          undefined,
+          "required with auth.mode: entra (docs/azure.md, Authentication)",
+        ];
+      }
+    }
+  } else {
+    for (const key of ["tenantId", "audience", "issuer", "jwksUrl"] as const) {
+      if (c.auth[key] !== undefined) {
+        yield [`auth.${key}`, c.auth[key], "only used with auth.mode: entra"];
+      }
+    }
+  }
   if (prod && p.app.replicas < 2) {
     yield ["app.replicas", p.app.replicas, "prod needs at least 2 replicas"];
   }
@@ -937,6 +1023,7 @@ export type AutoscalingConfig = AppConfig["autoscaling"];
 export type ResourcesConfig = AppConfig["resources"];
 export type IngressConfig = PlatformConfig["ingress"];
 export type TrainingConfig = PlatformConfig["training"];
+export type AuthConfig = PlatformConfig["auth"];
 export type MonitoringConfig = PlatformConfig["monitoring"];
 
 // ---- errors, parsing and loading ----

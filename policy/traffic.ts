@@ -10,6 +10,7 @@ import { DEPLOYMENT, objectRef, SERVICE, selectorMatches, workloadOf } from "./w
 
 export const GATEWAY = "kubernetes:gateway.networking.k8s.io/v1:Gateway";
 export const HTTP_ROUTE = "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute";
+export const GRPC_ROUTE = "kubernetes:gateway.networking.k8s.io/v1:GRPCRoute";
 
 /** The annotation prefix of ingress-nginx, retired in March 2026 (no fixes since). */
 export const RETIRED_ANNOTATION_PREFIX = "nginx.ingress.kubernetes.io/";
@@ -166,10 +167,84 @@ export const httpRouteBackends = (): StackValidationPolicy =>
     },
   );
 
+export const SECURITY_POLICY = "kubernetes:gateway.envoyproxy.io/v1alpha1:SecurityPolicy";
+/** The service's authentication modes that check a credential (AUTH_MODE). */
+const AUTHENTICATED_MODES = ["key", "entra"];
+
+/** The AUTH_MODE of a Deployment's containers: what the service is told to check. */
+function authModes(props: Props): (string | undefined)[] {
+  const containers = list(at(props, "spec", "template", "spec", "containers")).map(rec);
+  return containers.map((c) => {
+    const env = list(c.env)
+      .map(rec)
+      .find((e) => e.name === "AUTH_MODE");
+    // The service's own default is `key`: a container without the variable still checks keys.
+    return env === undefined ? "key" : str(env.value);
+  });
+}
+
+export const prodAuthenticatedRoutes = (): StackValidationPolicy =>
+  stackPolicy(
+    {
+      name: "k8s-prod-authenticated-inference",
+      description:
+        "In prod, nobody scores the models anonymously: every inference Deployment checks a " +
+        "credential (AUTH_MODE key or entra), and every HTTPRoute and GRPCRoute is the target of " +
+        "a SecurityPolicy that authenticates (API keys or JWT) at the Gateway.",
+      enforcementLevel: "mandatory",
+      remediationSteps:
+        'Set mlops:auth.mode to "key" (the default) or "entra"; the program renders the ' +
+        "SecurityPolicy of the route (docs/traffic.md, Authentication).",
+    },
+    (resources, settings) => {
+      if (settings.environment !== "prod") return [];
+      const out: StackViolation[] = [];
+      for (const r of resources.filter((x) => x.type === DEPLOYMENT)) {
+        const { namespace, name } = objectRef(r.props as Props);
+        const open = authModes(r.props as Props).filter(
+          (m) => m === undefined || !AUTHENTICATED_MODES.includes(m),
+        );
+        if (open.length > 0) {
+          out.push({
+            urn: r.urn,
+            message: `Deployment ${namespace}/${name} serves with AUTH_MODE ${JSON.stringify(open[0] ?? "")}: prod requires key or entra`,
+          });
+        }
+      }
+      const protectedRoutes = new Set(
+        resources
+          .filter((x) => x.type === SECURITY_POLICY)
+          .filter((x) => {
+            const spec = rec(at(x.props as Props, "spec"));
+            return isRecord(spec.apiKeyAuth) || isRecord(spec.jwt);
+          })
+          .flatMap((x) => {
+            const ns = objectRef(x.props as Props).namespace;
+            return list(at(x.props as Props, "spec", "targetRefs"))
+              .map(rec)
+              .map((t) => `${ns}/${str(t.kind)}/${str(t.name)}`);
+          }),
+      );
+      for (const r of resources.filter((x) => x.type === HTTP_ROUTE || x.type === GRPC_ROUTE)) {
+        const { namespace, name } = objectRef(r.props as Props);
+        const kind = r.type === HTTP_ROUTE ? "HTTPRoute" : "GRPCRoute";
+        if (!protectedRoutes.has(`${namespace}/${kind}/${name}`)) {
+          out.push({
+            urn: r.urn,
+            message: `${kind} ${namespace}/${name} is served without authentication: no SecurityPolicy with apiKeyAuth or jwt targets it`,
+          });
+        }
+      }
+      return out;
+    },
+    settingsFor("environment"),
+  );
+
 /** Every traffic policy of the pack. */
 export const trafficPolicies = (): (ResourceValidationPolicy | StackValidationPolicy)[] => [
   noRetiredControllerAnnotations(),
   httpRouteSameNamespace(),
   gatewayTls(),
   httpRouteBackends(),
+  prodAuthenticatedRoutes(),
 ];

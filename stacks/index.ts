@@ -18,3 +18,5 @@ export const kubeconfig = outputs.kubeconfig;
 export const registryLoginServer = outputs.registryLoginServer;
 export const trainingPool = outputs.trainingPool;
 export const release = outputs.release;
+export const authMode = outputs.authMode;
+export const inferenceKeys = outputs.inferenceKeys;

@@ -13,7 +13,7 @@ import { stableSuffix } from "../infra/azure/names";
 import { pullProblem, Registry } from "../infra/azure/registry";
 import type { PlatformConfig } from "../infra/config";
 import { ServiceImage } from "../infra/image";
-import { InferenceApp } from "../infra/k8s/app";
+import { InferenceApp, type KeyName } from "../infra/k8s/app";
 import { InferenceChart } from "../infra/k8s/inference-chart";
 import { releaseTracks } from "../infra/k8s/manifests";
 import { TrainingChart } from "../infra/k8s/training-chart";
@@ -34,6 +34,10 @@ export interface PlatformOutputs {
   registryLoginServer: pulumi.Output<string>;
   trainingPool: pulumi.Output<{ name: string; minCount: number; maxCount: number }>;
   release: pulumi.Output<ReleaseOutput>;
+  /** How clients authenticate: `key`, `entra` or `none`. */
+  authMode: pulumi.Output<string>;
+  /** `auth.mode: key`: the primary and secondary key (secret; `npm run keys -- show`). */
+  inferenceKeys: pulumi.Output<Partial<Record<KeyName, string>>>;
 }
 
 /** What serves: the strategy, the track the Service selects, each track's image. */
@@ -91,6 +95,8 @@ export function createPlatform(config: PlatformConfig): PlatformOutputs {
       registryLoginServer: pulumi.output(""),
       trainingPool: pulumi.output({ name: "", minCount: 0, maxCount: 0 }),
       release: releaseOutput(config, image.ref),
+      authMode: pulumi.output(config.auth.mode),
+      inferenceKeys: app.inferenceKeys,
     };
   }
 
@@ -209,5 +215,7 @@ export function createPlatform(config: PlatformConfig): PlatformOutputs {
       maxCount: azure.trainingPool.maxCount,
     }),
     release: releaseOutput(config, imageRef),
+    authMode: pulumi.output(config.auth.mode),
+    inferenceKeys: app.inferenceKeys,
   };
 }

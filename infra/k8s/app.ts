@@ -1,7 +1,9 @@
+import { randomBytes } from "node:crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { PlatformConfig } from "../config";
-import { SERVICE_PORT } from "./inference-chart";
+import { InferenceChart, KEY_SECRETS, SERVICE_PORT } from "./inference-chart";
+import { recommendedLabels } from "./labels";
 import { synthManifests } from "./manifests";
 import type { BlobModelStore } from "./training-chart";
 
@@ -37,6 +39,10 @@ export class InferenceApp extends pulumi.ComponentResource {
   readonly nodePortUrl: pulumi.Output<string>;
   /** The deployed objects. */
   readonly manifests: k8s.yaml.v2.ConfigGroup;
+  /** With `auth.mode: key`: the Secrets holding the primary and the secondary key. */
+  readonly keySecrets: Partial<Record<KeyName, k8s.core.v1.Secret>>;
+  /** The two keys (a secret output; `{}` unless `auth.mode` is `key`). */
+  readonly inferenceKeys: pulumi.Output<Partial<Record<KeyName, string>>>;
 
   constructor(name: string, args: InferenceAppArgs, opts?: pulumi.ComponentResourceOptions) {
     super("mlops:k8s:InferenceApp", name, {}, opts);
@@ -54,6 +60,45 @@ export class InferenceApp extends pulumi.ComponentResource {
       { parent: this, provider: args.provider },
     );
 
+    // The keys: generated once, then kept in the stack's state (`ignoreChanges`), so every `up`
+    // leaves them as they are. `npm run keys -- rotate <name>` replaces one Secret (a new key);
+    // the pods re-read their key files, so the other key keeps working throughout.
+    this.keySecrets = {};
+    if (config.auth.mode === "key") {
+      for (const keyName of KEY_NAMES) {
+        this.keySecrets[keyName] = new k8s.core.v1.Secret(
+          keySecretResourceName(name, keyName),
+          {
+            metadata: {
+              name: KEY_SECRETS[keyName],
+              namespace: config.app.namespace,
+              labels: recommendedLabels(instance, InferenceChart.NAME),
+            },
+            type: "Opaque",
+            data: { [keyName]: Buffer.from(generateKey()).toString("base64") },
+          },
+          {
+            parent: this,
+            provider: args.provider,
+            // The namespace comes with the manifests; the pods mount the Secrets as optional.
+            dependsOn: [this.manifests],
+            ignoreChanges: ["data", "stringData"],
+            deleteBeforeReplace: true,
+            additionalSecretOutputs: ["data"],
+          },
+        );
+      }
+    }
+    this.inferenceKeys = pulumi.secret(
+      pulumi
+        .all(
+          Object.entries(this.keySecrets).map(([keyName, secret]) =>
+            secret!.data.apply((data) => [keyName, decodeKey(data?.[keyName])] as const),
+          ),
+        )
+        .apply((pairs) => Object.fromEntries(pairs) as Partial<Record<KeyName, string>>),
+    );
+
     this.namespace = pulumi.output(config.app.namespace);
     this.endpointUrl = pulumi.output(endpointUrl(config));
     this.serviceUrl = pulumi.output(
@@ -65,8 +110,28 @@ export class InferenceApp extends pulumi.ComponentResource {
       endpointUrl: this.endpointUrl,
       serviceUrl: this.serviceUrl,
       nodePortUrl: this.nodePortUrl,
+      inferenceKeys: this.inferenceKeys,
     });
   }
+}
+
+/** The two keys of a stack, as Azure ML endpoints have them: clients move between them. */
+export const KEY_NAMES = ["primary", "secondary"] as const;
+export type KeyName = (typeof KEY_NAMES)[number];
+
+/** The Pulumi name of a key's Secret: `npm run keys -- rotate` replaces it by this name. */
+export function keySecretResourceName(appName: string, keyName: KeyName): string {
+  return `${appName}-key-${keyName}`;
+}
+
+/** A new key: 32 random bytes, base64url (43 characters, safe in a header). */
+export function generateKey(): string {
+  return randomBytes(32).toString("base64url");
+}
+
+/** A key from a Secret's `data` (base64); "" while unknown (a preview). */
+export function decodeKey(data: string | undefined): string {
+  return data === undefined ? "" : Buffer.from(data, "base64").toString("utf8");
 }
 
 /** The public URL of the service: the ingress host, over TLS when it is on. */

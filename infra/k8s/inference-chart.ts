@@ -9,7 +9,7 @@
 import { ApiObject, Chart, Duration, JsonPatch, Size } from "cdk8s";
 import * as kplus from "cdk8s-plus-27";
 import { Construct } from "constructs";
-import type { IngressConfig, ResourcesConfig, ServiceType } from "../config";
+import type { AuthConfig, IngressConfig, ResourcesConfig, ServiceType } from "../config";
 import { PART_OF, recommendedLabels, selectorLabels, versionOf } from "./labels";
 import { CONTAINER_SECURITY_CONTEXT, hardenPod, POD_SECURITY_CONTEXT } from "./security";
 
@@ -25,6 +25,19 @@ export const POD_SECURITY_LABELS = {
 export const CONTAINER_PORT = 8080;
 /** The port of the Kubernetes Service in front of it. */
 export const SERVICE_PORT = 80;
+/** The Secrets that hold the stack's two inference keys (created by the app component, which
+ * keeps their values in the stack's state): one key each, under the key's own name, as both the
+ * service (files in {@link KEYS_MOUNT_PATH}) and Envoy Gateway's API key auth (client id -> key)
+ * read them. */
+export const KEY_SECRETS = {
+  primary: "inference-key-primary",
+  secondary: "inference-key-secondary",
+} as const;
+/** Where the service reads the key files (AUTH_KEYS_DIR). */
+export const KEYS_MOUNT_PATH = "/var/run/mlops/keys";
+/** The API group of Envoy Gateway's policies (SecurityPolicy, BackendTrafficPolicy). */
+export const ENVOY_GATEWAY_API_VERSION = "gateway.envoyproxy.io/v1alpha1";
+
 /** Health routes of the Open Inference Protocol, used by the probes. */
 export const LIVE_PATH = "/v2/health/live";
 export const READY_PATH = "/v2/health/ready";
@@ -58,6 +71,14 @@ export interface InferenceChartProps {
   readonly nodePort?: number;
   readonly terminationGracePeriodSeconds: number;
   readonly ingress: IngressConfig;
+  /** Who may score: the service checks it on every pod; with {@link edgePolicies} the Gateway too. */
+  readonly auth: AuthConfig;
+  /** Requests one pod serves at once (`MAX_IN_FLIGHT`). */
+  readonly maxInFlight: number;
+  /** Render Envoy Gateway's SecurityPolicy (authentication) and BackendTrafficPolicy (per-client
+   * rate limit) on the HTTPRoute: where the program installs Envoy Gateway (Azure), whose CRDs
+   * they need. @default false */
+  readonly edgePolicies?: boolean;
   /** Client id of the Azure managed identity the pods use (workload identity).
    * @default undefined: no workload identity */
   readonly workloadIdentityClientId?: string;
@@ -145,6 +166,7 @@ export class InferenceChart extends Chart {
         { name: service.name, weight: props.canary ? 100 - props.canary.weight : undefined },
         ...(canaryService ? [{ name: canaryService.name, weight: props.canary!.weight }] : []),
       ]);
+      if (props.edgePolicies) this.addEdgePolicies(name, props, labels);
     } else {
       if (props.canary) {
         throw new Error("a canary needs ingress.api gateway: an Ingress cannot split traffic");
@@ -212,6 +234,8 @@ export class InferenceChart extends Chart {
             ...jsonEnv("MODEL_SHADOW", props.modelShadow),
             // Leave the kubelet a margin between our own deadline and SIGKILL.
             SHUTDOWN_GRACE_MS: String(Math.max(1, props.terminationGracePeriodSeconds - 5) * 1000),
+            MAX_IN_FLIGHT: String(props.maxInFlight),
+            ...authEnv(props.auth),
             ...props.env,
           }),
           resources: {
@@ -246,6 +270,26 @@ export class InferenceChart extends Chart {
     });
     deployment.select(kplus.LabelSelector.of({ labels: selector }));
     hardenPod(deployment, "/spec/template/spec");
+    if (props.auth.mode === "key") {
+      // Both key Secrets in one read-only directory. Optional: the Secrets are created right
+      // after the Deployment (app.ts), and a rotated key reaches the files without a restart.
+      ApiObject.of(deployment).addJsonPatch(
+        JsonPatch.add("/spec/template/spec/volumes/-", {
+          name: "inference-keys",
+          projected: {
+            defaultMode: 0o440,
+            sources: Object.values(KEY_SECRETS).map((secretName) => ({
+              secret: { name: secretName, optional: true },
+            })),
+          },
+        }),
+        JsonPatch.add("/spec/template/spec/containers/0/volumeMounts/-", {
+          name: "inference-keys",
+          mountPath: KEYS_MOUNT_PATH,
+          readOnly: true,
+        }),
+      );
+    }
     if (props.replicas > 1) {
       ApiObject.of(deployment).addJsonPatch(
         JsonPatch.add("/spec/template/spec/topologySpreadConstraints", [
@@ -373,6 +417,44 @@ export class InferenceChart extends Chart {
     });
   }
 
+  /** At the Gateway: the same authentication as the service, and a per-client rate limit. */
+  private addEdgePolicies(
+    name: string,
+    props: InferenceChartProps,
+    labels: Record<string, string>,
+  ): void {
+    const targetRefs = [{ group: "gateway.networking.k8s.io", kind: "HTTPRoute", name }];
+    const security = securityPolicySpec(props.auth);
+    if (security !== undefined) {
+      new ApiObject(this, "security-policy", {
+        apiVersion: ENVOY_GATEWAY_API_VERSION,
+        kind: "SecurityPolicy",
+        metadata: { name, labels },
+        spec: { targetRefs, ...security },
+      });
+    }
+    new ApiObject(this, "rate-limit", {
+      apiVersion: ENVOY_GATEWAY_API_VERSION,
+      kind: "BackendTrafficPolicy",
+      metadata: { name, labels },
+      spec: {
+        targetRefs,
+        rateLimit: {
+          type: "Local",
+          local: {
+            rules: [
+              {
+                // Each client address gets its own bucket (per proxy replica: a Local limit).
+                clientSelectors: [{ sourceCIDR: { type: "Distinct", value: "0.0.0.0/0" } }],
+                limit: { requests: props.ingress.rateLimitPerClient, unit: "Second" },
+              },
+            ],
+          },
+        },
+      },
+    });
+  }
+
   private addIngress(
     name: string,
     props: InferenceChartProps,
@@ -429,6 +511,74 @@ export function egressRules(azureHttps: boolean): kplus.k8s.NetworkPolicyEgressR
       ? [{ to: [{ ipBlock: { cidr: "0.0.0.0/0" } }], ports: [port("TCP", 443)] }]
       : []),
   ];
+}
+
+/** The service's authentication environment (its AUTH_* variables) for the stack's mode. */
+export function authEnv(auth: AuthConfig): Record<string, string> {
+  switch (auth.mode) {
+    case "key":
+      return { AUTH_MODE: "key", AUTH_KEYS_DIR: KEYS_MOUNT_PATH };
+    case "entra":
+      return {
+        AUTH_MODE: "entra",
+        AUTH_JWKS_URL: auth.jwksUrl!,
+        AUTH_ISSUER: auth.issuer!,
+        AUTH_AUDIENCE: auth.audience!,
+        AUTH_ROLE: auth.role,
+      };
+    case "none":
+      return { AUTH_MODE: "none" };
+  }
+}
+
+/** Envoy Gateway's SecurityPolicy for the mode (without its targets): API keys from the two key
+ * Secrets, read from the Authorization header (Envoy strips "Bearer "; the header still reaches
+ * the service, which checks it again), or Entra JWTs with the app role required; none for
+ * `none`. */
+export function securityPolicySpec(auth: AuthConfig): Record<string, unknown> | undefined {
+  switch (auth.mode) {
+    case "key":
+      return {
+        apiKeyAuth: {
+          credentialRefs: Object.values(KEY_SECRETS).map((secretName) => ({
+            group: "",
+            kind: "Secret",
+            name: secretName,
+          })),
+          extractFrom: [{ headers: ["authorization"] }],
+        },
+      };
+    case "entra":
+      return {
+        jwt: {
+          providers: [
+            {
+              name: "entra",
+              issuer: auth.issuer!,
+              audiences: [auth.audience!],
+              remoteJWKS: { uri: auth.jwksUrl! },
+            },
+          ],
+        },
+        authorization: {
+          defaultAction: "Deny",
+          rules: [
+            {
+              name: "scoring-role",
+              action: "Allow",
+              principal: {
+                jwt: {
+                  provider: "entra",
+                  claims: [{ name: "roles", valueType: "StringArray", values: [auth.role] }],
+                },
+              },
+            },
+          ],
+        },
+      };
+    case "none":
+      return undefined;
+  }
 }
 
 /** `MODEL_PINS` of the service: `name=version` pairs, sorted so the value is stable. */

@@ -82,6 +82,10 @@ export function inferenceChartProps(
     nodePort: config.app.nodePort,
     terminationGracePeriodSeconds: config.app.terminationGracePeriodSeconds,
     ingress: config.ingress,
+    auth: config.auth,
+    maxInFlight: config.app.maxInFlight,
+    // Envoy Gateway's policy CRDs exist where the program installs it (Azure, api gateway).
+    edgePolicies: config.target === "azure" && config.ingress.api === "gateway",
     workloadIdentityClientId: inputs.workloadIdentityClientId,
     env: inputs.env,
     // A local cluster may run no Ingress controller: waiting for an address none publishes

@@ -41,6 +41,7 @@ const LEVELS: Readonly<
   "k8s-training-on-training-pool": [M, M, M],
   "k8s-training-taint-reserved": [M, M, M],
   "k8s-prod-topology-spread": [M, M, M],
+  "k8s-prod-authenticated-inference": [M, M, M],
   "k8s-prod-min-replicas": [M, M, M],
   "k8s-prod-pdb-coverage": [M, M, M],
   "azure-acr-admin-user-disabled": [M, M, M],

@@ -1,4 +1,13 @@
-import { deployment, edit, gateway, httpRoute, ingress, POD_LABELS, service } from "./fixtures";
+import {
+  container,
+  deployment,
+  edit,
+  gateway,
+  httpRoute,
+  ingress,
+  POD_LABELS,
+  service,
+} from "./fixtures";
 import { RunOptions, StubResource, validateResource, validateStack } from "./harness";
 import { resourcePolicy, stackPolicy } from "./policies";
 
@@ -204,5 +213,65 @@ describe("traffic policies at their boundaries", () => {
     expect(await violations("k8s-gateway-https", edit(gateway(), "spec.listeners", []))).toEqual([
       "Gateway has no listener",
     ]);
+  });
+});
+
+describe("k8s-prod-authenticated-inference (stack)", () => {
+  const run = (resources: StubResource[], stack: "prod" | "dev" = "prod") =>
+    validateStack(stackPolicy("k8s-prod-authenticated-inference"), resources, { stack });
+  const withAuthMode = (mode: string) =>
+    edit(deployment(), "spec.template.spec.containers", [
+      { ...container(), env: [{ name: "AUTH_MODE", value: mode }] },
+    ]);
+  const securityPolicy = (spec: Record<string, unknown>, target = "inference"): StubResource => ({
+    type: "kubernetes:gateway.envoyproxy.io/v1alpha1:SecurityPolicy",
+    name: "inference",
+    props: {
+      apiVersion: "gateway.envoyproxy.io/v1alpha1",
+      kind: "SecurityPolicy",
+      metadata: { name: "inference", namespace: "mlops" },
+      spec: {
+        targetRefs: [{ group: "gateway.networking.k8s.io", kind: "HTTPRoute", name: target }],
+        ...spec,
+      },
+    },
+  });
+  const route = () => httpRoute();
+  const keys = { apiKeyAuth: { credentialRefs: [{ name: "inference-key-primary" }] } };
+
+  it("passes key or entra Deployments whose route a SecurityPolicy authenticates", async () => {
+    for (const mode of ["key", "entra"]) {
+      const outcome = await run([withAuthMode(mode), service(), route(), securityPolicy(keys)]);
+      expect([mode, outcome.violations]).toEqual([mode, []]);
+    }
+    const jwt = securityPolicy({ jwt: { providers: [{ name: "entra" }] } });
+    expect((await run([deployment(), service(), route(), jwt])).violations).toEqual([]);
+  });
+
+  it("refuses a prod Deployment that serves with AUTH_MODE none", async () => {
+    const outcome = await run([withAuthMode("none"), service(), route(), securityPolicy(keys)]);
+    expect(outcome.violations).toEqual([
+      {
+        message:
+          'Deployment mlops/inference serves with AUTH_MODE "none": prod requires key or entra',
+        resource: "kubernetes:apps/v1:Deployment::inference",
+      },
+    ]);
+  });
+
+  it("refuses a prod route that no authenticating SecurityPolicy targets", async () => {
+    const message =
+      "HTTPRoute mlops/inference is served without authentication: no SecurityPolicy with apiKeyAuth or jwt targets it";
+    for (const resources of [
+      [deployment(), service(), route()],
+      [deployment(), service(), route(), securityPolicy(keys, "another-route")],
+      [deployment(), service(), route(), securityPolicy({ cors: { allowOrigins: ["*"] } })],
+    ]) {
+      expect((await run(resources)).violations.map((v) => v.message)).toEqual([message]);
+    }
+  });
+
+  it("does not apply outside prod", async () => {
+    expect((await run([withAuthMode("none"), service(), route()], "dev")).violations).toEqual([]);
   });
 });

@@ -21,7 +21,9 @@ describe("parseConfig defaults", () => {
       modelShadow: {},
       serviceType: "ClusterIP",
       terminationGracePeriodSeconds: 30,
+      maxInFlight: 64,
     });
+    expect(c.auth).toEqual({ mode: "key", role: "Score" });
     expect(c.ingress.tls).toBe(false);
     expect(c.training.schedule).toBe("0 3 * * *");
     expect(c.release.strategy).toBe("rolling");
@@ -63,6 +65,7 @@ describe("traffic layer (mlops:ingress)", () => {
       tlsSecretName: "mlops-tls",
       controllerNamespace: "envoy-gateway-system",
       metricsNamespace: "monitoring",
+      rateLimitPerClient: 100,
     });
   });
 

@@ -43,6 +43,9 @@ describe("the inference container", () => {
       HOST: "0.0.0.0",
       MODEL_PINS: "mpg-regressor=3,penguin-classifier=1",
       SHUTDOWN_GRACE_MS: "25000",
+      MAX_IN_FLIGHT: "64",
+      AUTH_MODE: "key",
+      AUTH_KEYS_DIR: "/var/run/mlops/keys",
     });
   });
 
@@ -65,11 +68,24 @@ describe("the inference container", () => {
     expect(env(objs).SHUTDOWN_GRACE_MS).toBe(ms);
   });
 
-  test("/tmp is its only writable path: a 64 MiB emptyDir", () => {
+  test("/tmp is its only writable path: a 64 MiB emptyDir; the keys are mounted read-only", () => {
     const objs = objects();
-    expect(container(objs).volumeMounts).toEqual([{ mountPath: "/tmp", name: "tmp" }]);
+    expect(container(objs).volumeMounts).toEqual([
+      { mountPath: "/tmp", name: "tmp" },
+      { mountPath: "/var/run/mlops/keys", name: "inference-keys", readOnly: true },
+    ]);
     expect(deployment(objs).spec.template.spec.volumes).toEqual([
       { name: "tmp", emptyDir: { sizeLimit: "64Mi" } },
+      {
+        name: "inference-keys",
+        projected: {
+          defaultMode: 0o440,
+          sources: [
+            { secret: { name: "inference-key-primary", optional: true } },
+            { secret: { name: "inference-key-secondary", optional: true } },
+          ],
+        },
+      },
     ]);
   });
 });
