@@ -69,6 +69,22 @@
     });
   }
 
+  /** Where the page keeps the key (or token) the user typed: this tab's session only. */
+  var KEY_ITEM = "mlops-inference-key";
+
+  /** fetchFn that adds `Authorization: Bearer <key>` while `storage` holds a key. */
+  function withKey(fetchFn, storage) {
+    return function (url, init) {
+      var key = storage && storage.getItem(KEY_ITEM);
+      if (!key) return fetchFn(url, init);
+      var options = Object.assign({}, init || {});
+      options.headers = Object.assign({}, options.headers || {}, {
+        authorization: "Bearer " + key,
+      });
+      return fetchFn(url, options);
+    };
+  }
+
   function el(doc, tag, attrs, text) {
     var node = doc.createElement(tag);
     Object.keys(attrs || {}).forEach(function (k) {
@@ -140,19 +156,44 @@
     return section;
   }
 
-  function init(doc, fetchFn) {
+  /** A 401 or 403 says what to do: enter the key; another failure, its message. */
+  function json(r) {
+    return r.json().then(function (payload) {
+      if (r.status === 401 || r.status === 403) {
+        throw new Error(
+          (payload.error || "HTTP " + r.status) +
+            " (enter the endpoint's key above: npm run keys -- show)",
+        );
+      }
+      if (!r.ok) throw new Error(payload.error || "HTTP " + r.status);
+      return payload;
+    });
+  }
+
+  function init(doc, rawFetch, storage) {
+    var fetchFn = withKey(rawFetch, storage);
+    var form = doc.getElementById("auth");
+    if (form && !form.dataset.bound) {
+      form.dataset.bound = "1";
+      form.addEventListener("submit", function (event) {
+        event.preventDefault();
+        var input = doc.getElementById("auth-key");
+        if (input.value.trim() === "") storage.removeItem(KEY_ITEM);
+        else storage.setItem(KEY_ITEM, input.value.trim());
+        input.value = "";
+        var main = doc.getElementById("models");
+        main.replaceChildren(el(doc, "p", { id: "status" }, "Loading models…"));
+        init(doc, rawFetch, storage);
+      });
+    }
     var main = doc.getElementById("models");
     var status = doc.getElementById("status");
     fetchFn("/v1/models")
-      .then(function (r) {
-        return r.json();
-      })
+      .then(json)
       .then(function (list) {
         return Promise.all(
           list.models.map(function (name) {
-            return fetchFn("/v2/models/" + encodeURIComponent(name)).then(function (r) {
-              return r.json();
-            });
+            return fetchFn("/v2/models/" + encodeURIComponent(name)).then(json);
           }),
         );
       })
@@ -171,10 +212,12 @@
     buildInferRequest: buildInferRequest,
     describePrediction: describePrediction,
     predict: predict,
+    withKey: withKey,
+    KEY_ITEM: KEY_ITEM,
   };
   if (typeof document !== "undefined") {
     document.addEventListener("DOMContentLoaded", function () {
-      init(document, root.fetch.bind(root));
+      init(document, root.fetch.bind(root), root.sessionStorage);
     });
   }
 })(globalThis);

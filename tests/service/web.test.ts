@@ -6,6 +6,7 @@ import { buildApp } from "../../service/src/app";
 import { ModelStore } from "../../service/src/model/store";
 import {
   artifacts,
+  keysDir,
   localClient,
   SERVICE_DIR,
   testConfig,
@@ -169,5 +170,81 @@ describe("web form", () => {
     await expect(form.predict(fetchViaServer, metadata, values)).rejects.toThrow(
       "input 'Year' at row 0: value 1.7e+308 is too large in magnitude for the model",
     );
+  });
+});
+
+describe("web form against a server that requires the key", () => {
+  let keyed: FastifyInstance;
+  let callKeyed: (req: HttpRequest | string) => Promise<HttpReply>;
+  let keys: ReturnType<typeof keysDir>;
+  beforeAll(async () => {
+    keys = keysDir();
+    const { mpg, penguin } = artifacts();
+    keyed = await buildApp({
+      config: testConfig({ AUTH_MODE: "key", AUTH_KEYS_DIR: keys.dir }),
+      store: ModelStore.fromArtifacts([mpg, penguin], { driftWindow: 10 }),
+      logger: false,
+    });
+    callKeyed = await localClient(keyed);
+  });
+  afterAll(() => keyed.close());
+
+  /** A sessionStorage: what the page keeps for this tab only. */
+  function storage() {
+    const items = new Map<string, string>();
+    return {
+      getItem: (k: string) => items.get(k) ?? null,
+      setItem: (k: string, v: string) => void items.set(k, v),
+      removeItem: (k: string) => void items.delete(k),
+      items,
+    };
+  }
+
+  it("the page asks for the key: a password field, not remembered by the browser", async () => {
+    const page = (await callKeyed("/")).body;
+    expect(page).toContain('<input id="auth-key" type="password" autocomplete="off"');
+    expect(page).toContain("sessionStorage");
+  });
+
+  it("without a key its predict() surfaces the 401; with the key from sessionStorage it predicts", async () => {
+    const form = (await loadScript()) as FormApi & {
+      withKey: (f: typeof fetchViaServer, s: ReturnType<typeof storage>) => typeof fetchViaServer;
+      KEY_ITEM: string;
+    };
+    const viaKeyed = async (
+      url: string,
+      init: { method?: string; headers?: Record<string, string>; body?: string } = {},
+    ) => {
+      const r = await callKeyed({
+        method: init.method ?? "GET",
+        url,
+        headers: init.headers,
+        payload: init.body,
+      });
+      return { ok: r.statusCode < 400, status: r.statusCode, json: async () => r.json() };
+    };
+    const metadata = (
+      await callKeyed({
+        url: "/v2/models/mpg-regressor",
+        headers: { authorization: `Bearer ${keys.primary}` },
+      })
+    ).json();
+    const values = {
+      Cylinders: "4",
+      Displacement: "97",
+      Horsepower: "88",
+      Weight_in_lbs: "2130",
+      Acceleration: "14.5",
+      Year: "1980",
+      Origin: "Japan",
+    };
+    const session = storage();
+    await expect(form.predict(form.withKey(viaKeyed, session), metadata, values)).rejects.toThrow(
+      "authentication required",
+    );
+    session.setItem(form.KEY_ITEM, keys.secondary);
+    const d = await form.predict(form.withKey(viaKeyed, session), metadata, values);
+    expect(d.text).toMatch(/^Miles_per_Gallon: \d+\.\d\d$/);
+    expect([...session.items.keys()]).toEqual(["mlops-inference-key"]);
   });
 });
