@@ -5,13 +5,18 @@
 # on 127.0.0.1) when it answers; on any other cluster (kind...) a `kubectl port-forward` to the
 # Service for the check.
 #
-# usage: scripts/endpoint.sh <stack outputs as JSON>
+# With key authentication (the default), it reads the stack's primary key (npm run keys), sends it
+# as `Authorization: Bearer` through curl's standard input (never on a command line), waits for it
+# to reach the pods, and prints how to call the endpoint with it, not the key itself.
+#
+# usage: scripts/endpoint.sh <stack outputs as JSON> [<stack>]
 set -euo pipefail
 REPO_ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 fail() { printf '[endpoint] ERROR: %s\n' "$*" >&2; exit 1; }
 say() { printf '[endpoint] %s\n' "$*" >&2; }
 
-outputs="${1:?usage: scripts/endpoint.sh <stack outputs as JSON>}"
+outputs="${1:?usage: scripts/endpoint.sh <stack outputs as JSON> [<stack>]}"
+stack="${2:-local}"
 command -v curl >/dev/null || fail "curl is needed to check the endpoint"
 output() { node -e 'const o = JSON.parse(process.argv[1]); process.stdout.write(String(o[process.argv[2]] ?? ""))' "$outputs" "$1"; }
 url="$(output nodePortUrl)"
@@ -43,16 +48,67 @@ for _ in $(seq 1 60); do
 done
 [[ -n "$ready" ]] || fail "${url}v2/health/ready did not answer 200 within 60 s (kubectl -n $namespace get pods; kubectl -n $namespace logs deploy/inference)"
 body="$REPO_ROOT/.github/smoke/mpg-regressor-infer.json"
-answer="$(curl -fsS --max-time 10 -H 'content-type: application/json' --data @"$body" "${url}v2/models/mpg-regressor/infer")" ||
-  fail "the inference request to ${url}v2/models/mpg-regressor/infer failed"
+infer_url="${url}v2/models/mpg-regressor/infer"
+auth_mode="$(output authMode)"
+key=""
+case "$auth_mode" in
+  key)
+    key="$(node "$REPO_ROOT/node_modules/ts-node/dist/bin.js" --transpile-only "$REPO_ROOT/stacks/keys.ts" show --stack "$stack" --key primary)" ||
+      fail "cannot read the keys of stack $stack (npm run keys -- show --stack $stack)"
+    ;;
+  none | "") ;;
+  *) say "auth.mode $auth_mode: the check below sends no token, so it expects 401" ;;
+esac
+# One inference; the key goes to curl on its standard input. Prints "<status> <body>".
+infer() {
+  local out status
+  out="$(mktemp)"
+  status="$(printf 'authorization: Bearer %s\n' "$key" | curl -sS --max-time 10 -o "$out" -w '%{http_code}' \
+    -H @- -H 'content-type: application/json' --data @"$body" "$infer_url")" || status=000
+  printf '%s %s' "$status" "$(cat "$out")"
+  rm -f "$out"
+}
+# A new key reaches the pods' key files on the kubelet's next sync of the pod (seconds here).
+reply=""
+for _ in $(seq 1 120); do
+  reply="$(infer)"
+  [[ "$reply" == 503* ]] || break
+  sleep 1
+done
+status="${reply%% *}"
+answer="${reply#* }"
+if [[ "$auth_mode" == entra ]]; then
+  [[ "$status" == 401 ]] || fail "without a token $infer_url answered $status, not 401: $answer"
+  cat <<MSG
+
+Serving at $url (Entra ID tokens required; docs/azure.md, Authentication)
+  \$ curl -H "authorization: Bearer \$(az account get-access-token --resource <auth.audience> --query accessToken -o tsv)" \\
+      -H 'content-type: application/json' -d @.github/smoke/mpg-regressor-infer.json ${infer_url}
+MSG
+  exit 0
+fi
+[[ "$status" == 200 ]] || fail "the inference request to $infer_url answered $status: $answer"
+if [[ "$auth_mode" == key ]]; then
+  anonymous="$(curl -sS --max-time 10 -o /dev/null -w '%{http_code}' -H 'content-type: application/json' --data @"$body" "$infer_url")" || anonymous=000
+  [[ "$anonymous" == 401 ]] || fail "without a key $infer_url answered $anonymous, not 401"
+fi
 mpg="$(node -e 'const a = JSON.parse(process.argv[1]); const d = a.outputs && a.outputs[0] && a.outputs[0].data; if (!Array.isArray(d) || typeof d[0] !== "number") process.exit(1); process.stdout.write(d[0].toFixed(1))' "$answer")" ||
   fail "unexpected inference answer: $answer"
-cat <<MSG
+if [[ "$auth_mode" == key ]]; then
+  cat <<MSG
 
-Serving at $url (web form: $url, API docs: ${url}docs)
-  \$ curl ${url}v2/health/ready
-  200 OK
-  \$ curl -H 'content-type: application/json' -d @.github/smoke/mpg-regressor-infer.json ${url}v2/models/mpg-regressor/infer
+Serving at $url (web form: $url, API docs: ${url}docs; key authentication)
+  \$ KEY="\$(npm run --silent keys -- show --stack $stack --key primary)"
+  \$ curl -H "authorization: Bearer \$KEY" -H 'content-type: application/json' -d @.github/smoke/mpg-regressor-infer.json ${infer_url}
+  $answer
+  (a 1971 4-cylinder, 2,264 lb car with 90 hp: $mpg mpg predicted; without the key: 401)
+MSG
+else
+  cat <<MSG
+
+Serving at $url (web form: $url, API docs: ${url}docs; auth.mode none: anyone can score)
+  \$ curl -H 'content-type: application/json' -d @.github/smoke/mpg-regressor-infer.json ${infer_url}
   $answer
   (a 1971 4-cylinder, 2,264 lb car with 90 hp: $mpg mpg predicted)
 MSG
+fi

@@ -23,7 +23,7 @@ outputs="$(mktemp)"
 trap 'rm -f "$outputs"' EXIT
 node "$REPO_ROOT/node_modules/ts-node/dist/bin.js" --transpile-only "$REPO_ROOT/stacks/deploy.ts" up --stack "$STACK" --outputs-file "$outputs" "$@"
 if [[ -n "${MLOPS_KUBE_CONTEXT:-}" || "${MLOPS_NODES:-real}" == real ]]; then
-  bash "$SCRIPTS_DIR/endpoint.sh" "$(cat "$outputs")"
+  bash "$SCRIPTS_DIR/endpoint.sh" "$(cat "$outputs")" "$STACK"
 else
   say "MLOPS_NODES=kwok: the nodes run no containers, so nothing answers; run the service itself with: npm run serve"
 fi

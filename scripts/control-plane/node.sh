@@ -245,6 +245,9 @@ imageGCLowThresholdPercent: 99
 evictionHard: { memory.available: 100Mi, nodefs.available: 1%, imagefs.available: 1% }
 serializeImagePulls: false
 containerLogMaxSize: 5Mi
+# A Secret volume (the inference keys) is refreshed on each pod sync: a new or rotated key
+# reaches the pods within this (AKS's kubelet: 1m, the default).
+syncFrequency: 10s
 EOF
 }
 
