@@ -6,10 +6,13 @@
  * Cases, run in interleaved rounds (median of each): a bare node:http server returning fixed JSON
  * (scale), the minimal Fastify baseline (bench/baseline.ts: same Fastify, body parsing, logger
  * configuration and route shape, fixed response), and the service: v2 infer 1 row JSON and
- * binary, v1 predict 1 row, gRPC ModelInfer 1 row, v2 infer 1,000 rows. Then a memory soak.
+ * binary, v1 predict 1 row, gRPC ModelInfer 1 row, v2 infer 1,000 rows, and v2 infer 1 row JSON on
+ * a second service process that checks a key (AUTH_MODE=key; the others run AUTH_MODE=none).
+ * Then a memory soak, and overload: 2x the connections against a bound of half as many in flight.
  *
- * Exit status: 0 when single-row v2 JSON reaches >= 0.8x the baseline, no request failed and RSS
- * grew < 20 MB during the soak; 1 otherwise; 2 when the run is not valid (the baseline server did
+ * Exit status: 0 when single-row v2 JSON reaches >= 0.8x the baseline, the same with the key
+ * keeps >= 0.95x of it without, no request failed, RSS grew < 20 MB during the soak and under
+ * overload; 1 otherwise; 2 when the run is not valid (the baseline server did
  * not saturate its core, so the generator or the machine was the bottleneck).
  *
  * Usage: npm run bench -w service [-- --duration 10 --rounds 3 --connections 16 --soak 60]
@@ -26,6 +29,7 @@ import {
   readFileSync,
   writeFileSync,
 } from "node:fs";
+import { randomBytes } from "node:crypto";
 import * as net from "node:net";
 import { homedir, loadavg, tmpdir } from "node:os";
 import * as path from "node:path";
@@ -57,6 +61,8 @@ const CONNECTIONS = Number(values.connections);
 const WARMUP = Number(values.warmup);
 const SOAK = Number(values.soak);
 const BAR = 0.8;
+/** Single-row v2 JSON with key authentication must keep this share of the throughput without. */
+const AUTH_BAR = 0.95;
 const GHZ_VERSION = "v0.121.0";
 const distDir = path.resolve(__dirname, "..");
 const serviceDir = path.resolve(distDir, "..");
@@ -236,7 +242,14 @@ async function startBaseline(): Promise<Server> {
   return { name: "baseline", child, port };
 }
 
-async function startService(modelDir: string, cpuProfDir?: string): Promise<Server> {
+/** The service as a process. `env`: its authentication and admission settings (default: no
+ * authentication, the default in-flight bound). */
+async function startService(
+  modelDir: string,
+  cpuProfDir?: string,
+  env: Record<string, string> = { AUTH_MODE: "none" },
+  name = "service",
+): Promise<Server> {
   const port = await freePort();
   const grpcPort = await freePort();
   const child = spawn(
@@ -253,13 +266,14 @@ async function startService(modelDir: string, cpuProfDir?: string): Promise<Serv
         HOST: "127.0.0.1",
         LOG_LEVEL: "info",
         SHUTDOWN_DELAY_MS: "0",
+        ...env,
       },
       // Logs go to /dev/null, as the baseline's: formatted and written, read by no one.
       stdio: ["ignore", "ignore", "inherit"],
     },
   );
   await waitForHttp(port, "/v2/health/ready", child);
-  return { name: "service", child, port, grpcPort };
+  return { name, child, port, grpcPort };
 }
 
 /** user+system CPU seconds of a process so far (Linux /proc). */
@@ -547,15 +561,31 @@ async function main(): Promise<void> {
   console.log(
     `load average at start: ${load()}${NICE !== 0 ? `; servers and generators at nice ${NICE}` : ""}`,
   );
+  // Key authentication as the chart deploys it: two key files, the client sends one of them.
+  const keysDir = path.join(work, "keys");
+  mkdirSync(keysDir);
+  const key = randomBytes(32).toString("base64url");
+  writeFileSync(path.join(keysDir, "primary"), key);
+  writeFileSync(path.join(keysDir, "secondary"), randomBytes(32).toString("base64url"));
   const bare = await startBare();
   const baseline = await startBaseline();
   const svc = await startService(modelDir);
-  const servers = [bare, baseline, svc];
+  const svcKey = await startService(
+    modelDir,
+    undefined,
+    { AUTH_MODE: "key", AUTH_KEYS_DIR: keysDir },
+    "service (key auth)",
+  );
+  const servers = [bare, baseline, svc, svcKey];
   try {
     const cases: Case[] = [
       wrkCase("bare node:http (fixed JSON)", () => bare, infer, json1, jsonHeaders),
       wrkCase("minimal Fastify baseline", () => baseline, infer, json1, jsonHeaders),
       wrkCase("v2 infer, 1 row, JSON", () => svc, infer, json1, jsonHeaders),
+      wrkCase("v2 infer, 1 row, JSON, key", () => svcKey, infer, json1, {
+        ...jsonHeaders,
+        Authorization: `Bearer ${key}`,
+      }),
       wrkCase("v2 infer, 1 row, binary", () => svc, infer, bin.body, {
         "Content-Type": "application/octet-stream",
         "Inference-Header-Content-Length": String(bin.headerLength),
@@ -631,6 +661,20 @@ async function main(): Promise<void> {
       `single-row v2 JSON / minimal Fastify baseline = ${ratio.toFixed(2)} (bar >= ${BAR}): ${pass ? "PASS" : "FAIL"}`,
     );
 
+    // What authentication costs: the same requests with the key, on a server that checks it.
+    const authRatio =
+      med("v2 infer, 1 row, JSON, key", "rps") / med("v2 infer, 1 row, JSON", "rps");
+    const authPass = authRatio >= AUTH_BAR;
+    console.log(
+      `key authentication: ${med("v2 infer, 1 row, JSON, key", "rps").toFixed(0)} req/s with it, ` +
+        `${med("v2 infer, 1 row, JSON", "rps").toFixed(0)} without = ${authRatio.toFixed(3)} ` +
+        `(bar >= ${AUTH_BAR}): ${authPass ? "PASS" : "FAIL"}; per round: ` +
+        results
+          .get("v2 infer, 1 row, JSON, key")!
+          .map((f, i) => (f.rps / v2[i].rps).toFixed(3))
+          .join(", "),
+    );
+
     let soakOk = true;
     if (SOAK > 0) {
       // Warm-up on the soak's own load, then RSS before and after SOAK seconds of it.
@@ -649,16 +693,85 @@ async function main(): Promise<void> {
           `growth ${(after - before).toFixed(1)} MB (bar < 20 MB): ${soakOk ? "PASS" : "FAIL"}`,
       );
     }
+    const overloadOk = SOAK > 0 ? await overload(modelDir, json1, jsonHeaders, infer) : true;
     console.log(`load average at the end: ${load()}`);
     if (failures > 0) console.log(`${failures} requests failed (non-2xx or socket errors)`);
     if (!saturated) {
       console.log("the run is not valid: the baseline did not saturate its core");
       process.exitCode = 2;
-    } else if (!pass || failures > 0 || !soakOk) {
+    } else if (!pass || !authPass || failures > 0 || !soakOk || !overloadOk) {
       process.exitCode = 1;
     }
   } finally {
     for (const s of servers) s.child.kill("SIGKILL");
+  }
+}
+
+/** The p99 of a histogram's observations, as the upper bound of the bucket that reaches it. */
+function histogramP99(metrics: string, series: RegExp): number {
+  const buckets: [number, number][] = [];
+  for (const line of metrics.split("\n")) {
+    const m = /_bucket\{(.*)le="([^"]+)"\} (\d+(?:\.\d+)?)$/.exec(line);
+    if (m && series.test(m[1]))
+      buckets.push([m[2] === "+Inf" ? Infinity : Number(m[2]), Number(m[3])]);
+  }
+  buckets.sort((a, b) => a[0] - b[0]);
+  const total = buckets.at(-1)?.[1] ?? 0;
+  return buckets.find(([, count]) => count >= 0.99 * total)?.[0] ?? NaN;
+}
+
+/**
+ * Overload: twice the connections that saturate the server, against a bound of CONNECTIONS
+ * requests in flight. The admitted requests' p99 (the service's own histogram, status 200), the
+ * share shed (503 with Retry-After, at once), and RSS before and after.
+ */
+async function overload(
+  modelDir: string,
+  body: Buffer,
+  headers: Record<string, string>,
+  pathname: string,
+): Promise<boolean> {
+  const bound = Math.max(1, Math.floor(CONNECTIONS / 2));
+  const s = await startService(
+    modelDir,
+    undefined,
+    { AUTH_MODE: "none", MAX_IN_FLIGHT: String(bound) },
+    "service (bounded)",
+  );
+  try {
+    const script = wrkScript(body, headers);
+    const drive = (seconds: number) =>
+      measured(s, "wrk", [
+        "-t1",
+        `-c${CONNECTIONS * 2}`,
+        `-d${seconds}s`,
+        "--latency",
+        "-s",
+        script,
+        `http://127.0.0.1:${s.port}${pathname}`,
+      ]);
+    await drive(WARMUP);
+    const before = rssMb(s.child.pid!);
+    const r = await drive(Math.max(DURATION, 10) * 2);
+    const after = rssMb(s.child.pid!);
+    const total = Number(/(\d+) requests in/.exec(r.out)?.[1] ?? 0);
+    const shed = Number(/Non-2xx or 3xx responses: (\d+)/.exec(r.out)?.[1] ?? 0);
+    const metrics = await (await fetch(`http://127.0.0.1:${s.port}/metrics`)).text();
+    const admittedP99 = histogramP99(
+      metrics,
+      /^(?=.*route="\/v2\/models\/:name\/infer")(?=.*status="200")/,
+    );
+    const shedP99 = histogramP99(metrics, /^(?=.*status="503")/);
+    const ok = after - before < 20 && total > 0;
+    console.log(
+      `overload: ${CONNECTIONS * 2} connections (2x the ${CONNECTIONS} that saturate) against MAX_IN_FLIGHT=${bound}: ` +
+        `${total} requests, ${shed} shed (${((100 * shed) / Math.max(total, 1)).toFixed(1)} %, 503 + Retry-After); ` +
+        `admitted p99 <= ${(admittedP99 * 1000).toFixed(1)} ms, shed p99 <= ${(shedP99 * 1000).toFixed(1)} ms (service histogram); ` +
+        `RSS ${before.toFixed(1)} -> ${after.toFixed(1)} MB (bar: growth < 20 MB): ${ok ? "PASS" : "FAIL"}`,
+    );
+    return ok;
+  } finally {
+    s.child.kill("SIGKILL");
   }
 }
 

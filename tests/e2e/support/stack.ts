@@ -154,10 +154,16 @@ export class E2eStack {
     throw new Error("the preview succeeded; expected it to fail");
   }
 
-  async up(): Promise<Run> {
+  /** `up`; `replace`: URNs to replace (what `npm run keys -- rotate` does to a key's Secret). */
+  async up(options: { replace?: string[] } = {}): Promise<Run> {
     const events: EngineEvent[] = [];
     const started = Date.now();
-    const r = await this.api.up({ diff: true, color: "never", onEvent: (e) => events.push(e) });
+    const r = await this.api.up({
+      diff: true,
+      color: "never",
+      onEvent: (e) => events.push(e),
+      ...options,
+    });
     return {
       ...fromEvents(events),
       changes: { ...(r.summary.resourceChanges as Record<string, number>) },

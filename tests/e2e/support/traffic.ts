@@ -46,12 +46,22 @@ interface Answer {
   readonly body: string;
 }
 
-/** One request on its own connection (no keep-alive), with a deadline. */
+/** The credential every request sends (`Authorization: Bearer <key>`), once the stack has one. */
+let credential: string | undefined;
+
+/** Sends `key` with every later request (undefined: none). */
+export function useKey(key: string | undefined): void {
+  credential = key;
+}
+
+/** One request on its own connection (no keep-alive), with a deadline. It carries the key of
+ * {@link useKey} unless `headers` sets `authorization` (`""` sends none). */
 export function send(
   base: string,
   path: string,
   body?: unknown,
   timeoutMs = 10000,
+  headers: Record<string, string> = {},
 ): Promise<Answer> {
   const url = new URL(path, base);
   if (url.hostname !== "127.0.0.1" && url.hostname !== "localhost") {
@@ -66,6 +76,8 @@ export function send(
         agent: false,
         headers: {
           connection: "close",
+          ...(credential === undefined ? {} : { authorization: `Bearer ${credential}` }),
+          ...headers,
           ...(payload === undefined
             ? {}
             : { "content-type": "application/json", "content-length": Buffer.byteLength(payload) }),
