@@ -1,5 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { checkPriceTable } from "../../infra/azure/prices";
 import {
   main,
   parsePreview,
@@ -9,6 +10,26 @@ import {
 } from "../../stacks/preview-summary";
 
 const FIXTURES = path.join(__dirname, "..", "fixtures", "preview");
+/** Round prices, so the cost section's figures can be checked by hand. */
+const TABLE = checkPriceTable({
+  takenOn: "2026-01-02",
+  source: "a test table",
+  retrievedBy: "api",
+  currency: "USD",
+  hoursPerMonth: 730,
+  vmSizes: {
+    Standard_D8s_v5: { vCpus: 8, memoryGiB: 32 },
+    Standard_D16s_v5: { vCpus: 16, memoryGiB: 64 },
+  },
+  regions: {
+    westeurope: {
+      vmHourly: { Standard_D8s_v5: 0.5, Standard_D16s_v5: 1 },
+      aksTierHourly: { Free: 0, Standard: 0.1, Premium: 0.6 },
+      publicIpv4StaticHourly: 0.01,
+      prometheusIngestionPer10MSamples: 0.2,
+    },
+  },
+});
 const fixture = (name: string): string => fs.readFileSync(path.join(FIXTURES, name), "utf8");
 
 function run(argv: string[], input: string): { code: number; out: string; err: string } {
@@ -24,7 +45,7 @@ function run(argv: string[], input: string): { code: number; out: string; err: s
 }
 
 describe("summarize: recorded `pulumi preview --json` of dev with a replace and a delete", () => {
-  const summary = summarize(parsePreview(fixture("dev-replace-delete.json")));
+  const summary = summarize(parsePreview(fixture("dev-replace-delete.json")), TABLE);
 
   it("counts each changed resource once, per type and kind", () => {
     expect(summary.totals).toEqual({ replace: 1, delete: 1, create: 2, update: 1 });
@@ -84,6 +105,12 @@ describe("summarize: recorded `pulumi preview --json` of dev with a replace and 
         "⚠️ **Destructive changes: review before merging.**",
         "- replace `platform-training` (`azure-native:containerservice:AgentPool`) (because of `vmSize`)",
         "- delete `model-pins` (`kubernetes:core/v1:ConfigMap`)",
+        "",
+        "#### Monthly cost of the node pools (USD, westeurope, price table of 2026-01-02)",
+        "",
+        "| Pool | VM size | Nodes (min–max) | At rest | At maximum (all nodes busy) |",
+        "|---|---|---|---:|---:|",
+        "| `platform-training` | Standard_D8s_v5 → Standard_D16s_v5 | 0–2 | $0.00 → $0.00 (**±$0.00**) | $730.00 → $1,460.00 (**+$730.00**) |",
         "",
       ].join("\n"),
     );
