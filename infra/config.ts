@@ -706,7 +706,8 @@ export function defaultTrainingMaxAgeHours(schedule: string): number {
   return (weekly ? 7 * 24 : 24) + 2;
 }
 
-const AZURE_DEFAULTS = azure.parse({});
+/** The `azure` section with every default: what a stack without one (local) would get. */
+export const AZURE_DEFAULTS = azure.parse({});
 
 function withDefaults(c: StackConfig) {
   const prod = c.environment === "prod";
