@@ -256,6 +256,11 @@ export function cronRunsInYear(schedule: string, year: number): number {
   return runs;
 }
 
+/** `1,234.50`: an amount of the table's currency, two decimals, thousands separated. */
+export function amount(n: number): string {
+  return n.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+}
+
 function round2(n: number): number {
   return Math.round(n * 100) / 100;
 }

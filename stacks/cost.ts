@@ -12,6 +12,7 @@ import { parseArgs } from "node:util";
 import { PRICE_TABLE, PriceTable } from "../infra/azure/prices";
 import { parseConfig } from "../infra/config";
 import {
+  amount,
   costReport,
   CostReport,
   DEFAULT_PROVISION_MINUTES,
@@ -28,18 +29,16 @@ export const USAGE = `usage: npm run cost -- --stack <local|dev|prod> [options]
 
 /** The report as a text table. */
 export function renderCost(stack: string, r: CostReport): string {
-  const money = (n: number) =>
-    n.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
   const rows = [
     ["item", "at rest", "with schedule", "at maximum", "what"],
     ...r.lines.map((l) => [
       l.item,
-      money(l.atRest),
-      money(l.withSchedule),
-      money(l.atMaximum),
+      amount(l.atRest),
+      amount(l.withSchedule),
+      amount(l.atMaximum),
       l.detail,
     ]),
-    ["total", money(r.total.atRest), money(r.total.withSchedule), money(r.total.atMaximum), ""],
+    ["total", amount(r.total.atRest), amount(r.total.withSchedule), amount(r.total.atMaximum), ""],
   ];
   const widths = [0, 1, 2, 3].map((c) => Math.max(...rows.map((row) => row[c].length)));
   const table = rows.map((row) =>

@@ -9,6 +9,7 @@
  * `location`, else the preview's `azure-native:location` or `mlops:azure` location.
  */
 import { PriceTable, vmHourly } from "../infra/azure/prices";
+import { amount } from "./cost-model";
 
 export const AGENT_POOL = "azure-native:containerservice:AgentPool";
 export const MANAGED_CLUSTER = "azure-native:containerservice:ManagedCluster";
@@ -169,11 +170,7 @@ function mergeByUrn(steps: readonly CostStep[]): CostStep[] {
 
 /** `$1,234.50` */
 export function money(n: number): string {
-  const text = Math.abs(n).toLocaleString("en-US", {
-    minimumFractionDigits: 2,
-    maximumFractionDigits: 2,
-  });
-  return `${n < 0 ? "−" : ""}$${text}`;
+  return `${n < 0 ? "−" : ""}$${amount(Math.abs(n))}`;
 }
 
 /** `+$12.00`, `−$3.00`, `±$0.00` */

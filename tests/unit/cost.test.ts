@@ -4,31 +4,14 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { checkPriceTable, PRICE_TABLE, type PriceTable } from "../../infra/azure/prices";
+import { checkPriceTable, PRICE_TABLE } from "../../infra/azure/prices";
 import { parseConfig, type RawConfig } from "../../infra/config";
-import { costReport, cronField, cronRunsInYear } from "../../stacks/cost-model";
+import { amount, costReport, cronField, cronRunsInYear } from "../../stacks/cost-model";
 import { main } from "../../stacks/cost";
 import { readStackFile } from "../../stacks/synth";
+import { TEST_PRICE_TABLE } from "../support/prices";
 
-const TABLE: PriceTable = checkPriceTable({
-  takenOn: "2026-01-02",
-  source: "a test table",
-  retrievedBy: "api",
-  currency: "USD",
-  hoursPerMonth: 730,
-  vmSizes: {
-    Standard_D4s_v5: { vCpus: 4, memoryGiB: 16 },
-    Standard_D8s_v5: { vCpus: 8, memoryGiB: 32 },
-  },
-  regions: {
-    westeurope: {
-      vmHourly: { Standard_D4s_v5: 0.2, Standard_D8s_v5: 0.5 },
-      aksTierHourly: { Free: 0, Standard: 0.1, Premium: 0.6 },
-      publicIpv4StaticHourly: 0.01,
-      prometheusIngestionPer10MSamples: 0.2,
-    },
-  },
-});
+const TABLE = TEST_PRICE_TABLE;
 
 /** dev's stack file with `mlops:` keys replaced. */
 const dev = (overrides: RawConfig = {}) =>
@@ -186,7 +169,7 @@ describe("costReport refuses what it cannot price, naming the key and what the t
       trainingPool: { vmSize: "Standard_NC6s_v3", minCount: 0, maxCount: 2 },
     };
     expect(() => costReport(dev({ azure }), TABLE)).toThrow(
-      'mlops:azure.trainingPool.vmSize: no price for VM size "Standard_NC6s_v3" in westeurope in the price table of 2026-01-02; it has Standard_D4s_v5, Standard_D8s_v5 (add the size to infra/azure/price-table.json and run npm run cost:prices)',
+      'mlops:azure.trainingPool.vmSize: no price for VM size "Standard_NC6s_v3" in westeurope in the price table of 2026-01-02; it has Standard_D4s_v5, Standard_D8s_v5, Standard_D16s_v5 (add the size to infra/azure/price-table.json and run npm run cost:prices)',
     );
   });
 
@@ -309,8 +292,7 @@ describe("README", () => {
   it("says the table's date and the figures npm run cost prints with it", () => {
     const readme = fs.readFileSync(path.join(__dirname, "..", "..", "README.md"), "utf8");
     expect(readme).toContain(`**taken on ${PRICE_TABLE.takenOn} and entered by hand**`);
-    const money = (n: number) =>
-      `$${n.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+    const money = (n: number) => `$${amount(n)}`;
     for (const stack of ["dev", "prod"]) {
       const { total } = costReport(parseConfig(readStackFile(stack)), PRICE_TABLE);
       expect(readme).toMatch(

@@ -2,29 +2,12 @@
  * The node pools' cost change in the PR summary (stacks/preview-cost.ts through
  * stacks/preview-summary.ts), on hand-written previews and a table of round prices.
  */
-import { checkPriceTable, PRICE_TABLE } from "../../infra/azure/prices";
+import { PRICE_TABLE } from "../../infra/azure/prices";
 import { poolCostChanges, signedMoney } from "../../stacks/preview-cost";
 import { main, parsePreview, renderMarkdown, summarize } from "../../stacks/preview-summary";
+import { TEST_PRICE_TABLE } from "../support/prices";
 
-const TABLE = checkPriceTable({
-  takenOn: "2026-01-02",
-  source: "a test table",
-  retrievedBy: "api",
-  currency: "USD",
-  hoursPerMonth: 730,
-  vmSizes: {
-    Standard_D4s_v5: { vCpus: 4, memoryGiB: 16 },
-    Standard_D8s_v5: { vCpus: 8, memoryGiB: 32 },
-  },
-  regions: {
-    westeurope: {
-      vmHourly: { Standard_D4s_v5: 0.2, Standard_D8s_v5: 0.5 },
-      aksTierHourly: { Free: 0, Standard: 0.1, Premium: 0.6 },
-      publicIpv4StaticHourly: 0.01,
-      prometheusIngestionPer10MSamples: 0.2,
-    },
-  },
-});
+const TABLE = TEST_PRICE_TABLE;
 
 const POOL = "azure-native:containerservice:AgentPool";
 const CLUSTER = "azure-native:containerservice:ManagedCluster";
@@ -171,7 +154,7 @@ describe("the region, and what cannot be priced", () => {
     expect(
       costLines([step("update", POOL, "p", training(2), training(2, "Standard_NC6s_v3"))]),
     ).toContain(
-      '- no cost for p/training: mlops:azure.trainingPool.vmSize: no price for VM size "Standard_NC6s_v3" in westeurope in the price table of 2026-01-02; it has Standard_D4s_v5, Standard_D8s_v5 (add the size to infra/azure/price-table.json and run npm run cost:prices)',
+      '- no cost for p/training: mlops:azure.trainingPool.vmSize: no price for VM size "Standard_NC6s_v3" in westeurope in the price table of 2026-01-02; it has Standard_D4s_v5, Standard_D8s_v5, Standard_D16s_v5 (add the size to infra/azure/price-table.json and run npm run cost:prices)',
     );
   });
 

@@ -1,6 +1,5 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { checkPriceTable } from "../../infra/azure/prices";
 import {
   main,
   parsePreview,
@@ -8,28 +7,10 @@ import {
   renderMarkdown,
   summarize,
 } from "../../stacks/preview-summary";
+import { TEST_PRICE_TABLE } from "../support/prices";
 
 const FIXTURES = path.join(__dirname, "..", "fixtures", "preview");
-/** Round prices, so the cost section's figures can be checked by hand. */
-const TABLE = checkPriceTable({
-  takenOn: "2026-01-02",
-  source: "a test table",
-  retrievedBy: "api",
-  currency: "USD",
-  hoursPerMonth: 730,
-  vmSizes: {
-    Standard_D8s_v5: { vCpus: 8, memoryGiB: 32 },
-    Standard_D16s_v5: { vCpus: 16, memoryGiB: 64 },
-  },
-  regions: {
-    westeurope: {
-      vmHourly: { Standard_D8s_v5: 0.5, Standard_D16s_v5: 1 },
-      aksTierHourly: { Free: 0, Standard: 0.1, Premium: 0.6 },
-      publicIpv4StaticHourly: 0.01,
-      prometheusIngestionPer10MSamples: 0.2,
-    },
-  },
-});
+const TABLE = TEST_PRICE_TABLE;
 const fixture = (name: string): string => fs.readFileSync(path.join(FIXTURES, name), "utf8");
 
 function run(argv: string[], input: string): { code: number; out: string; err: string } {
