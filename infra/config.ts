@@ -538,6 +538,11 @@ const training = section({
     int(60, 86400).default(3600),
     "Seconds a training run may take before it is stopped; the last 3 successful and 3 failed Jobs are kept.",
   ),
+  expectedDurationMinutes: doc(
+    int(1, 1440).optional(),
+    "Minutes a training run usually takes (measure one: `kubectl get jobs`); `npm run cost` prices the training pool's busy hours with it.",
+    "`activeDeadlineSeconds` ÷ 60, rounded up (the longest a run may take)",
+  ),
 });
 
 const trackModels = () =>
@@ -701,7 +706,8 @@ export function defaultTrainingMaxAgeHours(schedule: string): number {
   return (weekly ? 7 * 24 : 24) + 2;
 }
 
-const AZURE_DEFAULTS = azure.parse({});
+/** The `azure` section with every default: what a stack without one (local) would get. */
+export const AZURE_DEFAULTS = azure.parse({});
 
 function withDefaults(c: StackConfig) {
   const prod = c.environment === "prod";
@@ -754,7 +760,11 @@ function withDefaults(c: StackConfig) {
         (scraper === "azure-managed" ? AZURE_MANAGED_SCRAPER_NAMESPACE : "monitoring"),
     },
     auth: authWithDefaults(c.auth),
-    training: c.training,
+    training: {
+      ...c.training,
+      expectedDurationMinutes:
+        c.training.expectedDurationMinutes ?? Math.ceil(c.training.activeDeadlineSeconds / 60),
+    },
     release: releaseWithDefaults(c.release, models),
     monitoring: {
       ...c.monitoring,

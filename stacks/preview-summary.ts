@@ -14,6 +14,8 @@
  */
 import * as fs from "node:fs";
 import { parseArgs } from "node:util";
+import { PRICE_TABLE, type PriceTable } from "../infra/azure/prices";
+import { poolCostChanges, renderPoolCost, type PoolCostSummary } from "./preview-cost";
 
 /** The columns of the table, in order. */
 export const KINDS = ["replace", "delete", "create", "update"] as const;
@@ -55,6 +57,9 @@ export interface PreviewStep {
   readonly urn: string;
   readonly type: string;
   readonly replaceReasons: readonly string[];
+  /** `oldState.inputs` / `newState.inputs`, when the step carries them (the pools' cost). */
+  readonly oldInputs?: Readonly<Record<string, unknown>>;
+  readonly newInputs?: Readonly<Record<string, unknown>>;
 }
 
 export interface PreviewDiagnostic {
@@ -66,6 +71,8 @@ export interface Preview {
   readonly steps: readonly PreviewStep[];
   readonly diagnostics: readonly PreviewDiagnostic[];
   readonly changeSummary: Readonly<Record<string, number>>;
+  /** The preview's `config` (the region of the pools' prices). */
+  readonly config?: Readonly<Record<string, unknown>>;
 }
 
 /** Per resource type: how many resources of it each kind of change touches. */
@@ -91,6 +98,8 @@ export interface Summary {
   readonly unknownOps: Readonly<Record<string, number>>;
   readonly errors: readonly string[];
   readonly warnings: number;
+  /** The change in the node pools' monthly cost (stacks/preview-cost.ts). */
+  readonly cost?: PoolCostSummary;
 }
 
 /** Parses and checks the JSON text of `pulumi preview --json`. */
@@ -134,7 +143,16 @@ export function parsePreview(text: string): Preview {
     const reasons = Array.isArray(s.replaceReasons)
       ? s.replaceReasons.filter((r): r is string => typeof r === "string")
       : [];
-    return { op: s.op, urn: s.urn, type: stepType(s), replaceReasons: reasons };
+    const oldInputs = inputsOf(s.oldState);
+    const newInputs = inputsOf(s.newState);
+    return {
+      op: s.op,
+      urn: s.urn,
+      type: stepType(s),
+      replaceReasons: reasons,
+      ...(oldInputs ? { oldInputs } : {}),
+      ...(newInputs ? { newInputs } : {}),
+    };
   });
 
   const rawDiags = json.diagnostics ?? [];
@@ -157,11 +175,16 @@ export function parsePreview(text: string): Preview {
     }
     changeSummary[op] = n;
   }
-  return { steps, diagnostics, changeSummary };
+  return {
+    steps,
+    diagnostics,
+    changeSummary,
+    ...(isObject(json.config) ? { config: json.config } : {}),
+  };
 }
 
 /** Counts the changes per resource type; a resource counts once, under its strongest change. */
-export function summarize(preview: Preview): Summary {
+export function summarize(preview: Preview, prices: PriceTable = PRICE_TABLE): Summary {
   const byUrn = new Map<string, { kind: Kind; type: string; reasons: Set<string> }>();
   const unknownOps: Record<string, number> = {};
   for (const step of preview.steps) {
@@ -220,6 +243,11 @@ export function summarize(preview: Preview): Summary {
     unknownOps,
     errors: preview.diagnostics.filter((d) => d.severity === "error").map((d) => d.message.trim()),
     warnings: preview.diagnostics.filter((d) => d.severity === "warning").length,
+    cost: poolCostChanges(
+      preview.steps.filter((step) => OP_KIND[step.op] !== null && step.op in OP_KIND),
+      preview.config ?? {},
+      prices,
+    ),
   };
 }
 
@@ -258,6 +286,7 @@ export function renderMarkdown(summary: Summary, stack?: string): string {
       out.push(`- ${d.kind} \`${d.name}\` (\`${d.type}\`)${why}`);
     }
   }
+  if (summary.cost) out.push(...renderPoolCost(summary.cost));
   const unknown = Object.entries(summary.unknownOps);
   if (unknown.length > 0) {
     out.push("");
@@ -320,6 +349,10 @@ function stepType(step: Record<string, unknown>): string {
 function urnName(urn: string): string {
   const parts = urn.split("::");
   return parts.slice(3).join("::") || urn;
+}
+
+function inputsOf(state: unknown): Record<string, unknown> | undefined {
+  return isObject(state) && isObject(state.inputs) ? state.inputs : undefined;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -3,9 +3,10 @@
 #   pulumi CLI + pulumi-language-nodejs (one bin dir), and in our own PULUMI_HOME's
 #   plugin cache the Kubernetes provider and pulumi-analyzer-policy-nodejs,
 #   kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, kubelet, kube-proxy,
-#   etcd, kwok, and CoreDNS (with the plugins scripts/toolchain/coredns/main.go imports).
+#   etcd, kwok, and CoreDNS (with the plugins scripts/toolchain/coredns/main.go imports);
+#   and, only when named, Karpenter's kwok provider with its CRDs (not part of `all`).
 #
-# usage: scripts/toolchain/build.sh [--check] [all|pulumi|kubernetes|kwok|coredns]...
+# usage: scripts/toolchain/build.sh [--check] [all|pulumi|kubernetes|kwok|coredns|karpenter]...
 #   --check   build nothing; report what is cached (exit 1 if something is missing)
 #
 # Idempotent: every artifact is cached by version under
@@ -26,13 +27,15 @@ targets=()
 for arg in "$@"; do
   case "$arg" in
     --check) CHECK_ONLY=1 ;;
-    all | pulumi | kubernetes | kwok | coredns) targets+=("$arg") ;;
-    -h | --help) sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) die "unknown argument '$arg' (expected --check, all, pulumi, kubernetes, kwok or coredns)" ;;
+    all | pulumi | kubernetes | kwok | coredns | karpenter) targets+=("$arg") ;;
+    -h | --help) sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) die "unknown argument '$arg' (expected --check, all, pulumi, kubernetes, kwok, coredns or karpenter)" ;;
   esac
 done
 [[ ${#targets[@]} -gt 0 ]] || targets=(all)
 want() { [[ " ${targets[*]} " == *" all "* || " ${targets[*]} " == *" $1 "* ]]; }
+# named <target>: asked for by name (a target `all` leaves out).
+named() { [[ " ${targets[*]} " == *" $1 "* ]]; }
 
 command -v go >/dev/null || die "go is required (Go >= 1.25) to build the toolchain"
 MISSING=()
@@ -250,6 +253,36 @@ do_kwok() {
   timed "kwok $KWOK_VERSION" env GOBIN="$KWOK_BIN_DIR" go install -trimpath -ldflags "-s -w" "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION"
 }
 
+# --- Karpenter (kwok provider) ---------------------------------------------------
+
+# `go install` of the module's ./kwok package (it has no replace directives) with the toolchain its
+# go.mod needs, renamed karpenter-kwok (the package's name is kwok); its CRDs copied beside it.
+# Written into <dir>.tmp and moved into place at the end, so a failed build leaves no half cache.
+build_karpenter() {
+  local tmp="$KARPENTER_DIR.tmp" json dir
+  rm -rf "$tmp"
+  mkdir -p "$tmp/bin" "$tmp/crds"
+  GOTOOLCHAIN="$KARPENTER_GOTOOLCHAIN" GOBIN="$tmp/bin" go install -trimpath \
+    -ldflags "-s -w -X sigs.k8s.io/karpenter/pkg/operator.Version=$KARPENTER_VERSION" \
+    "sigs.k8s.io/karpenter/kwok@$KARPENTER_VERSION"
+  mv "$tmp/bin/kwok" "$tmp/bin/karpenter-kwok"
+  json="$(GOTOOLCHAIN="$KARPENTER_GOTOOLCHAIN" go mod download -json "sigs.k8s.io/karpenter@$KARPENTER_VERSION")"
+  dir="$(gomod_dir "$json")"
+  [[ -n "$dir" ]] || die "no module directory for sigs.k8s.io/karpenter@$KARPENTER_VERSION: $json"
+  cp "$dir"/kwok/charts/crds/karpenter.sh_*.yaml "$dir"/kwok/apis/crds/karpenter.kwok.sh_*.yaml "$tmp/crds/"
+  chmod u+w "$tmp"/crds/*.yaml
+  printf '%s\n' "$KARPENTER_VERSION" >"$tmp/VERSION"
+  rm -rf "$KARPENTER_DIR"
+  mv "$tmp" "$KARPENTER_DIR"
+}
+
+do_karpenter() {
+  # The binary answers nothing without a cluster: its VERSION file is its version.
+  ready "$KARPENTER_BIN_DIR/karpenter-kwok" cat "$KARPENTER_DIR/VERSION" && return 0
+  if ((CHECK_ONLY)); then MISSING+=("karpenter $KARPENTER_VERSION (build.sh karpenter)"); return 0; fi
+  timed "karpenter $KARPENTER_VERSION (kwok provider, $KARPENTER_GOTOOLCHAIN)" build_karpenter
+}
+
 # --- CoreDNS ----------------------------------------------------------------------
 
 build_coredns() {
@@ -299,6 +332,7 @@ want pulumi && pulumi_fns+=(do_pulumi)
 want kubernetes && kube_fns+=(do_kubernetes)
 want kwok && kube_fns+=(do_kwok)
 want coredns && kube_fns+=(do_coredns)
+named karpenter && kube_fns+=(do_karpenter)
 
 if ((CHECK_ONLY)); then
   for fn in "${pulumi_fns[@]}" "${kube_fns[@]}"; do "$fn"; done

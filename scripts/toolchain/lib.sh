@@ -5,6 +5,7 @@
 #   - Kubernetes provider plugin:      @pulumi/kubernetes in package-lock.json
 #   - Kubernetes + etcd:               scripts/toolchain/kubernetes/go.mod
 #   - kwok:                            KWOK_VERSION below
+#   - Karpenter (kwok provider):       KARPENTER_VERSION below
 #   - CoreDNS (the real nodes' DNS):   scripts/toolchain/coredns/go.mod
 
 # shellcheck disable=SC2034 # variables are used by the scripts that source this file
@@ -12,6 +13,11 @@ TOOLCHAIN_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="$(cd "$TOOLCHAIN_DIR/../.." && pwd)"
 
 KWOK_VERSION="v0.8.0"
+# Karpenter's kwok cloud provider (module sigs.k8s.io/karpenter, package ./kwok): a real node
+# autoscaler for the local cluster. Its go.mod needs Go >= 1.26.9, newer than the installed Go:
+# the go command fetches that toolchain as the module golang.org/x/toolchain@v0.0.1-go1.26.9.
+KARPENTER_VERSION="v1.15.0"
+KARPENTER_GOTOOLCHAIN="go1.26.9+auto"
 
 TOOLCHAIN_CACHE="${MLOPS_TOOLCHAIN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mlops-platform/toolchain}"
 
@@ -48,6 +54,9 @@ COREDNS_VERSION="$(gomod_version "$TOOLCHAIN_DIR/coredns/go.mod" github.com/core
 PULUMI_BIN_DIR="$TOOLCHAIN_CACHE/pulumi-v$PULUMI_VERSION/bin"
 KUBE_BIN_DIR="$TOOLCHAIN_CACHE/kubernetes-$KUBE_VERSION-etcd-$ETCD_VERSION/bin"
 KWOK_BIN_DIR="$TOOLCHAIN_CACHE/kwok-$KWOK_VERSION/bin"
+# bin/karpenter-kwok, crds/ (NodePool, NodeClaim, NodeOverlay, KWOKNodeClass), VERSION
+KARPENTER_DIR="$TOOLCHAIN_CACHE/karpenter-$KARPENTER_VERSION"
+KARPENTER_BIN_DIR="$KARPENTER_DIR/bin"
 COREDNS_BIN_DIR="$TOOLCHAIN_CACHE/coredns-$COREDNS_VERSION/bin"
 BUILD_DIR="$TOOLCHAIN_CACHE/build"
 # PULUMI_HOME lives in the cache, so the air-gapped toolchain never touches ~/.pulumi.

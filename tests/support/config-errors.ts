@@ -270,7 +270,7 @@ export const CONFIG_ERRORS: ConfigErrorCase[] = [
   [
     "the retired training TTL (history limits keep finished Jobs)",
     { ...local, training: { ttlSecondsAfterFinished: 3600 } },
-    "mlops:training.ttlSecondsAfterFinished: got 3600; unknown key; allowed: training.schedule, training.suspend, training.cpuRequestMillis, training.memoryRequestMib, training.activeDeadlineSeconds",
+    "mlops:training.ttlSecondsAfterFinished: got 3600; unknown key; allowed: training.schedule, training.suspend, training.cpuRequestMillis, training.memoryRequestMib, training.activeDeadlineSeconds, training.expectedDurationMinutes",
   ],
   [
     "boolean as text",

@@ -7,8 +7,10 @@ import {
   renderMarkdown,
   summarize,
 } from "../../stacks/preview-summary";
+import { TEST_PRICE_TABLE } from "../support/prices";
 
 const FIXTURES = path.join(__dirname, "..", "fixtures", "preview");
+const TABLE = TEST_PRICE_TABLE;
 const fixture = (name: string): string => fs.readFileSync(path.join(FIXTURES, name), "utf8");
 
 function run(argv: string[], input: string): { code: number; out: string; err: string } {
@@ -24,7 +26,7 @@ function run(argv: string[], input: string): { code: number; out: string; err: s
 }
 
 describe("summarize: recorded `pulumi preview --json` of dev with a replace and a delete", () => {
-  const summary = summarize(parsePreview(fixture("dev-replace-delete.json")));
+  const summary = summarize(parsePreview(fixture("dev-replace-delete.json")), TABLE);
 
   it("counts each changed resource once, per type and kind", () => {
     expect(summary.totals).toEqual({ replace: 1, delete: 1, create: 2, update: 1 });
@@ -84,6 +86,12 @@ describe("summarize: recorded `pulumi preview --json` of dev with a replace and 
         "⚠️ **Destructive changes: review before merging.**",
         "- replace `platform-training` (`azure-native:containerservice:AgentPool`) (because of `vmSize`)",
         "- delete `model-pins` (`kubernetes:core/v1:ConfigMap`)",
+        "",
+        "#### Monthly cost of the node pools (USD, westeurope, price table of 2026-01-02)",
+        "",
+        "| Pool | VM size | Nodes (min–max) | At rest | At maximum (all nodes busy) |",
+        "|---|---|---|---:|---:|",
+        "| `platform-training` | Standard_D8s_v5 → Standard_D16s_v5 | 0–2 | $0.00 → $0.00 (**±$0.00**) | $730.00 → $1,460.00 (**+$730.00**) |",
         "",
       ].join("\n"),
     );

@@ -158,6 +158,33 @@ test("an unknown argument exits non-zero naming it and the allowed ones", async 
   const r = await build(cache, ["everything"]);
   expect(r.code).toBe(1);
   expect(r.stderr).toContain(
-    "unknown argument 'everything' (expected --check, all, pulumi, kubernetes, kwok or coredns)",
+    "unknown argument 'everything' (expected --check, all, pulumi, kubernetes, kwok, coredns or karpenter)",
   );
+});
+
+test("Karpenter is built only when named, and a warm cache reports its version file", async () => {
+  const all = await build(cache, ["--check"]);
+  expect(all.stderr).not.toMatch(/karpenter/);
+  const missing = await build(cache, ["--check", "karpenter"]);
+  expect(missing.code).toBe(1);
+  expect(missing.stderr).toMatch(
+    /not built yet: karpenter v1\.15\.0 \(build\.sh karpenter\) \(run scripts\/toolchain\/build\.sh\)/,
+  );
+  const dir = spawnSync(
+    "bash",
+    ["-c", 'source scripts/toolchain/lib.sh && echo "$KARPENTER_DIR"'],
+    {
+      cwd: ROOT,
+      env: envFor(cache),
+      encoding: "utf8",
+    },
+  ).stdout.trim();
+  expect(dir).toBe(path.join(cache, "karpenter-v1.15.0"));
+  fs.mkdirSync(path.join(dir, "bin"), { recursive: true });
+  fs.writeFileSync(path.join(dir, "bin", "karpenter-kwok"), "#!/bin/sh\nexit 1\n", { mode: 0o755 });
+  fs.writeFileSync(path.join(dir, "VERSION"), "v1.15.0\n");
+  const warm = await build(cache, ["karpenter"]);
+  expect(warm.code).toBe(0);
+  expect(warm.stderr).toContain("cached  karpenter-kwok: v1.15.0");
+  expect(warm.stderr).not.toMatch(/building /);
 });
