@@ -16,6 +16,8 @@ import { modelStoreAccountName } from "../../infra/azure/model-store";
 import {
   checkName,
   CONTAINER_REGISTRY,
+  DEPLOYER_ASSIGNED_ROLES,
+  deployerRoleCondition,
   stableSuffix,
   STORAGE_ACCOUNT,
   uniqueName,
@@ -414,21 +416,47 @@ describe("npm run azure:names (the bootstrap's and the workflows' names)", () =>
 });
 
 describe("the deployer's role-assignment condition (docs/azure.md) fits what the program assigns", () => {
-  test("every role the program assigns, on every branch, is one the condition allows, and no more", async () => {
-    const doc = fs.readFileSync(path.join(__dirname, "..", "..", "docs", "azure.md"), "utf8");
-    const allowedLine = /^ALLOWED="(.*)"$/m.exec(doc)![1];
-    const allowed = allowedLine.split(",").map((v) => {
-      const name = v.trim().replace(/^\$/, "");
-      return new RegExp(`^${name}=([0-9a-f-]{36})$`, "m").exec(doc)![1];
-    });
+  test("every role the program assigns, on every branch (ML workspace, Grafana), is in the one allowed list, and no more", async () => {
     const mlWorkspace = { azure: { ...(stackConfig("dev").azure as Obj), mlWorkspace: true } };
+    const grafana = { monitoring: { grafana: true } };
     const assigned = new Set<string>();
-    for (const resources of [await run("dev"), await run("prod"), await run("dev", mlWorkspace)]) {
+    for (const resources of [
+      await run("dev"),
+      await run("prod"),
+      await run("dev", mlWorkspace),
+      await run("dev", grafana),
+    ]) {
       for (const r of resources.filter((x) => x.type === ROLE_ASSIGNMENT)) {
         assigned.add(String(r.inputs.roleDefinitionId).split("/").pop()!);
       }
     }
-    expect([...assigned].sort()).toEqual([...allowed].sort());
+    expect([...assigned].sort()).toEqual([...DEPLOYER_ASSIGNED_ROLES].sort());
+  });
+
+  test("the condition allows writing and deleting exactly those roles, and the runbook uses it", () => {
+    const condition = deployerRoleCondition();
+    const lists = [...condition.matchAll(/GuidEquals \{([^}]*)\}/g)].map((m) =>
+      m[1].split(", ").sort(),
+    );
+    expect(lists).toEqual([
+      [...DEPLOYER_ASSIGNED_ROLES].sort(),
+      [...DEPLOYER_ASSIGNED_ROLES].sort(),
+    ]);
+    expect(condition).toContain("roleAssignments/write'})) OR (@Request[");
+    expect(condition).toContain("roleAssignments/delete'})) OR (@Resource[");
+    const names = azureNames(
+      parseConfig(stackConfig("dev")),
+      MOCK_SUBSCRIPTION_ID,
+      "mlops-platform",
+      "dev",
+    );
+    expect(names.deployerRoleCondition).toBe(condition);
+    const doc = fs.readFileSync(path.join(__dirname, "..", "..", "docs", "azure.md"), "utf8");
+    expect(doc).toContain(
+      'CONDITION=$(npm run --silent azure:names -- --subscription "$SUB" --field deployerRoleCondition)',
+    );
+    // No second, hand-written list of role ids in the runbook.
+    expect(doc).not.toMatch(/GuidEquals/);
   });
 });
 
