@@ -19,6 +19,10 @@ export interface RecordedResource {
   dependsOn?: string[];
   /** Its `ignoreChanges` option. */
   ignoreChanges?: string[];
+  /** Set when it has `retainOnDelete` (destroy and replacement leave it in the cloud). */
+  retainOnDelete?: true;
+  /** Set when it has `deleteBeforeReplace`. */
+  deleteBeforeReplace?: true;
   /** The provider reference it is created with (`<provider urn>::<id>`), when one is given. */
   provider?: string;
   /** The name of its parent resource, when it has one. */
@@ -281,6 +285,8 @@ export async function recordResources<T>(
     told.set(`${req.getType()}::${req.getName()}`, {
       dependsOn: (req.getDependenciesList() as string[]).map((urn) => urn.split("::").pop()!),
       ignoreChanges: req.getIgnorechangesList(),
+      ...(req.getRetainondelete() ? { retainOnDelete: true as const } : {}),
+      ...(req.getDeletebeforereplace() ? { deleteBeforeReplace: true as const } : {}),
       ...(parent ? { parent: parent.split("::").pop()! } : {}),
     });
     return register(req, callback);

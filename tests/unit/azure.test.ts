@@ -370,6 +370,43 @@ describe("prod pulls the promoted digest from the shared registry", () => {
   });
 });
 
+describe("the shared registry's delete lock never blocks a destroy or a new kubelet identity", () => {
+  test.each(["dev", "prod"] as const)(
+    "%s: the program never deletes a role assignment under the registry (retainOnDelete)",
+    async (stack) => {
+      const registryGroup = (parseConfig(stackConfig(stack)).azure as Obj).registry.resourceGroup;
+      const under = (await run(stack)).filter(
+        (r) =>
+          r.type === ROLE_ASSIGNMENT &&
+          String(r.inputs.scope).startsWith(
+            `/subscriptions/${MOCK_SUBSCRIPTION_ID}/resourceGroups/${registryGroup}/`,
+          ),
+      );
+      expect(under.map((r) => r.name)).toEqual(["mlops-registry-acr-pull"]);
+      for (const r of under)
+        expect({ name: r.name, retain: r.retainOnDelete }).toEqual({ name: r.name, retain: true });
+    },
+  );
+
+  test("the bootstrap locks the registry itself, and the runbook cleans up what destroy leaves", () => {
+    const doc = fs.readFileSync(path.join(__dirname, "..", "..", "docs", "azure.md"), "utf8");
+    const locks = [...doc.matchAll(/^.*\baz lock create\b.*$/gm)].map((m) => m[0]);
+    // Every lock the runbook creates (the first one, and the re-lock) is on the registry.
+    expect(locks.length).toBeGreaterThan(0);
+    for (const lock of locks) {
+      expect(lock).toBe(
+        'az lock create -n keep-registry --lock-type CanNotDelete --resource "$REGISTRY" \\',
+      );
+    }
+    expect(doc).toContain(
+      '  --resource-type Microsoft.ContainerRegistry/registries -g "$REGISTRY_RG"',
+    );
+    // The orphaned assignments of destroyed stacks: listed, and removed with the lock lifted.
+    expect(doc).toContain("az lock delete -n keep-registry");
+    expect(doc).toContain("az role assignment delete --ids");
+  });
+});
+
 describe("npm run azure:names (the bootstrap's and the workflows' names)", () => {
   test.each(["dev", "prod"] as const)(
     "%s: the same registry and storage account the program uses",
