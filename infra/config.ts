@@ -441,6 +441,11 @@ const ingress = section({
     "Image of the Envoy Gateway controller the Azure program installs (with `api: gateway`): by digest in prod (where `up` requires it, from the shared registry).",
     "the chart's own (a tag), outside prod",
   ),
+  envoyProxyImage: doc(
+    imageRef().optional(),
+    "Image of the Envoy proxies the Envoy Gateway controller runs for each Gateway (with `api: gateway`, on Azure): by digest in prod (where `up` requires it, from the shared registry).",
+    "the controller's built-in one (a tag), outside prod",
+  ),
   className: doc(
     text(DNS_NAME, "an IngressClass name").optional(),
     "IngressClass of the `Ingress` (with `api: ingress`).",
@@ -799,6 +804,7 @@ function* crossKeyProblems(c: StackConfig, p: PlatformConfig): Generator<Problem
     ["image.ref", p.image.ref],
     ["release.canary.image", p.release.canary?.image],
     ["ingress.gatewayImage", p.ingress.gatewayImage],
+    ["ingress.envoyProxyImage", p.ingress.envoyProxyImage],
     ["release.blue.image", p.release.blue?.image],
     ["release.green.image", p.release.green?.image],
   ];
@@ -859,7 +865,7 @@ function* crossKeyProblems(c: StackConfig, p: PlatformConfig): Generator<Problem
     ];
   }
   if (api === "ingress") {
-    for (const key of ["gatewayClassName", "gatewayImage"] as const) {
+    for (const key of ["gatewayClassName", "gatewayImage", "envoyProxyImage"] as const) {
       if (c.ingress[key] !== undefined) {
         yield [`ingress.${key}`, c.ingress[key], "only used with ingress.api: gateway"];
       }

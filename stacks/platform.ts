@@ -154,7 +154,8 @@ export function createPlatform(config: PlatformConfig): PlatformOutputs {
   const imageRef = pulumi.all([image.ref, registry.loginServer]).apply(([ref, server]) => {
     const problems = [
       ...pinned.map((r) => pullProblem(r, server)),
-      gatewayImageProblem(config, server),
+      gatewayImageProblem(config, server, "gatewayImage"),
+      gatewayImageProblem(config, server, "envoyProxyImage"),
     ];
     for (const problem of problems) {
       if (problem === undefined) continue;
@@ -171,6 +172,7 @@ export function createPlatform(config: PlatformConfig): PlatformOutputs {
           gatewayClassName: config.ingress.gatewayClassName,
           controllerReplicas: config.environment === "prod" ? 2 : 1,
           controllerImage: config.ingress.gatewayImage,
+          proxyImage: config.ingress.envoyProxyImage,
           provider: cluster.provider,
         })
       : undefined;

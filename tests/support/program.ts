@@ -47,6 +47,9 @@ export const PROMOTED_IMAGE = `${MOCK_REGISTRY_SERVER}/mlops-inference@sha256:${
 /** The Envoy Gateway controller image, imported into the shared registry (docs/traffic.md). */
 export const IMPORTED_GATEWAY_IMAGE = `${MOCK_REGISTRY_SERVER}/envoyproxy/gateway@sha256:${"9e".repeat(32)}`;
 
+/** The Envoy proxy image the controller runs, imported into the shared registry (docs/traffic.md). */
+export const IMPORTED_PROXY_IMAGE = `${MOCK_REGISTRY_SERVER}/envoyproxy/envoy@sha256:${"7d".repeat(32)}`;
+
 /** The exec kubeconfig AKS returns for a cluster with Entra ID and no local accounts. */
 export const AKS_EXEC_KUBECONFIG = [
   "apiVersion: v1",
@@ -173,7 +176,11 @@ export async function runProgramWithOutputs(
     stack === "prod"
       ? {
           image: { build: false, ref: PROMOTED_IMAGE },
-          ingress: { ...(base.ingress as object), gatewayImage: IMPORTED_GATEWAY_IMAGE },
+          ingress: {
+            ...(base.ingress as object),
+            gatewayImage: IMPORTED_GATEWAY_IMAGE,
+            envoyProxyImage: IMPORTED_PROXY_IMAGE,
+          },
         }
       : {};
   const values = { ...base, ...promoted, ...overrides };

@@ -918,6 +918,10 @@ describe("EnvoyGateway", () => {
     const { resources } = await build();
     const objects = resources.filter((r) => r.type.startsWith("kubernetes:"));
     expect(objects.map((o) => o.name).sort()).toEqual([
+      "g-certgen",
+      "g-certgen-account",
+      "g-certgen-binding",
+      "g-certgen-role",
       "g-chart",
       "g-class",
       "g-crds",
@@ -950,14 +954,8 @@ describe("controllerValues", () => {
       "app.kubernetes.io/part-of": "mlops-platform",
       "app.kubernetes.io/component": "gateway-controller",
     },
-    certgen: {
-      job: {
-        resources: {
-          requests: { cpu: "50m", memory: "64Mi" },
-          limits: { cpu: "500m", memory: "256Mi" },
-        },
-      },
-    },
+    // helm.v4.Chart runs no hooks: the injector's webhook (a hook) never exists.
+    topologyInjector: { enabled: false },
   };
   const controller = {
     requests: { cpu: "100m", memory: "256Mi" },
@@ -967,6 +965,14 @@ describe("controllerValues", () => {
   test("one replica, the chart's image: no spread, no disruption budget", () => {
     expect(controllerValues(1)).toEqual({
       ...base,
+      deployment: { replicas: 1, envoyGateway: { resources: controller } },
+    });
+  });
+
+  test("the proxies' image goes into the controller's EnvoyProxy defaults; the controller keeps the chart's", () => {
+    expect(controllerValues(1, undefined, "proxy@sha256:def")).toEqual({
+      ...base,
+      global: { images: { envoyProxy: { image: "proxy@sha256:def" } } },
       deployment: { replicas: 1, envoyGateway: { resources: controller } },
     });
   });

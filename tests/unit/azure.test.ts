@@ -24,12 +24,15 @@ import {
 } from "../../infra/azure/names";
 import { gatewayImageProblem } from "../../infra/azure/gateway";
 import { pullProblem, sharedRegistryName } from "../../infra/azure/registry";
-import { parseConfig } from "../../infra/config";
+import { isDigestRef, parseConfig } from "../../infra/config";
 import { azureNames } from "../../stacks/azure-names";
 import {
   AKS_EXEC_KUBECONFIG,
   expandConfigGroups,
   findResource,
+  IMPORTED_GATEWAY_IMAGE,
+  IMPORTED_PROXY_IMAGE,
+  MOCK_REGISTRY_SERVER,
   MOCK_SUBSCRIPTION_ID,
   mockRoleDefinitionId,
   PROMOTED_IMAGE,
@@ -508,15 +511,15 @@ describe("the Envoy Gateway controller image (mlops:ingress.gatewayImage)", () =
   test("prod refuses the stack file's placeholder, a missing image and another registry, saying what to do", () => {
     const placeholder = (stackConfig("prod").ingress as Obj).gatewayImage as string;
     expect(gatewayImageProblem(ingress("prod"), server)).toBe(
-      `image ${placeholder} is the placeholder of mlops:ingress.gatewayImage: import the Envoy ` +
-        "Gateway image into the shared registry and write its digest (docs/traffic.md)",
+      `image ${placeholder} is the placeholder of mlops:ingress.gatewayImage: import ` +
+        "envoyproxy/gateway into the shared registry and write its digest (docs/traffic.md)",
     );
     const withoutImage = { ...(stackConfig("prod").ingress as Obj), gatewayImage: undefined };
     expect(
       gatewayImageProblem(parseConfig({ ...stackConfig("prod"), ingress: withoutImage }), server),
     ).toBe(
       "mlops:ingress.gatewayImage is not set: prod deploys the Envoy Gateway controller by " +
-        "digest from the shared registry (docs/traffic.md)",
+        "digest from the shared registry (import envoyproxy/gateway, docs/traffic.md)",
     );
     const elsewhere = `other.azurecr.io/envoyproxy/gateway@sha256:${"ab".repeat(32)}`;
     expect(gatewayImageProblem(ingress("prod", { gatewayImage: elsewhere }), server)).toMatch(
@@ -532,6 +535,141 @@ describe("the Envoy Gateway controller image (mlops:ingress.gatewayImage)", () =
     expect(gatewayImageProblem(ingress("dev"), server)).toBeUndefined();
     expect(() => ingress("prod", { gatewayImage: "envoyproxy/gateway:v1.9.0" })).toThrow(
       'mlops:ingress.gatewayImage: got "envoyproxy/gateway:v1.9.0"; prod deploys by digest: use <repo>@sha256:<64 hex>',
+    );
+  });
+});
+
+/**
+ * Facts of Envoy Gateway v1.9.0, read in its source (nothing renders the chart here):
+ * `templates/envoy-gateway-deployment.yaml` mounts the Secret `envoy-gateway` (volume `certs`),
+ * which only the certgen Job of `templates/certgen.yaml`, a `pre-install` hook, creates; and
+ * `envoy-gateway certgen` writes these Secrets (`internal/provider/kubernetes/secrets.go`).
+ * `helm.v4.Chart` renders no hook.
+ */
+const CHART_DEPLOYMENT_SECRETS = ["envoy-gateway"];
+const CERTGEN_WRITES = ["envoy-gateway", "envoy", "envoy-rate-limit", "envoy-oidc-hmac"];
+const CHART = "kubernetes:helm.sh/v4:Chart";
+
+describe("Envoy Gateway's controller starts: the Secrets it mounts exist before it", () => {
+  test.each(["dev", "prod"] as const)(
+    "%s: every Secret a Deployment mounts is created by something the program registers first",
+    async (stack) => {
+      const resources = await run(stack);
+      const chart = findResource(resources, CHART, "mlops-gateway-chart");
+      const creators = new Map<string, RecordedResource>();
+      for (const r of resources) {
+        const meta = r.inputs.metadata ?? {};
+        if (r.type === "kubernetes:core/v1:Secret")
+          creators.set(`${meta.namespace}/${meta.name}`, r);
+        const container = r.inputs.spec?.template?.spec?.containers?.[0];
+        if (
+          r.type === "kubernetes:batch/v1:Job" &&
+          container?.command?.join(" ") === "envoy-gateway certgen"
+        ) {
+          for (const name of CERTGEN_WRITES) creators.set(`${meta.namespace}/${name}`, r);
+        }
+      }
+      const mounts: Array<{ by: RecordedResource; secret: string }> = [];
+      for (const d of resources.filter((r) => r.inputs.kind === "Deployment")) {
+        for (const v of d.inputs.spec.template.spec.volumes ?? []) {
+          if (v.secret)
+            mounts.push({ by: d, secret: `${d.inputs.metadata.namespace}/${v.secret.secretName}` });
+        }
+      }
+      for (const name of CHART_DEPLOYMENT_SECRETS) {
+        mounts.push({ by: chart, secret: `${chart.inputs.namespace}/${name}` });
+      }
+      expect(mounts.length).toBeGreaterThan(0);
+      for (const { by, secret } of mounts) {
+        const creator = creators.get(secret);
+        expect({ secret, createdBy: creator?.name ?? "nothing" }).toEqual({
+          secret,
+          createdBy: expect.not.stringMatching(/^nothing$/),
+        });
+        // The chart's Deployment may only start once its certificates are written.
+        if (by === chart) expect(chart.dependsOn).toContain(creator!.name);
+      }
+    },
+  );
+
+  test("the certgen Job may write the namespace's Secrets, and patches no webhook that is not there", async () => {
+    const resources = await run("dev");
+    const job = findResource(resources, "kubernetes:batch/v1:Job", "mlops-gateway-certgen").inputs;
+    const pod = job.spec.template.spec;
+    const binding = resources.find(
+      (r) =>
+        r.type === "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding" &&
+        r.inputs.subjects.some(
+          (s: Obj) => s.kind === "ServiceAccount" && s.name === pod.serviceAccountName,
+        ),
+    )!.inputs;
+    expect(binding.metadata.namespace).toBe(job.metadata.namespace);
+    const role = resources.find(
+      (r) =>
+        r.type === "kubernetes:rbac.authorization.k8s.io/v1:Role" &&
+        r.inputs.metadata.name === binding.roleRef.name,
+    )!.inputs;
+    expect(role.rules).toContainEqual(
+      expect.objectContaining({
+        resources: ["secrets"],
+        verbs: expect.arrayContaining(["create"]),
+      }),
+    );
+    // The topology injector's webhook is a hook too, so it never exists: certgen must not wait
+    // to patch it, and the chart must not run the injector.
+    expect(pod.containers[0].args).toContain("--disable-topology-injector");
+    expect(
+      findResource(resources, CHART, "mlops-gateway-chart").inputs.values.topologyInjector,
+    ).toEqual({
+      enabled: false,
+    });
+    // up waits for the certificates to be written.
+    expect(job.metadata.annotations["pulumi.com/waitFor"]).toBe("condition=Complete");
+  });
+});
+
+describe("prod's Envoy Gateway runs only images pinned by digest in the shared registry", () => {
+  test("the controller, its certgen Job and the Envoy proxies it creates", async () => {
+    const resources = await run("prod");
+    const values = findResource(resources, CHART, "mlops-gateway-chart").inputs.values;
+    const job = findResource(resources, "kubernetes:batch/v1:Job", "mlops-gateway-certgen").inputs;
+    const images = {
+      controller: values.global?.images?.envoyGateway?.image,
+      certgen: job.spec.template.spec.containers[0].image,
+      proxies: values.global?.images?.envoyProxy?.image,
+    };
+    expect(images).toEqual({
+      controller: IMPORTED_GATEWAY_IMAGE,
+      certgen: IMPORTED_GATEWAY_IMAGE,
+      proxies: IMPORTED_PROXY_IMAGE,
+    });
+    for (const image of Object.values(images)) {
+      expect(image.startsWith(`${MOCK_REGISTRY_SERVER}/`)).toBe(true);
+      expect(isDigestRef(image)).toBe(true);
+    }
+  });
+
+  test("prod refuses the proxy image's placeholder, a missing one, and a tag, saying what to do", () => {
+    const prodIngress = stackConfig("prod").ingress as Obj;
+    const placeholder = prodIngress.envoyProxyImage as string;
+    const config = (extra: Obj) =>
+      parseConfig({ ...stackConfig("prod"), ingress: { ...prodIngress, ...extra } });
+    expect(gatewayImageProblem(config({}), MOCK_REGISTRY_SERVER, "envoyProxyImage")).toBe(
+      `image ${placeholder} is the placeholder of mlops:ingress.envoyProxyImage: import ` +
+        "envoyproxy/envoy into the shared registry and write its digest (docs/traffic.md)",
+    );
+    expect(
+      gatewayImageProblem(
+        config({ envoyProxyImage: undefined }),
+        MOCK_REGISTRY_SERVER,
+        "envoyProxyImage",
+      ),
+    ).toBe(
+      "mlops:ingress.envoyProxyImage is not set: prod deploys the Envoy proxies by digest from " +
+        "the shared registry (import envoyproxy/envoy, docs/traffic.md)",
+    );
+    expect(() => config({ envoyProxyImage: "envoyproxy/envoy:distroless-v1.39.0" })).toThrow(
+      'mlops:ingress.envoyProxyImage: got "envoyproxy/envoy:distroless-v1.39.0"; prod deploys by digest: use <repo>@sha256:<64 hex>',
     );
   });
 });
