@@ -437,7 +437,7 @@ describe("the repository's workflows", () => {
         }),
     );
 
-  it("every job that reaches a cluster installs kubelogin and logs it in with the Azure CLI", () => {
+  it("every job that reaches a cluster installs kubelogin and logs it in with a fresh GitHub OIDC token per call", () => {
     const jobs = azureJobs();
     expect(jobs.map(([id]) => id).sort()).toEqual([
       "main.yml:deploy-dev",
@@ -447,14 +447,42 @@ describe("the repository's workflows", () => {
     for (const [id, job] of jobs) {
       const setup = stepsOf(job).find((s) => s.uses === "./.github/actions/setup");
       expect({ id, kubelogin: setup?.with?.kubelogin }).toEqual({ id, kubelogin: "true" });
-      // Non-interactive: kubelogin's default login is the device code flow.
-      expect({ id, method: (job.env as Obj).AAD_LOGIN_METHOD }).toEqual({ id, method: "azurecli" });
+      // Not azurecli: the CLI's federated assertion expires minutes after azure/login and cannot
+      // be refreshed (AADSTS700024), and the first cluster token is asked for only after the
+      // cluster exists. workloadidentity with the Actions ID-token variables (set by the runner
+      // under id-token: write) fetches a new GitHub token for every kubelogin call.
+      const env = job.env as Obj;
+      expect({ id, method: env.AAD_LOGIN_METHOD }).toEqual({ id, method: "workloadidentity" });
+      expect({ id, client: env.AZURE_CLIENT_ID }).toEqual({ id, client: env.ARM_CLIENT_ID });
+      expect({ id, tenant: env.AZURE_TENANT_ID }).toEqual({ id, tenant: env.ARM_TENANT_ID });
+      expect({ id, client: setup?.with?.["azure-client-id"] }).toEqual({
+        id,
+        client: env.ARM_CLIENT_ID,
+      });
+      expect({ id, idToken: (job.permissions as Obj)["id-token"] }).toEqual({
+        id,
+        idToken: "write",
+      });
     }
     const setup = localActions[".github/actions/setup"];
+    // The GitHub Actions token source of workloadidentity arrived in kubelogin v0.2.0.
+    const version = /--kubelogin-version v(\d+)\.(\d+)\.(\d+)\b/.exec(setup);
+    expect(version).not.toBeNull();
+    const [major, minor] = [Number(version![1]), Number(version![2])];
+    expect(major > 0 || minor >= 2).toBe(true);
     expect(setup).toContain(
-      'az aks install-cli --install-location "$bin/kubectl" --kubelogin-install-location "$bin/kubelogin"',
+      '--install-location "$bin/kubectl" --kubelogin-install-location "$bin/kubelogin"',
     );
     expect(setup).toContain('echo "$bin" >> "$GITHUB_PATH"');
+  });
+
+  it("a deploy job ends before the state backend's first token must be refreshed", () => {
+    // The azblob backend's token comes from the Azure CLI login once, at the start of `pulumi
+    // up`; Entra access tokens live 60 to 90 minutes and are refreshed 5 minutes before expiry,
+    // when the CLI's federated assertion is long gone. So no job may run past 55 minutes.
+    for (const [id, job] of azureJobs()) {
+      expect({ id, short: Number(job["timeout-minutes"]) <= 50 }).toEqual({ id, short: true });
+    }
   });
 
   it("the deploy jobs smoke-test through the Service (independent of DNS for the Gateway)", () => {
