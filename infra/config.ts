@@ -79,6 +79,11 @@ export const DEFAULT_GATEWAY_CLASS = "envoy-gateway";
 /** Where Envoy Gateway runs its controller and its Envoy proxies: the data plane's namespace. */
 export const ENVOY_GATEWAY_NAMESPACE = "envoy-gateway-system";
 
+/** Where the certificate of the HTTPS listener comes from: `self-signed`, issued by the Azure
+ * program itself (infra/azure/certificate.ts), or `external`, a Secret made outside the program. */
+export const CERTIFICATE_SOURCES = ["self-signed", "external"] as const;
+export type CertificateSource = (typeof CERTIFICATE_SOURCES)[number];
+
 /** The colours of a blue-green release. */
 export const COLOURS = ["blue", "green"] as const;
 export type Colour = (typeof COLOURS)[number];
@@ -462,8 +467,13 @@ const ingress = section({
   ),
   tlsSecretName: doc(
     text(DNS_NAME, "a Secret name").optional(),
-    "Secret holding the TLS certificate, in the app's namespace.",
+    "Secret holding the TLS certificate: in the app's namespace (`certificate: external`), or in Envoy Gateway's namespace, written by the program (`certificate: self-signed`).",
     "`<app.namespace>-tls`",
+  ),
+  certificate: doc(
+    oneOf(CERTIFICATE_SOURCES).optional(),
+    "With `tls`: `self-signed`: the Azure program issues the listener's certificate for `host` (a year, renewed by the first `up` in its last 30 days) and writes `tlsSecretName` before the Gateway; `external`: the Secret is made outside the program (it must exist before the Gateway).",
+    "`self-signed` on the azure target with `api: gateway`, else `external`",
   ),
   controllerNamespace: doc(
     text(DNS_LABEL, "a namespace name").optional(),
@@ -707,6 +717,10 @@ function withDefaults(c: StackConfig) {
       controllerNamespace: c.ingress.controllerNamespace ?? ENVOY_GATEWAY_NAMESPACE,
       tls: c.ingress.tls ?? prod,
       tlsSecretName: c.ingress.tlsSecretName ?? `${c.app.namespace}-tls`,
+      certificate: (c.ingress.certificate ??
+        (c.target === "azure" && c.ingress.api === "gateway"
+          ? "self-signed"
+          : "external")) as CertificateSource,
       metricsNamespace:
         c.ingress.metricsNamespace ??
         (scraper === "azure-managed" ? AZURE_MANAGED_SCRAPER_NAMESPACE : "monitoring"),
@@ -891,6 +905,16 @@ function* crossKeyProblems(c: StackConfig, p: PlatformConfig): Generator<Problem
         "release.strategy canary needs ingress.api: gateway (an HTTPRoute weights the stable and canary Services; an Ingress cannot split traffic)",
       ];
     }
+  }
+  if (c.ingress.certificate === "self-signed" && (p.target !== "azure" || api !== "gateway")) {
+    yield [
+      "ingress.certificate",
+      c.ingress.certificate,
+      'the program issues a certificate on mlops:target "azure" with ingress.api "gateway" only; use "external" and create the Secret',
+    ];
+  }
+  if (c.ingress.certificate !== undefined && !p.ingress.tls) {
+    yield ["ingress.certificate", c.ingress.certificate, "only used with ingress.tls: true"];
   }
   if (prod && !p.ingress.tls) {
     yield ["ingress.tls", p.ingress.tls, "prod serves over TLS: set it to true"];

@@ -5,6 +5,7 @@
 import * as authorization from "@pulumi/azure-native/authorization";
 import * as pulumi from "@pulumi/pulumi";
 import { Cluster, TRAINING_POOL_NAME } from "../infra/azure/cluster";
+import { ListenerCertificate } from "../infra/azure/certificate";
 import { EnvoyGateway, gatewayImageProblem } from "../infra/azure/gateway";
 import { MlWorkspace } from "../infra/azure/ml-workspace";
 import { ManagedPrometheus } from "../infra/azure/monitoring";
@@ -176,6 +177,17 @@ export function createPlatform(config: PlatformConfig): PlatformOutputs {
           provider: cluster.provider,
         })
       : undefined;
+  // The HTTPS listener's certificate, written before the Gateway that names it.
+  const certificate =
+    gateway && config.ingress.tls && config.ingress.certificate === "self-signed"
+      ? new ListenerCertificate(`${NAME}-tls`, {
+          host: config.ingress.host,
+          secretName: config.ingress.tlsSecretName,
+          gatewayNamespace: namespace,
+          namespace: gateway.namespace,
+          provider: cluster.provider,
+        })
+      : undefined;
   const app = new InferenceApp(
     NAME,
     {
@@ -193,7 +205,7 @@ export function createPlatform(config: PlatformConfig): PlatformOutputs {
       env: { MODEL_STORE_URL: store.url },
       provider: cluster.provider,
     },
-    { dependsOn: gateway ? [registry, gateway] : [registry] },
+    { dependsOn: [registry, ...(gateway ? [gateway] : []), ...(certificate ? [certificate] : [])] },
   );
   return {
     endpointUrl: app.endpointUrl,

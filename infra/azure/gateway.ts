@@ -248,6 +248,9 @@ export function certgenObjects(namespace: string, image: string) {
 
 export class EnvoyGateway extends pulumi.ComponentResource {
   readonly chart: k8s.helm.v4.Chart;
+  /** {@link ENVOY_GATEWAY_NAMESPACE}: the controller's, the proxies' and the listener
+   * certificate's namespace. */
+  readonly namespace: k8s.core.v1.Namespace;
   /** The Job that writes the controller's certificates ({@link CERTGEN_SECRETS}). */
   readonly certgen: k8s.batch.v1.Job;
   readonly gatewayClass: k8s.apiextensions.CustomResource;
@@ -271,7 +274,7 @@ export class EnvoyGateway extends pulumi.ComponentResource {
       },
       { parent: this, provider },
     );
-    const namespace = new k8s.core.v1.Namespace(
+    const namespace = (this.namespace = new k8s.core.v1.Namespace(
       `${name}-namespace`,
       {
         metadata: {
@@ -280,7 +283,7 @@ export class EnvoyGateway extends pulumi.ComponentResource {
         },
       },
       { parent: this, provider },
-    );
+    ));
     // The controller's certificates, which the chart's hooks would have written: the
     // ServiceAccount, Role and RoleBinding first, then the Job, each a typed resource.
     const rbac = certgenObjects(ENVOY_GATEWAY_NAMESPACE, ENVOY_GATEWAY_DEFAULT_IMAGE);

@@ -113,6 +113,10 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>) 
         clientId: "model-store-client-id",
         principalId: "model-store-principal-id",
       };
+    case "tls:index/privateKey:PrivateKey":
+      return { ...common, privateKeyPem: "mock private key" };
+    case "tls:index/selfSignedCert:SelfSignedCert":
+      return { ...common, certPem: "mock certificate" };
     case "docker:index/image:Image":
       return {
         ...common,

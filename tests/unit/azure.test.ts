@@ -673,3 +673,93 @@ describe("prod's Envoy Gateway runs only images pinned by digest in the shared r
     );
   });
 });
+
+/** Whether `from` waits for `target` on an `up`: through `dependsOn` (a component stands for all
+ * its descendants) and through the `dependsOn` of its ancestors, as the engine is told. */
+function waitsFor(resources: RecordedResource[], from: RecordedResource, target: string): boolean {
+  // Registered resources only (the objects inside ConfigGroups have no options of their own).
+  const registered = resources.filter((r) => r.dependsOn !== undefined);
+  const byName = new Map(registered.map((r) => [r.name, r]));
+  const descendants = (name: string): string[] => [
+    name,
+    ...registered.filter((r) => r.parent === name).flatMap((r) => descendants(r.name)),
+  ];
+  const seen = new Set<string>();
+  const queue = [from.name];
+  while (queue.length > 0) {
+    const name = queue.pop()!;
+    if (seen.has(name)) continue;
+    seen.add(name);
+    const r = byName.get(name);
+    if (!r) continue;
+    for (const dep of r.dependsOn ?? []) {
+      if (descendants(dep).includes(target)) return true;
+      queue.push(dep);
+    }
+    if (r.parent) queue.push(r.parent);
+  }
+  return false;
+}
+
+describe("the HTTPS listener's certificate exists before the Gateway on a first up", () => {
+  test.each(["dev", "prod"] as const)(
+    "%s: every listener's Secret is registered by the program before the Gateway, and may be used from there",
+    async (stack) => {
+      const resources = await run(stack);
+      const manifests = findResource(
+        resources,
+        "kubernetes:yaml/v2:ConfigGroup",
+        "mlops-manifests",
+      );
+      const gateway = resources.find((r) => r.inputs.kind === "Gateway")!.inputs;
+      const own = gateway.metadata.namespace;
+      const refs = (gateway.spec.listeners as Obj[]).flatMap((l) => l.tls?.certificateRefs ?? []);
+      expect(refs.length).toBeGreaterThan(0);
+      for (const ref of refs as Obj[]) {
+        const namespace = ref.namespace ?? own;
+        // A typed resource of its own: the app's namespace (and so anything inside the app's
+        // ConfigGroup) does not exist before the app.
+        const secret = resources.find(
+          (r) =>
+            r.type === "kubernetes:core/v1:Secret" &&
+            r.inputs.metadata?.name === ref.name &&
+            r.inputs.metadata?.namespace === namespace,
+        );
+        expect({ ref: `${namespace}/${ref.name}`, registered: secret !== undefined }).toEqual({
+          ref: `${namespace}/${ref.name}`,
+          registered: true,
+        });
+        expect(secret!.inputs.type).toBe("kubernetes.io/tls");
+        expect(waitsFor(resources, manifests, secret!.name)).toBe(true);
+        if (namespace !== own) {
+          const grants = resources.filter(
+            (r) =>
+              r.inputs.kind === "ReferenceGrant" &&
+              r.inputs.metadata.namespace === namespace &&
+              (r.inputs.spec.from as Obj[]).some(
+                (f) => f.kind === "Gateway" && f.namespace === own,
+              ) &&
+              (r.inputs.spec.to as Obj[]).some((t) => t.kind === "Secret" && t.name === ref.name),
+          );
+          expect(grants).toHaveLength(1);
+        }
+      }
+      // Issued for the listener's host.
+      const cert = findResource(resources, "tls:index/selfSignedCert:SelfSignedCert");
+      expect(cert.inputs.dnsNames).toEqual(
+        (gateway.spec.listeners as Obj[]).map((l) => l.hostname),
+      );
+    },
+  );
+
+  test("ingress.certificate external: the program issues nothing and the Gateway names the Secret in its own namespace", async () => {
+    const resources = await run("dev", {
+      ingress: { ...(stackConfig("dev").ingress as Obj), certificate: "external" },
+    });
+    expect(resources.filter((r) => r.type.startsWith("tls:"))).toEqual([]);
+    const gateway = resources.find((r) => r.inputs.kind === "Gateway")!.inputs;
+    expect(gateway.spec.listeners[0].tls.certificateRefs).toEqual([
+      { group: "", kind: "Secret", name: "mlops-tls" },
+    ]);
+  });
+});

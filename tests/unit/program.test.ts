@@ -213,7 +213,15 @@ describe.each(["local", "dev", "prod"] as const)("stack %s", (stack) => {
             ? {
                 tls: {
                   mode: "Terminate",
-                  certificateRefs: [{ group: "", kind: "Secret", name: "mlops-tls" }],
+                  // On Azure the program's own certificate, in Envoy Gateway's namespace.
+                  certificateRefs: [
+                    {
+                      group: "",
+                      kind: "Secret",
+                      name: "mlops-tls",
+                      namespace: "envoy-gateway-system",
+                    },
+                  ],
                 },
               }
             : {}),
