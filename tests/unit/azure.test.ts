@@ -2,7 +2,9 @@
  * What a first real `pulumi up` of dev and prod needs from Azure (docs/azure.md), checked on the
  * program under mocks and on the pure functions the components are made of.
  */
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { parse } from "yaml";
 import {
@@ -761,5 +763,34 @@ describe("the HTTPS listener's certificate exists before the Gateway on a first 
     expect(gateway.spec.listeners[0].tls.certificateRefs).toEqual([
       { group: "", kind: "Secret", name: "mlops-tls" },
     ]);
+  });
+});
+
+describe("the runbook checks the blob CSI driver before the first training run", () => {
+  const doc = fs.readFileSync(path.join(__dirname, "..", "..", "docs", "azure.md"), "utf8");
+  const start = doc.indexOf("# Token mode needs blob CSI driver v1.27.0");
+  const check = doc.slice(start, doc.indexOf("kubectl create job", start));
+  /** Runs the runbook's check with a stand-in kubectl that reports `image` for the driver. */
+  const runCheck = (image: string): string => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "csi-"));
+    fs.writeFileSync(path.join(dir, "kubectl"), `#!/bin/sh\nprintf '%s' '${image}'\n`, {
+      mode: 0o755,
+    });
+    const r = spawnSync("bash", ["-c", check], {
+      env: { PATH: `${dir}:${process.env.PATH}` },
+      encoding: "utf8",
+    });
+    fs.rmSync(dir, { recursive: true, force: true });
+    return r.stdout.trim();
+  };
+
+  test("token mode needs v1.27.0: an older driver is named, a newer one passes", () => {
+    expect(start).toBeGreaterThan(-1);
+    const repo = "registry.example/kubernetes-csi/blob-csi";
+    expect(runCheck(`${repo}:v1.26.9`)).toBe(
+      "blob CSI driver v1.26.9 is older than v1.27.0: see decision 2 before training",
+    );
+    expect(runCheck(`${repo}:v1.27.0`)).toBe("blob CSI driver v1.27.0: token mode supported");
+    expect(runCheck(`${repo}:v1.30.2`)).toBe("blob CSI driver v1.30.2: token mode supported");
   });
 });

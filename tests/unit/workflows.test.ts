@@ -3,7 +3,9 @@
  * (.github/actions): least privilege, pinned third-party actions, no secrets in scripts, and a
  * pull-request workflow that cannot deploy. Each check is first shown to catch a bad example.
  */
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { parse, parseDocument } from "yaml";
 
@@ -483,6 +485,46 @@ describe("the repository's workflows", () => {
     for (const [id, job] of azureJobs()) {
       expect({ id, short: Number(job["timeout-minutes"]) <= 50 }).toEqual({ id, short: true });
     }
+  });
+
+  it("every job that reaches a stack checks, before pulumi runs, that its stack file holds the passphrase's encryptionsalt", () => {
+    for (const [id, job] of azureJobs()) {
+      const steps = stepsOf(job);
+      const check = steps.findIndex(
+        (s) => s.run?.trim() === '.github/scripts/check-stack-salt.sh "$STACK"',
+      );
+      const pulumi = steps.findIndex((s) => /\bpulumi (up|preview) --stack\b/.test(s.run ?? ""));
+      expect({ id, check: check > -1 && check < pulumi }).toEqual({ id, check: true });
+    }
+  });
+
+  describe("check-stack-salt.sh", () => {
+    const script = path.join(GITHUB, "scripts", "check-stack-salt.sh");
+    const runIn = (stackFile: string | undefined, backend: string | undefined) => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "salt-"));
+      if (stackFile !== undefined) fs.writeFileSync(path.join(dir, "Pulumi.dev.yaml"), stackFile);
+      const env: NodeJS.ProcessEnv = { PATH: process.env.PATH };
+      if (backend !== undefined) env.PULUMI_BACKEND_URL = backend;
+      const r = spawnSync("bash", [script, "dev"], { cwd: dir, env, encoding: "utf8" });
+      fs.rmSync(dir, { recursive: true, force: true });
+      return { status: r.status, stderr: r.stderr.trim() };
+    };
+    const blob = "azblob://pulumi-state?storage_account=x";
+
+    it("refuses a self-managed backend's stack file without the salt, saying what to do", () => {
+      expect(runIn("config:\n  mlops:environment: dev\n", blob)).toEqual({
+        status: 1,
+        stderr:
+          "::error::Pulumi.dev.yaml has no encryptionsalt line: run `pulumi stack init dev` once " +
+          "with the passphrase and commit Pulumi.dev.yaml (docs/azure.md, 1.6)",
+      });
+    });
+
+    it("passes with the salt, and on Pulumi Cloud without one", () => {
+      expect(runIn("encryptionsalt: v1:abc=:v1:def:ghi==\nconfig: {}\n", blob).status).toBe(0);
+      expect(runIn("config: {}\n", undefined).status).toBe(0);
+      expect(runIn("config: {}\n", "https://api.pulumi.com").status).toBe(0);
+    });
   });
 
   it("the deploy jobs smoke-test through the Service (independent of DNS for the Gateway)", () => {
