@@ -84,6 +84,11 @@ export const ENVOY_GATEWAY_NAMESPACE = "envoy-gateway-system";
 export const AUTH_MODES = ["key", "entra", "none"] as const;
 export type AuthMode = (typeof AUTH_MODES)[number];
 
+/** Where the certificate of the HTTPS listener comes from: `self-signed`, issued by the Azure
+ * program itself (infra/azure/certificate.ts), or `external`, a Secret made outside the program. */
+export const CERTIFICATE_SOURCES = ["self-signed", "external"] as const;
+export type CertificateSource = (typeof CERTIFICATE_SOURCES)[number];
+
 /** The colours of a blue-green release. */
 export const COLOURS = ["blue", "green"] as const;
 export type Colour = (typeof COLOURS)[number];
@@ -452,6 +457,11 @@ const ingress = section({
     "Image of the Envoy Gateway controller the Azure program installs (with `api: gateway`): by digest in prod (where `up` requires it, from the shared registry).",
     "the chart's own (a tag), outside prod",
   ),
+  envoyProxyImage: doc(
+    imageRef().optional(),
+    "Image of the Envoy proxies the Envoy Gateway controller runs for each Gateway (with `api: gateway`, on Azure): by digest in prod (where `up` requires it, from the shared registry).",
+    "the controller's built-in one (a tag), outside prod",
+  ),
   className: doc(
     text(DNS_NAME, "an IngressClass name").optional(),
     "IngressClass of the `Ingress` (with `api: ingress`).",
@@ -468,8 +478,13 @@ const ingress = section({
   ),
   tlsSecretName: doc(
     text(DNS_NAME, "a Secret name").optional(),
-    "Secret holding the TLS certificate, in the app's namespace.",
+    "Secret holding the TLS certificate: in the app's namespace (`certificate: external`), or in Envoy Gateway's namespace, written by the program (`certificate: self-signed`).",
     "`<app.namespace>-tls`",
+  ),
+  certificate: doc(
+    oneOf(CERTIFICATE_SOURCES).optional(),
+    "With `tls`: `self-signed`: the Azure program issues the listener's certificate for `host` (a year, renewed by the first `up` in its last 30 days) and writes `tlsSecretName` before the Gateway; `external`: the Secret is made outside the program (it must exist before the Gateway).",
+    "`self-signed` on the azure target with `api: gateway`, else `external`",
   ),
   controllerNamespace: doc(
     text(DNS_LABEL, "a namespace name").optional(),
@@ -755,6 +770,10 @@ function withDefaults(c: StackConfig) {
       controllerNamespace: c.ingress.controllerNamespace ?? ENVOY_GATEWAY_NAMESPACE,
       tls: c.ingress.tls ?? prod,
       tlsSecretName: c.ingress.tlsSecretName ?? `${c.app.namespace}-tls`,
+      certificate: (c.ingress.certificate ??
+        (c.target === "azure" && c.ingress.api === "gateway"
+          ? "self-signed"
+          : "external")) as CertificateSource,
       metricsNamespace:
         c.ingress.metricsNamespace ??
         (scraper === "azure-managed" ? AZURE_MANAGED_SCRAPER_NAMESPACE : "monitoring"),
@@ -871,6 +890,7 @@ function* crossKeyProblems(c: StackConfig, p: PlatformConfig): Generator<Problem
     ["image.ref", p.image.ref],
     ["release.canary.image", p.release.canary?.image],
     ["ingress.gatewayImage", p.ingress.gatewayImage],
+    ["ingress.envoyProxyImage", p.ingress.envoyProxyImage],
     ["release.blue.image", p.release.blue?.image],
     ["release.green.image", p.release.green?.image],
   ];
@@ -931,7 +951,7 @@ function* crossKeyProblems(c: StackConfig, p: PlatformConfig): Generator<Problem
     ];
   }
   if (api === "ingress") {
-    for (const key of ["gatewayClassName", "gatewayImage"] as const) {
+    for (const key of ["gatewayClassName", "gatewayImage", "envoyProxyImage"] as const) {
       if (c.ingress[key] !== undefined) {
         yield [`ingress.${key}`, c.ingress[key], "only used with ingress.api: gateway"];
       }
@@ -957,6 +977,16 @@ function* crossKeyProblems(c: StackConfig, p: PlatformConfig): Generator<Problem
         "release.strategy canary needs ingress.api: gateway (an HTTPRoute weights the stable and canary Services; an Ingress cannot split traffic)",
       ];
     }
+  }
+  if (c.ingress.certificate === "self-signed" && (p.target !== "azure" || api !== "gateway")) {
+    yield [
+      "ingress.certificate",
+      c.ingress.certificate,
+      'the program issues a certificate on mlops:target "azure" with ingress.api "gateway" only; use "external" and create the Secret',
+    ];
+  }
+  if (c.ingress.certificate !== undefined && !p.ingress.tls) {
+    yield ["ingress.certificate", c.ingress.certificate, "only used with ingress.tls: true"];
   }
   if (prod && !p.ingress.tls) {
     yield ["ingress.tls", p.ingress.tls, "prod serves over TLS: set it to true"];

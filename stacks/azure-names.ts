@@ -8,7 +8,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
 import { modelStoreAccountName } from "../infra/azure/model-store";
-import { stableSuffix } from "../infra/azure/names";
+import { deployerRoleCondition, stableSuffix } from "../infra/azure/names";
 import { sharedRegistryName } from "../infra/azure/registry";
 import { parseConfig, type PlatformConfig } from "../infra/config";
 import { readStackFile } from "./synth";
@@ -22,6 +22,9 @@ export interface AzureNames {
   readonly registryLoginServer: string;
   /** The stack's model store storage account (created by `up`). */
   readonly modelStoreAccount: string;
+  /** The condition of the deployer's RBAC Administrator role: exactly the roles the program
+   * assigns (the bootstrap, docs/azure.md 1.3). */
+  readonly deployerRoleCondition: string;
 }
 
 /** The names the program derives for `stack` of `project` in `subscriptionId`. Pure. */
@@ -43,11 +46,12 @@ export function azureNames(
     modelStoreAccount: modelStoreAccountName(
       nameSuffix ?? stableSuffix([subscriptionId, project, stack]),
     ),
+    deployerRoleCondition: deployerRoleCondition(),
   };
 }
 
 export const USAGE =
-  "usage: npm run azure:names -- --subscription <id> [--stack dev|prod] [--field registry|registryResourceGroup|registryLoginServer|modelStoreAccount]";
+  "usage: npm run azure:names -- --subscription <id> [--stack dev|prod] [--field registry|registryResourceGroup|registryLoginServer|modelStoreAccount|deployerRoleCondition]";
 
 function main(argv: string[]): number {
   const flags: Record<string, string> = {};

@@ -5,6 +5,7 @@
 import * as authorization from "@pulumi/azure-native/authorization";
 import * as pulumi from "@pulumi/pulumi";
 import { Cluster, TRAINING_POOL_NAME } from "../infra/azure/cluster";
+import { ListenerCertificate } from "../infra/azure/certificate";
 import { EnvoyGateway, gatewayImageProblem } from "../infra/azure/gateway";
 import { MlWorkspace } from "../infra/azure/ml-workspace";
 import { ManagedPrometheus } from "../infra/azure/monitoring";
@@ -160,7 +161,8 @@ export function createPlatform(config: PlatformConfig): PlatformOutputs {
   const imageRef = pulumi.all([image.ref, registry.loginServer]).apply(([ref, server]) => {
     const problems = [
       ...pinned.map((r) => pullProblem(r, server)),
-      gatewayImageProblem(config, server),
+      gatewayImageProblem(config, server, "gatewayImage"),
+      gatewayImageProblem(config, server, "envoyProxyImage"),
     ];
     for (const problem of problems) {
       if (problem === undefined) continue;
@@ -177,6 +179,18 @@ export function createPlatform(config: PlatformConfig): PlatformOutputs {
           gatewayClassName: config.ingress.gatewayClassName,
           controllerReplicas: config.environment === "prod" ? 2 : 1,
           controllerImage: config.ingress.gatewayImage,
+          proxyImage: config.ingress.envoyProxyImage,
+          provider: cluster.provider,
+        })
+      : undefined;
+  // The HTTPS listener's certificate, written before the Gateway that names it.
+  const certificate =
+    gateway && config.ingress.tls && config.ingress.certificate === "self-signed"
+      ? new ListenerCertificate(`${NAME}-tls`, {
+          host: config.ingress.host,
+          secretName: config.ingress.tlsSecretName,
+          gatewayNamespace: namespace,
+          namespace: gateway.namespace,
           provider: cluster.provider,
         })
       : undefined;
@@ -197,7 +211,7 @@ export function createPlatform(config: PlatformConfig): PlatformOutputs {
       env: { MODEL_STORE_URL: store.url },
       provider: cluster.provider,
     },
-    { dependsOn: gateway ? [registry, gateway] : [registry] },
+    { dependsOn: [registry, ...(gateway ? [gateway] : []), ...(certificate ? [certificate] : [])] },
   );
   return {
     endpointUrl: app.endpointUrl,

@@ -2,7 +2,7 @@
 # Smoke test of a deployed Azure stack through its Service, by `kubectl port-forward`: it needs no
 # DNS record for the Gateway's host (docs/traffic.md).
 # Needs kubectl and kubelogin on PATH (the setup action's `kubelogin: "true"`) and
-# AAD_LOGIN_METHOD=azurecli after an Azure login. The kubeconfig output holds no credential (it
+# AAD_LOGIN_METHOD set (workloadidentity in the workflows, azurecli after `az login` on a laptop). The kubeconfig output holds no credential (it
 # runs kubelogin), but stays in a private temp file, never in the log.
 # Usage: .github/scripts/smoke-test-port-forward.sh <stack>
 set -euo pipefail

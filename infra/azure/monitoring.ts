@@ -4,7 +4,7 @@ import * as dashboard from "@pulumi/azure-native/dashboard";
 import * as monitor from "@pulumi/azure-native/monitor";
 import * as pulumi from "@pulumi/pulumi";
 import { azurePrometheusRules, RuleGroup } from "../monitoring/rules";
-import { GRAFANA_WORKSPACE, roleDefinitionId, stableSuffix, uniqueName } from "./names";
+import { GRAFANA_WORKSPACE, roleDefinitionId, ROLES, stableSuffix, uniqueName } from "./names";
 
 export interface ManagedPrometheusArgs {
   readonly resourceGroupName: pulumi.Input<string>;
@@ -22,7 +22,7 @@ export interface ManagedPrometheusArgs {
 }
 
 /** Built-in role: read the metrics of an Azure Monitor workspace (granted to Grafana). */
-export const MONITORING_DATA_READER_ROLE = "b0d8363b-8ddd-447d-831f-62ca05bff136";
+export const MONITORING_DATA_READER_ROLE = ROLES.monitoringDataReader;
 
 /** The Prometheus metrics stream of a data collection rule. */
 export const PROMETHEUS_STREAM = "Microsoft-PrometheusMetrics";

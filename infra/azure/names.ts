@@ -105,7 +105,34 @@ export const ROLES = {
   aksRbacReader: "7f6c6a51-bcf8-42ba-9220-52d62157d7db",
   /** `listClusterUserCredential`: the kubeconfig of a cluster (no Kubernetes rights by itself). */
   aksClusterUser: "4abbcc35-e782-43d8-92c5-2d3f1bd2253f",
+  /** Read the metrics of an Azure Monitor workspace (granted to Managed Grafana). */
+  monitoringDataReader: "b0d8363b-8ddd-447d-831f-62ca05bff136",
 } as const;
+
+/**
+ * Every role the program assigns, on any branch of the config: the one list the deploying
+ * identity's conditioned *Role Based Access Control Administrator* role allows
+ * ({@link deployerRoleCondition}; docs/azure.md, 1.3).
+ */
+export const DEPLOYER_ASSIGNED_ROLES = [
+  ROLES.acrPull, // kubelet -> the shared registry
+  ROLES.storageBlobDataContributor, // model store identity -> its account
+  ROLES.aksRbacClusterAdmin, // the deployer -> its cluster
+  ROLES.monitoringDataReader, // Managed Grafana -> the Azure Monitor workspace (monitoring.grafana)
+] as const;
+
+/**
+ * The ABAC condition (version 2.0) of the deployer's RBAC Administrator assignment: it may write
+ * and delete role assignments of exactly `roles`, and no other.
+ */
+export function deployerRoleCondition(roles: readonly string[] = DEPLOYER_ASSIGNED_ROLES): string {
+  const allowed = roles.join(", ");
+  const only = (action: "write" | "delete", attribute: "Request" | "Resource") =>
+    `((!(ActionMatches{'Microsoft.Authorization/roleAssignments/${action}'})) OR ` +
+    `(@${attribute}[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ` +
+    `ForAnyOfAnyValues:GuidEquals {${allowed}}))`;
+  return `${only("write", "Request")} AND ${only("delete", "Resource")}`;
+}
 
 /** The full id of a built-in role definition in a subscription. */
 export function roleDefinitionId(subscriptionId: string, roleId: string): string {

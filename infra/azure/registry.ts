@@ -46,7 +46,14 @@ export class Registry extends pulumi.ComponentResource {
         roleDefinitionId: client.subscriptionId.apply((s) => roleDefinitionId(s, ROLES.acrPull)),
         scope: registry.id,
       },
-      { parent: this },
+      {
+        parent: this,
+        // The bootstrap's CanNotDelete lock on the shared registry also refuses deleting role
+        // assignments under it (ScopeLocked): `destroy`, or a new kubelet identity (a
+        // replacement), leaves the old assignment in Azure instead of failing. The runbook
+        // removes such leftovers with the lock lifted (docs/azure.md).
+        retainOnDelete: true,
+      },
     );
     this.registerOutputs({ loginServer: this.loginServer });
   }

@@ -9,6 +9,7 @@
 import { ApiObject, Chart, Duration, JsonPatch, Size } from "cdk8s";
 import * as kplus from "cdk8s-plus-27";
 import { Construct } from "constructs";
+import { ENVOY_GATEWAY_NAMESPACE } from "../config";
 import type { AuthConfig, IngressConfig, ResourcesConfig, ServiceType } from "../config";
 import { PART_OF, recommendedLabels, selectorLabels, versionOf } from "./labels";
 import { CONTAINER_SECURITY_CONTEXT, hardenPod, POD_SECURITY_CONTEXT } from "./security";
@@ -342,7 +343,11 @@ export class InferenceChart extends Chart {
   /** The platform's entry point: one listener, HTTPS (terminating with `tlsSecretName`) when
    * `ingress.tls` is on, else HTTP; only routes in this namespace may attach. */
   private addGateway(name: string, props: InferenceChartProps, labels: Record<string, string>) {
-    const { host, tls, tlsSecretName, gatewayClassName } = props.ingress;
+    const { host, tls, tlsSecretName, gatewayClassName, certificate } = props.ingress;
+    // A certificate the Azure program issues lives in Envoy Gateway's namespace, which exists
+    // before the app's (infra/azure/certificate.ts; a ReferenceGrant there admits this Gateway).
+    const secretNamespace =
+      certificate === "self-signed" ? { namespace: ENVOY_GATEWAY_NAMESPACE } : {};
     new ApiObject(this, "gateway", {
       apiVersion: GATEWAY_API_VERSION,
       kind: "Gateway",
@@ -368,7 +373,9 @@ export class InferenceChart extends Chart {
               ? {
                   tls: {
                     mode: "Terminate",
-                    certificateRefs: [{ group: "", kind: "Secret", name: tlsSecretName }],
+                    certificateRefs: [
+                      { group: "", kind: "Secret", name: tlsSecretName, ...secretNamespace },
+                    ],
                   },
                 }
               : {}),

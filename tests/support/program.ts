@@ -19,6 +19,10 @@ export interface RecordedResource {
   dependsOn?: string[];
   /** Its `ignoreChanges` option. */
   ignoreChanges?: string[];
+  /** Set when it has `retainOnDelete` (destroy and replacement leave it in the cloud). */
+  retainOnDelete?: true;
+  /** Set when it has `deleteBeforeReplace`. */
+  deleteBeforeReplace?: true;
   /** The provider reference it is created with (`<provider urn>::<id>`), when one is given. */
   provider?: string;
   /** The name of its parent resource, when it has one. */
@@ -42,6 +46,9 @@ export const PROMOTED_IMAGE = `${MOCK_REGISTRY_SERVER}/mlops-inference@sha256:${
 
 /** The Envoy Gateway controller image, imported into the shared registry (docs/traffic.md). */
 export const IMPORTED_GATEWAY_IMAGE = `${MOCK_REGISTRY_SERVER}/envoyproxy/gateway@sha256:${"9e".repeat(32)}`;
+
+/** The Envoy proxy image the controller runs, imported into the shared registry (docs/traffic.md). */
+export const IMPORTED_PROXY_IMAGE = `${MOCK_REGISTRY_SERVER}/envoyproxy/envoy@sha256:${"7d".repeat(32)}`;
 
 /** The exec kubeconfig AKS returns for a cluster with Entra ID and no local accounts. */
 export const AKS_EXEC_KUBECONFIG = [
@@ -106,6 +113,10 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>) 
         clientId: "model-store-client-id",
         principalId: "model-store-principal-id",
       };
+    case "tls:index/privateKey:PrivateKey":
+      return { ...common, privateKeyPem: "mock private key" };
+    case "tls:index/selfSignedCert:SelfSignedCert":
+      return { ...common, certPem: "mock certificate" };
     case "docker:index/image:Image":
       return {
         ...common,
@@ -169,7 +180,11 @@ export async function runProgramWithOutputs(
     stack === "prod"
       ? {
           image: { build: false, ref: PROMOTED_IMAGE },
-          ingress: { ...(base.ingress as object), gatewayImage: IMPORTED_GATEWAY_IMAGE },
+          ingress: {
+            ...(base.ingress as object),
+            gatewayImage: IMPORTED_GATEWAY_IMAGE,
+            envoyProxyImage: IMPORTED_PROXY_IMAGE,
+          },
         }
       : {};
   const values = { ...base, ...promoted, ...overrides };
@@ -281,6 +296,8 @@ export async function recordResources<T>(
     told.set(`${req.getType()}::${req.getName()}`, {
       dependsOn: (req.getDependenciesList() as string[]).map((urn) => urn.split("::").pop()!),
       ignoreChanges: req.getIgnorechangesList(),
+      ...(req.getRetainondelete() ? { retainOnDelete: true as const } : {}),
+      ...(req.getDeletebeforereplace() ? { deleteBeforeReplace: true as const } : {}),
       ...(parent ? { parent: parent.split("::").pop()! } : {}),
     });
     return register(req, callback);

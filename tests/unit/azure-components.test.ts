@@ -28,6 +28,7 @@ import {
   EnvoyGateway,
   gatewayImageProblem,
 } from "../../infra/azure/gateway";
+import { ListenerCertificate } from "../../infra/azure/certificate";
 import { MlWorkspace, MlWorkspaceArgs } from "../../infra/azure/ml-workspace";
 import { ModelStore, ModelStoreArgs } from "../../infra/azure/model-store";
 import {
@@ -918,6 +919,10 @@ describe("EnvoyGateway", () => {
     const { resources } = await build();
     const objects = resources.filter((r) => r.type.startsWith("kubernetes:"));
     expect(objects.map((o) => o.name).sort()).toEqual([
+      "g-certgen",
+      "g-certgen-account",
+      "g-certgen-binding",
+      "g-certgen-role",
       "g-chart",
       "g-class",
       "g-crds",
@@ -936,6 +941,62 @@ describe("EnvoyGateway", () => {
   });
 });
 
+describe("ListenerCertificate", () => {
+  const build = () =>
+    recordResources(() => {
+      const provider = new k8s.Provider("aks", { kubeconfig: "{}" });
+      const namespace = new k8s.core.v1.Namespace("eg", {}, { provider });
+      return new ListenerCertificate("t", {
+        host: "mlops.example.com",
+        secretName: "mlops-tls",
+        gatewayNamespace: "ml",
+        namespace,
+        provider,
+      });
+    });
+
+  test("a P-256 key and a year's server certificate for the host, renewed by the first up of its last 30 days", async () => {
+    const { resources } = await build();
+    expect(findResource(resources, "tls:index/privateKey:PrivateKey").inputs).toEqual({
+      algorithm: "ECDSA",
+      ecdsaCurve: "P256",
+    });
+    expect(findResource(resources, "tls:index/selfSignedCert:SelfSignedCert").inputs).toMatchObject(
+      {
+        dnsNames: ["mlops.example.com"],
+        subject: { commonName: "mlops.example.com" },
+        validityPeriodHours: 8760,
+        earlyRenewalHours: 720,
+        allowedUses: ["digital_signature", "key_encipherment", "server_auth"],
+      },
+    );
+  });
+
+  test("the TLS Secret in Envoy Gateway's namespace after it exists, and a grant to the app's Gateways for that Secret alone", async () => {
+    const { resources } = await build();
+    const secret = findResource(resources, "kubernetes:core/v1:Secret");
+    expect(secret.inputs).toMatchObject({
+      type: "kubernetes.io/tls",
+      metadata: { name: "mlops-tls", namespace: "envoy-gateway-system" },
+    });
+    // The key and the certificate reach the engine as a secret (encrypted in the state).
+    const data = secret.inputs.stringData;
+    expect(data[pulumi.runtime.specialSigKey]).toBe(pulumi.runtime.specialSecretSig);
+    expect(data.value).toEqual({ "tls.crt": "mock certificate", "tls.key": "mock private key" });
+    expect(secret.dependsOn).toContain("eg");
+    const grant = findResource(
+      resources,
+      "kubernetes:gateway.networking.k8s.io/v1beta1:ReferenceGrant",
+    );
+    expect(grant.inputs.metadata.namespace).toBe("envoy-gateway-system");
+    expect(grant.inputs.spec).toEqual({
+      from: [{ group: "gateway.networking.k8s.io", kind: "Gateway", namespace: "ml" }],
+      to: [{ group: "", kind: "Secret", name: "mlops-tls" }],
+    });
+    expect(grant.dependsOn).toContain("eg");
+  });
+});
+
 describe("controllerValues", () => {
   const spread = (topologyKey: string) => ({
     maxSkew: 1,
@@ -950,14 +1011,8 @@ describe("controllerValues", () => {
       "app.kubernetes.io/part-of": "mlops-platform",
       "app.kubernetes.io/component": "gateway-controller",
     },
-    certgen: {
-      job: {
-        resources: {
-          requests: { cpu: "50m", memory: "64Mi" },
-          limits: { cpu: "500m", memory: "256Mi" },
-        },
-      },
-    },
+    // helm.v4.Chart runs no hooks: the injector's webhook (a hook) never exists.
+    topologyInjector: { enabled: false },
   };
   const controller = {
     requests: { cpu: "100m", memory: "256Mi" },
@@ -967,6 +1022,14 @@ describe("controllerValues", () => {
   test("one replica, the chart's image: no spread, no disruption budget", () => {
     expect(controllerValues(1)).toEqual({
       ...base,
+      deployment: { replicas: 1, envoyGateway: { resources: controller } },
+    });
+  });
+
+  test("the proxies' image goes into the controller's EnvoyProxy defaults; the controller keeps the chart's", () => {
+    expect(controllerValues(1, undefined, "proxy@sha256:def")).toEqual({
+      ...base,
+      global: { images: { envoyProxy: { image: "proxy@sha256:def" } } },
       deployment: { replicas: 1, envoyGateway: { resources: controller } },
     });
   });

@@ -2,7 +2,9 @@
  * What a first real `pulumi up` of dev and prod needs from Azure (docs/azure.md), checked on the
  * program under mocks and on the pure functions the components are made of.
  */
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { parse } from "yaml";
 import {
@@ -16,18 +18,23 @@ import { modelStoreAccountName } from "../../infra/azure/model-store";
 import {
   checkName,
   CONTAINER_REGISTRY,
+  DEPLOYER_ASSIGNED_ROLES,
+  deployerRoleCondition,
   stableSuffix,
   STORAGE_ACCOUNT,
   uniqueName,
 } from "../../infra/azure/names";
 import { gatewayImageProblem } from "../../infra/azure/gateway";
 import { pullProblem, sharedRegistryName } from "../../infra/azure/registry";
-import { parseConfig } from "../../infra/config";
+import { isDigestRef, parseConfig } from "../../infra/config";
 import { azureNames } from "../../stacks/azure-names";
 import {
   AKS_EXEC_KUBECONFIG,
   expandConfigGroups,
   findResource,
+  IMPORTED_GATEWAY_IMAGE,
+  IMPORTED_PROXY_IMAGE,
+  MOCK_REGISTRY_SERVER,
   MOCK_SUBSCRIPTION_ID,
   mockRoleDefinitionId,
   PROMOTED_IMAGE,
@@ -368,6 +375,43 @@ describe("prod pulls the promoted digest from the shared registry", () => {
   });
 });
 
+describe("the shared registry's delete lock never blocks a destroy or a new kubelet identity", () => {
+  test.each(["dev", "prod"] as const)(
+    "%s: the program never deletes a role assignment under the registry (retainOnDelete)",
+    async (stack) => {
+      const registryGroup = (parseConfig(stackConfig(stack)).azure as Obj).registry.resourceGroup;
+      const under = (await run(stack)).filter(
+        (r) =>
+          r.type === ROLE_ASSIGNMENT &&
+          String(r.inputs.scope).startsWith(
+            `/subscriptions/${MOCK_SUBSCRIPTION_ID}/resourceGroups/${registryGroup}/`,
+          ),
+      );
+      expect(under.map((r) => r.name)).toEqual(["mlops-registry-acr-pull"]);
+      for (const r of under)
+        expect({ name: r.name, retain: r.retainOnDelete }).toEqual({ name: r.name, retain: true });
+    },
+  );
+
+  test("the bootstrap locks the registry itself, and the runbook cleans up what destroy leaves", () => {
+    const doc = fs.readFileSync(path.join(__dirname, "..", "..", "docs", "azure.md"), "utf8");
+    const locks = [...doc.matchAll(/^.*\baz lock create\b.*$/gm)].map((m) => m[0]);
+    // Every lock the runbook creates (the first one, and the re-lock) is on the registry.
+    expect(locks.length).toBeGreaterThan(0);
+    for (const lock of locks) {
+      expect(lock).toBe(
+        'az lock create -n keep-registry --lock-type CanNotDelete --resource "$REGISTRY" \\',
+      );
+    }
+    expect(doc).toContain(
+      '  --resource-type Microsoft.ContainerRegistry/registries -g "$REGISTRY_RG"',
+    );
+    // The orphaned assignments of destroyed stacks: listed, and removed with the lock lifted.
+    expect(doc).toContain("az lock delete -n keep-registry");
+    expect(doc).toContain("az role assignment delete --ids");
+  });
+});
+
 describe("npm run azure:names (the bootstrap's and the workflows' names)", () => {
   test.each(["dev", "prod"] as const)(
     "%s: the same registry and storage account the program uses",
@@ -414,21 +458,47 @@ describe("npm run azure:names (the bootstrap's and the workflows' names)", () =>
 });
 
 describe("the deployer's role-assignment condition (docs/azure.md) fits what the program assigns", () => {
-  test("every role the program assigns, on every branch, is one the condition allows, and no more", async () => {
-    const doc = fs.readFileSync(path.join(__dirname, "..", "..", "docs", "azure.md"), "utf8");
-    const allowedLine = /^ALLOWED="(.*)"$/m.exec(doc)![1];
-    const allowed = allowedLine.split(",").map((v) => {
-      const name = v.trim().replace(/^\$/, "");
-      return new RegExp(`^${name}=([0-9a-f-]{36})$`, "m").exec(doc)![1];
-    });
+  test("every role the program assigns, on every branch (ML workspace, Grafana), is in the one allowed list, and no more", async () => {
     const mlWorkspace = { azure: { ...(stackConfig("dev").azure as Obj), mlWorkspace: true } };
+    const grafana = { monitoring: { grafana: true } };
     const assigned = new Set<string>();
-    for (const resources of [await run("dev"), await run("prod"), await run("dev", mlWorkspace)]) {
+    for (const resources of [
+      await run("dev"),
+      await run("prod"),
+      await run("dev", mlWorkspace),
+      await run("dev", grafana),
+    ]) {
       for (const r of resources.filter((x) => x.type === ROLE_ASSIGNMENT)) {
         assigned.add(String(r.inputs.roleDefinitionId).split("/").pop()!);
       }
     }
-    expect([...assigned].sort()).toEqual([...allowed].sort());
+    expect([...assigned].sort()).toEqual([...DEPLOYER_ASSIGNED_ROLES].sort());
+  });
+
+  test("the condition allows writing and deleting exactly those roles, and the runbook uses it", () => {
+    const condition = deployerRoleCondition();
+    const lists = [...condition.matchAll(/GuidEquals \{([^}]*)\}/g)].map((m) =>
+      m[1].split(", ").sort(),
+    );
+    expect(lists).toEqual([
+      [...DEPLOYER_ASSIGNED_ROLES].sort(),
+      [...DEPLOYER_ASSIGNED_ROLES].sort(),
+    ]);
+    expect(condition).toContain("roleAssignments/write'})) OR (@Request[");
+    expect(condition).toContain("roleAssignments/delete'})) OR (@Resource[");
+    const names = azureNames(
+      parseConfig(stackConfig("dev")),
+      MOCK_SUBSCRIPTION_ID,
+      "mlops-platform",
+      "dev",
+    );
+    expect(names.deployerRoleCondition).toBe(condition);
+    const doc = fs.readFileSync(path.join(__dirname, "..", "..", "docs", "azure.md"), "utf8");
+    expect(doc).toContain(
+      'CONDITION=$(npm run --silent azure:names -- --subscription "$SUB" --field deployerRoleCondition)',
+    );
+    // No second, hand-written list of role ids in the runbook.
+    expect(doc).not.toMatch(/GuidEquals/);
   });
 });
 
@@ -443,15 +513,15 @@ describe("the Envoy Gateway controller image (mlops:ingress.gatewayImage)", () =
   test("prod refuses the stack file's placeholder, a missing image and another registry, saying what to do", () => {
     const placeholder = (stackConfig("prod").ingress as Obj).gatewayImage as string;
     expect(gatewayImageProblem(ingress("prod"), server)).toBe(
-      `image ${placeholder} is the placeholder of mlops:ingress.gatewayImage: import the Envoy ` +
-        "Gateway image into the shared registry and write its digest (docs/traffic.md)",
+      `image ${placeholder} is the placeholder of mlops:ingress.gatewayImage: import ` +
+        "envoyproxy/gateway into the shared registry and write its digest (docs/traffic.md)",
     );
     const withoutImage = { ...(stackConfig("prod").ingress as Obj), gatewayImage: undefined };
     expect(
       gatewayImageProblem(parseConfig({ ...stackConfig("prod"), ingress: withoutImage }), server),
     ).toBe(
       "mlops:ingress.gatewayImage is not set: prod deploys the Envoy Gateway controller by " +
-        "digest from the shared registry (docs/traffic.md)",
+        "digest from the shared registry (import envoyproxy/gateway, docs/traffic.md)",
     );
     const elsewhere = `other.azurecr.io/envoyproxy/gateway@sha256:${"ab".repeat(32)}`;
     expect(gatewayImageProblem(ingress("prod", { gatewayImage: elsewhere }), server)).toMatch(
@@ -468,5 +538,259 @@ describe("the Envoy Gateway controller image (mlops:ingress.gatewayImage)", () =
     expect(() => ingress("prod", { gatewayImage: "envoyproxy/gateway:v1.9.0" })).toThrow(
       'mlops:ingress.gatewayImage: got "envoyproxy/gateway:v1.9.0"; prod deploys by digest: use <repo>@sha256:<64 hex>',
     );
+  });
+});
+
+/**
+ * Facts of Envoy Gateway v1.9.0, read in its source (nothing renders the chart here):
+ * `templates/envoy-gateway-deployment.yaml` mounts the Secret `envoy-gateway` (volume `certs`),
+ * which only the certgen Job of `templates/certgen.yaml`, a `pre-install` hook, creates; and
+ * `envoy-gateway certgen` writes these Secrets (`internal/provider/kubernetes/secrets.go`).
+ * `helm.v4.Chart` renders no hook.
+ */
+const CHART_DEPLOYMENT_SECRETS = ["envoy-gateway"];
+const CERTGEN_WRITES = ["envoy-gateway", "envoy", "envoy-rate-limit", "envoy-oidc-hmac"];
+const CHART = "kubernetes:helm.sh/v4:Chart";
+
+describe("Envoy Gateway's controller starts: the Secrets it mounts exist before it", () => {
+  test.each(["dev", "prod"] as const)(
+    "%s: every Secret a Deployment mounts is created by something the program registers first",
+    async (stack) => {
+      const resources = await run(stack);
+      const chart = findResource(resources, CHART, "mlops-gateway-chart");
+      const creators = new Map<string, RecordedResource>();
+      for (const r of resources) {
+        const meta = r.inputs.metadata ?? {};
+        if (r.type === "kubernetes:core/v1:Secret")
+          creators.set(`${meta.namespace}/${meta.name}`, r);
+        const container = r.inputs.spec?.template?.spec?.containers?.[0];
+        if (
+          r.type === "kubernetes:batch/v1:Job" &&
+          container?.command?.join(" ") === "envoy-gateway certgen"
+        ) {
+          for (const name of CERTGEN_WRITES) creators.set(`${meta.namespace}/${name}`, r);
+        }
+      }
+      const mounts: Array<{ by: RecordedResource; secret: string }> = [];
+      for (const d of resources.filter((r) => r.inputs.kind === "Deployment")) {
+        for (const v of d.inputs.spec.template.spec.volumes ?? []) {
+          if (v.secret)
+            mounts.push({ by: d, secret: `${d.inputs.metadata.namespace}/${v.secret.secretName}` });
+        }
+      }
+      for (const name of CHART_DEPLOYMENT_SECRETS) {
+        mounts.push({ by: chart, secret: `${chart.inputs.namespace}/${name}` });
+      }
+      expect(mounts.length).toBeGreaterThan(0);
+      for (const { by, secret } of mounts) {
+        const creator = creators.get(secret);
+        expect({ secret, createdBy: creator?.name ?? "nothing" }).toEqual({
+          secret,
+          createdBy: expect.not.stringMatching(/^nothing$/),
+        });
+        // The chart's Deployment may only start once its certificates are written.
+        if (by === chart) expect(chart.dependsOn).toContain(creator!.name);
+      }
+    },
+  );
+
+  test("the certgen Job may write the namespace's Secrets, and patches no webhook that is not there", async () => {
+    const resources = await run("dev");
+    const job = findResource(resources, "kubernetes:batch/v1:Job", "mlops-gateway-certgen").inputs;
+    const pod = job.spec.template.spec;
+    const binding = resources.find(
+      (r) =>
+        r.type === "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding" &&
+        r.inputs.subjects.some(
+          (s: Obj) => s.kind === "ServiceAccount" && s.name === pod.serviceAccountName,
+        ),
+    )!.inputs;
+    expect(binding.metadata.namespace).toBe(job.metadata.namespace);
+    const role = resources.find(
+      (r) =>
+        r.type === "kubernetes:rbac.authorization.k8s.io/v1:Role" &&
+        r.inputs.metadata.name === binding.roleRef.name,
+    )!.inputs;
+    expect(role.rules).toContainEqual(
+      expect.objectContaining({
+        resources: ["secrets"],
+        verbs: expect.arrayContaining(["create"]),
+      }),
+    );
+    // The topology injector's webhook is a hook too, so it never exists: certgen must not wait
+    // to patch it, and the chart must not run the injector.
+    expect(pod.containers[0].args).toContain("--disable-topology-injector");
+    expect(
+      findResource(resources, CHART, "mlops-gateway-chart").inputs.values.topologyInjector,
+    ).toEqual({
+      enabled: false,
+    });
+    // up waits for the certificates to be written.
+    expect(job.metadata.annotations["pulumi.com/waitFor"]).toBe("condition=Complete");
+  });
+});
+
+describe("prod's Envoy Gateway runs only images pinned by digest in the shared registry", () => {
+  test("the controller, its certgen Job and the Envoy proxies it creates", async () => {
+    const resources = await run("prod");
+    const values = findResource(resources, CHART, "mlops-gateway-chart").inputs.values;
+    const job = findResource(resources, "kubernetes:batch/v1:Job", "mlops-gateway-certgen").inputs;
+    const images = {
+      controller: values.global?.images?.envoyGateway?.image,
+      certgen: job.spec.template.spec.containers[0].image,
+      proxies: values.global?.images?.envoyProxy?.image,
+    };
+    expect(images).toEqual({
+      controller: IMPORTED_GATEWAY_IMAGE,
+      certgen: IMPORTED_GATEWAY_IMAGE,
+      proxies: IMPORTED_PROXY_IMAGE,
+    });
+    for (const image of Object.values(images)) {
+      expect(image.startsWith(`${MOCK_REGISTRY_SERVER}/`)).toBe(true);
+      expect(isDigestRef(image)).toBe(true);
+    }
+  });
+
+  test("prod refuses the proxy image's placeholder, a missing one, and a tag, saying what to do", () => {
+    const prodIngress = stackConfig("prod").ingress as Obj;
+    const placeholder = prodIngress.envoyProxyImage as string;
+    const config = (extra: Obj) =>
+      parseConfig({ ...stackConfig("prod"), ingress: { ...prodIngress, ...extra } });
+    expect(gatewayImageProblem(config({}), MOCK_REGISTRY_SERVER, "envoyProxyImage")).toBe(
+      `image ${placeholder} is the placeholder of mlops:ingress.envoyProxyImage: import ` +
+        "envoyproxy/envoy into the shared registry and write its digest (docs/traffic.md)",
+    );
+    expect(
+      gatewayImageProblem(
+        config({ envoyProxyImage: undefined }),
+        MOCK_REGISTRY_SERVER,
+        "envoyProxyImage",
+      ),
+    ).toBe(
+      "mlops:ingress.envoyProxyImage is not set: prod deploys the Envoy proxies by digest from " +
+        "the shared registry (import envoyproxy/envoy, docs/traffic.md)",
+    );
+    expect(() => config({ envoyProxyImage: "envoyproxy/envoy:distroless-v1.39.0" })).toThrow(
+      'mlops:ingress.envoyProxyImage: got "envoyproxy/envoy:distroless-v1.39.0"; prod deploys by digest: use <repo>@sha256:<64 hex>',
+    );
+  });
+});
+
+/** Whether `from` waits for `target` on an `up`: through `dependsOn` (a component stands for all
+ * its descendants) and through the `dependsOn` of its ancestors, as the engine is told. */
+function waitsFor(resources: RecordedResource[], from: RecordedResource, target: string): boolean {
+  // Registered resources only (the objects inside ConfigGroups have no options of their own).
+  const registered = resources.filter((r) => r.dependsOn !== undefined);
+  const byName = new Map(registered.map((r) => [r.name, r]));
+  const descendants = (name: string): string[] => [
+    name,
+    ...registered.filter((r) => r.parent === name).flatMap((r) => descendants(r.name)),
+  ];
+  const seen = new Set<string>();
+  const queue = [from.name];
+  while (queue.length > 0) {
+    const name = queue.pop()!;
+    if (seen.has(name)) continue;
+    seen.add(name);
+    const r = byName.get(name);
+    if (!r) continue;
+    for (const dep of r.dependsOn ?? []) {
+      if (descendants(dep).includes(target)) return true;
+      queue.push(dep);
+    }
+    if (r.parent) queue.push(r.parent);
+  }
+  return false;
+}
+
+describe("the HTTPS listener's certificate exists before the Gateway on a first up", () => {
+  test.each(["dev", "prod"] as const)(
+    "%s: every listener's Secret is registered by the program before the Gateway, and may be used from there",
+    async (stack) => {
+      const resources = await run(stack);
+      const manifests = findResource(
+        resources,
+        "kubernetes:yaml/v2:ConfigGroup",
+        "mlops-manifests",
+      );
+      const gateway = resources.find((r) => r.inputs.kind === "Gateway")!.inputs;
+      const own = gateway.metadata.namespace;
+      const refs = (gateway.spec.listeners as Obj[]).flatMap((l) => l.tls?.certificateRefs ?? []);
+      expect(refs.length).toBeGreaterThan(0);
+      for (const ref of refs as Obj[]) {
+        const namespace = ref.namespace ?? own;
+        // A typed resource of its own: the app's namespace (and so anything inside the app's
+        // ConfigGroup) does not exist before the app.
+        const secret = resources.find(
+          (r) =>
+            r.type === "kubernetes:core/v1:Secret" &&
+            r.inputs.metadata?.name === ref.name &&
+            r.inputs.metadata?.namespace === namespace,
+        );
+        expect({ ref: `${namespace}/${ref.name}`, registered: secret !== undefined }).toEqual({
+          ref: `${namespace}/${ref.name}`,
+          registered: true,
+        });
+        expect(secret!.inputs.type).toBe("kubernetes.io/tls");
+        expect(waitsFor(resources, manifests, secret!.name)).toBe(true);
+        if (namespace !== own) {
+          const grants = resources.filter(
+            (r) =>
+              r.inputs.kind === "ReferenceGrant" &&
+              r.inputs.metadata.namespace === namespace &&
+              (r.inputs.spec.from as Obj[]).some(
+                (f) => f.kind === "Gateway" && f.namespace === own,
+              ) &&
+              (r.inputs.spec.to as Obj[]).some((t) => t.kind === "Secret" && t.name === ref.name),
+          );
+          expect(grants).toHaveLength(1);
+        }
+      }
+      // Issued for the listener's host.
+      const cert = findResource(resources, "tls:index/selfSignedCert:SelfSignedCert");
+      expect(cert.inputs.dnsNames).toEqual(
+        (gateway.spec.listeners as Obj[]).map((l) => l.hostname),
+      );
+    },
+  );
+
+  test("ingress.certificate external: the program issues nothing and the Gateway names the Secret in its own namespace", async () => {
+    const resources = await run("dev", {
+      ingress: { ...(stackConfig("dev").ingress as Obj), certificate: "external" },
+    });
+    expect(resources.filter((r) => r.type.startsWith("tls:"))).toEqual([]);
+    const gateway = resources.find((r) => r.inputs.kind === "Gateway")!.inputs;
+    expect(gateway.spec.listeners[0].tls.certificateRefs).toEqual([
+      { group: "", kind: "Secret", name: "mlops-tls" },
+    ]);
+  });
+});
+
+describe("the runbook checks the blob CSI driver before the first training run", () => {
+  const doc = fs.readFileSync(path.join(__dirname, "..", "..", "docs", "azure.md"), "utf8");
+  const start = doc.indexOf("# Token mode needs blob CSI driver v1.27.0");
+  const check = doc.slice(start, doc.indexOf("kubectl create job", start));
+  /** Runs the runbook's check with a stand-in kubectl that reports `image` for the driver. */
+  const runCheck = (image: string): string => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "csi-"));
+    fs.writeFileSync(path.join(dir, "kubectl"), `#!/bin/sh\nprintf '%s' '${image}'\n`, {
+      mode: 0o755,
+    });
+    const r = spawnSync("bash", ["-c", check], {
+      env: { PATH: `${dir}:${process.env.PATH}` },
+      encoding: "utf8",
+    });
+    fs.rmSync(dir, { recursive: true, force: true });
+    return r.stdout.trim();
+  };
+
+  test("token mode needs v1.27.0: an older driver is named, a newer one passes", () => {
+    expect(start).toBeGreaterThan(-1);
+    const repo = "registry.example/kubernetes-csi/blob-csi";
+    expect(runCheck(`${repo}:v1.26.9`)).toBe(
+      "blob CSI driver v1.26.9 is older than v1.27.0: see decision 2 before training",
+    );
+    expect(runCheck(`${repo}:v1.27.0`)).toBe("blob CSI driver v1.27.0: token mode supported");
+    expect(runCheck(`${repo}:v1.30.2`)).toBe("blob CSI driver v1.30.2: token mode supported");
   });
 });

@@ -63,10 +63,32 @@ describe("traffic layer (mlops:ingress)", () => {
       host: "mlops.localtest.me",
       tls: false,
       tlsSecretName: "mlops-tls",
+      certificate: "external",
       controllerNamespace: "envoy-gateway-system",
       metricsNamespace: "monitoring",
       rateLimitPerClient: 100,
     });
+  });
+
+  test("ingress.certificate: the program issues it on Azure with the Gateway API; elsewhere it is external", () => {
+    const dev = parseConfig(stackConfig("dev"));
+    expect(dev.ingress.certificate).toBe("self-signed");
+    const ingressApi = parseConfig({
+      ...stackConfig("dev"),
+      ingress: { api: "ingress", className: "c", controllerNamespace: "n", tls: true },
+    });
+    expect(ingressApi.ingress.certificate).toBe("external");
+    expect(() =>
+      parseConfig({ ...local, ingress: { tls: true, certificate: "self-signed" } }),
+    ).toThrow(
+      'mlops:ingress.certificate: got "self-signed"; the program issues a certificate on mlops:target "azure" with ingress.api "gateway" only; use "external" and create the Secret',
+    );
+    expect(() => parseConfig({ ...local, ingress: { certificate: "external" } })).toThrow(
+      'mlops:ingress.certificate: got "external"; only used with ingress.tls: true',
+    );
+    expect(() =>
+      parseConfig({ ...stackConfig("dev"), ingress: { tls: true, certificate: "acme" } }),
+    ).toThrow('mlops:ingress.certificate: got "acme"; allowed: self-signed, external');
   });
 
   test("ingress.api ingress: the class and the controller's namespace are the user's", () => {

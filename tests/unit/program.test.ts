@@ -213,7 +213,15 @@ describe.each(["local", "dev", "prod"] as const)("stack %s", (stack) => {
             ? {
                 tls: {
                   mode: "Terminate",
-                  certificateRefs: [{ group: "", kind: "Secret", name: "mlops-tls" }],
+                  // On Azure the program's own certificate, in Envoy Gateway's namespace.
+                  certificateRefs: [
+                    {
+                      group: "",
+                      kind: "Secret",
+                      name: "mlops-tls",
+                      namespace: "envoy-gateway-system",
+                    },
+                  ],
                 },
               }
             : {}),
@@ -273,13 +281,15 @@ describe.each(["local", "dev", "prod"] as const)("stack %s", (stack) => {
         "app.kubernetes.io/part-of": "mlops-platform",
         "app.kubernetes.io/component": "gateway-controller",
       });
-      // Every container the chart renders gets requests and limits (k8s-container-resources).
-      for (const resources of [
+      // Every container the chart renders, and the certgen Job the program runs in place of the
+      // chart's hook, gets requests and limits (k8s-container-resources).
+      const certgen = resources.find((r) => r.type === "kubernetes:batch/v1:Job")!;
+      for (const limits of [
         values.deployment.envoyGateway.resources,
-        values.certgen.job.resources,
+        certgen.inputs.spec.template.spec.containers[0].resources,
       ]) {
-        expect(Object.keys(resources.requests).sort()).toEqual(["cpu", "memory"]);
-        expect(Object.keys(resources.limits).sort()).toEqual(["cpu", "memory"]);
+        expect(Object.keys(limits.requests).sort()).toEqual(["cpu", "memory"]);
+        expect(Object.keys(limits.limits).sort()).toEqual(["cpu", "memory"]);
       }
       if (stack === "prod") {
         // The prod policies' HA rules, and the controller by digest from the shared registry.

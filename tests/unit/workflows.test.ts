@@ -3,7 +3,9 @@
  * (.github/actions): least privilege, pinned third-party actions, no secrets in scripts, and a
  * pull-request workflow that cannot deploy. Each check is first shown to catch a bad example.
  */
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { parse, parseDocument } from "yaml";
 
@@ -437,7 +439,7 @@ describe("the repository's workflows", () => {
         }),
     );
 
-  it("every job that reaches a cluster installs kubelogin and logs it in with the Azure CLI", () => {
+  it("every job that reaches a cluster installs kubelogin and logs it in with a fresh GitHub OIDC token per call", () => {
     const jobs = azureJobs();
     expect(jobs.map(([id]) => id).sort()).toEqual([
       "main.yml:deploy-dev",
@@ -447,14 +449,82 @@ describe("the repository's workflows", () => {
     for (const [id, job] of jobs) {
       const setup = stepsOf(job).find((s) => s.uses === "./.github/actions/setup");
       expect({ id, kubelogin: setup?.with?.kubelogin }).toEqual({ id, kubelogin: "true" });
-      // Non-interactive: kubelogin's default login is the device code flow.
-      expect({ id, method: (job.env as Obj).AAD_LOGIN_METHOD }).toEqual({ id, method: "azurecli" });
+      // Not azurecli: the CLI's federated assertion expires minutes after azure/login and cannot
+      // be refreshed (AADSTS700024), and the first cluster token is asked for only after the
+      // cluster exists. workloadidentity with the Actions ID-token variables (set by the runner
+      // under id-token: write) fetches a new GitHub token for every kubelogin call.
+      const env = job.env as Obj;
+      expect({ id, method: env.AAD_LOGIN_METHOD }).toEqual({ id, method: "workloadidentity" });
+      expect({ id, client: env.AZURE_CLIENT_ID }).toEqual({ id, client: env.ARM_CLIENT_ID });
+      expect({ id, tenant: env.AZURE_TENANT_ID }).toEqual({ id, tenant: env.ARM_TENANT_ID });
+      expect({ id, client: setup?.with?.["azure-client-id"] }).toEqual({
+        id,
+        client: env.ARM_CLIENT_ID,
+      });
+      expect({ id, idToken: (job.permissions as Obj)["id-token"] }).toEqual({
+        id,
+        idToken: "write",
+      });
     }
     const setup = localActions[".github/actions/setup"];
+    // The GitHub Actions token source of workloadidentity arrived in kubelogin v0.2.0.
+    const version = /--kubelogin-version v(\d+)\.(\d+)\.(\d+)\b/.exec(setup);
+    expect(version).not.toBeNull();
+    const [major, minor] = [Number(version![1]), Number(version![2])];
+    expect(major > 0 || minor >= 2).toBe(true);
     expect(setup).toContain(
-      'az aks install-cli --install-location "$bin/kubectl" --kubelogin-install-location "$bin/kubelogin"',
+      '--install-location "$bin/kubectl" --kubelogin-install-location "$bin/kubelogin"',
     );
     expect(setup).toContain('echo "$bin" >> "$GITHUB_PATH"');
+  });
+
+  it("a deploy job ends before the state backend's first token must be refreshed", () => {
+    // The azblob backend's token comes from the Azure CLI login once, at the start of `pulumi
+    // up`; Entra access tokens live 60 to 90 minutes and are refreshed 5 minutes before expiry,
+    // when the CLI's federated assertion is long gone. So no job may run past 55 minutes.
+    for (const [id, job] of azureJobs()) {
+      expect({ id, short: Number(job["timeout-minutes"]) <= 50 }).toEqual({ id, short: true });
+    }
+  });
+
+  it("every job that reaches a stack checks, before pulumi runs, that its stack file holds the passphrase's encryptionsalt", () => {
+    for (const [id, job] of azureJobs()) {
+      const steps = stepsOf(job);
+      const check = steps.findIndex(
+        (s) => s.run?.trim() === '.github/scripts/check-stack-salt.sh "$STACK"',
+      );
+      const pulumi = steps.findIndex((s) => /\bpulumi (up|preview) --stack\b/.test(s.run ?? ""));
+      expect({ id, check: check > -1 && check < pulumi }).toEqual({ id, check: true });
+    }
+  });
+
+  describe("check-stack-salt.sh", () => {
+    const script = path.join(GITHUB, "scripts", "check-stack-salt.sh");
+    const runIn = (stackFile: string | undefined, backend: string | undefined) => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "salt-"));
+      if (stackFile !== undefined) fs.writeFileSync(path.join(dir, "Pulumi.dev.yaml"), stackFile);
+      const env: NodeJS.ProcessEnv = { PATH: process.env.PATH };
+      if (backend !== undefined) env.PULUMI_BACKEND_URL = backend;
+      const r = spawnSync("bash", [script, "dev"], { cwd: dir, env, encoding: "utf8" });
+      fs.rmSync(dir, { recursive: true, force: true });
+      return { status: r.status, stderr: r.stderr.trim() };
+    };
+    const blob = "azblob://pulumi-state?storage_account=x";
+
+    it("refuses a self-managed backend's stack file without the salt, saying what to do", () => {
+      expect(runIn("config:\n  mlops:environment: dev\n", blob)).toEqual({
+        status: 1,
+        stderr:
+          "::error::Pulumi.dev.yaml has no encryptionsalt line: run `pulumi stack init dev` once " +
+          "with the passphrase and commit Pulumi.dev.yaml (docs/azure.md, 1.6)",
+      });
+    });
+
+    it("passes with the salt, and on Pulumi Cloud without one", () => {
+      expect(runIn("encryptionsalt: v1:abc=:v1:def:ghi==\nconfig: {}\n", blob).status).toBe(0);
+      expect(runIn("config: {}\n", undefined).status).toBe(0);
+      expect(runIn("config: {}\n", "https://api.pulumi.com").status).toBe(0);
+    });
   });
 
   it("the deploy jobs smoke-test through the Service (independent of DNS for the Gateway)", () => {
