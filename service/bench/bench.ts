@@ -31,7 +31,7 @@ import {
 } from "node:fs";
 import { randomBytes } from "node:crypto";
 import * as net from "node:net";
-import { homedir, loadavg, tmpdir } from "node:os";
+import { cpus, homedir, loadavg, tmpdir } from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { encodeTensor } from "../src/protocol/tensor";
@@ -47,13 +47,30 @@ const { values } = parseArgs({
     "cpu-prof": { type: "boolean", default: false },
     /** Scheduling priority (nice value) of the servers and generators; negative needs root. */
     nice: { type: "string", default: "0" },
+    /** Servers on CPU 1, load generators on CPU 0 (needs 2 cores and taskset). */
+    pin: { type: "boolean", default: true },
   },
 });
 const NICE = Number(values.nice);
 
-/** [command, args] run at the bench's nice value. */
-function niced(command: string, args: string[]): [string, string[]] {
-  return NICE === 0 ? [command, args] : ["nice", ["-n", String(NICE), command, ...args]];
+/**
+ * Servers on one core, load generators on another (`taskset`), when the machine has two or more:
+ * the scheduler then never moves a server between cores or beside its generator, so two servers
+ * measured in turn differ by their code, not by where they ran. `--pin=false` turns it off.
+ */
+const PIN = values.pin && cpus().length >= 2 && spawnSync("taskset", ["-V"]).error === undefined;
+
+/** [command, args] of a server (`role` "server") or a generator, at the bench's nice value and
+ * pinned to its core. */
+function niced(
+  command: string,
+  args: string[],
+  role: "server" | "generator" = "server",
+): [string, string[]] {
+  let cmd = command;
+  let rest = args;
+  if (PIN) [cmd, rest] = ["taskset", ["-c", role === "server" ? "1" : "0", cmd, ...rest]];
+  return NICE === 0 ? [cmd, rest] : ["nice", ["-n", String(NICE), cmd, ...rest]];
 }
 const DURATION = Number(values.duration);
 const ROUNDS = Number(values.rounds);
@@ -338,7 +355,7 @@ async function measured(
 ): Promise<{ out: string; serverCores: number; generatorCores: number }> {
   const start = process.hrtime.bigint();
   const serverCpu0 = cpuSeconds(server.child.pid!);
-  const gen = spawn(...niced(command, args), { stdio: ["ignore", "pipe", "pipe"] });
+  const gen = spawn(...niced(command, args, "generator"), { stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   gen.stdout!.on("data", (d: Buffer) => (out += d.toString()));
   gen.stderr!.on("data", (d: Buffer) => (out += d.toString()));
@@ -559,7 +576,8 @@ async function main(): Promise<void> {
   }
 
   console.log(
-    `load average at start: ${load()}${NICE !== 0 ? `; servers and generators at nice ${NICE}` : ""}`,
+    `load average at start: ${load()}${NICE !== 0 ? `; servers and generators at nice ${NICE}` : ""}` +
+      (PIN ? "; servers pinned to CPU 1, load generators to CPU 0" : ""),
   );
   // Key authentication as the chart deploys it: two key files, the client sends one of them.
   const keysDir = path.join(work, "keys");

@@ -10,9 +10,16 @@ import Fastify, {
   type FastifyReply,
   type FastifyRequest,
   type FastifyServerOptions,
+  type onRequestHookHandler,
 } from "fastify";
 import FindMyWay, { type HTTPMethod } from "find-my-way";
-import { createAuthenticator, isOpenRoute, keyRingOf, type Authenticator } from "./auth";
+import {
+  createAuthenticator,
+  isOpenRoute,
+  keyRingOf,
+  type Authenticator,
+  type AuthResult,
+} from "./auth";
 import { decodeBody, encodeResponse } from "./compression";
 import type { ServiceConfig } from "./config";
 import { NO_MODEL, ServiceMetrics } from "./metrics";
@@ -44,14 +51,42 @@ export interface AppOptions {
   readonly auth?: Authenticator;
 }
 
-/** Where credentials could appear in a log line: pino replaces them before anything is written. */
-export const REDACTED_PATHS = [
-  "req.headers.authorization",
-  "headers.authorization",
-  "request.headers.authorization",
-  "authorization",
-  "metadata.authorization",
-];
+/** A log field that may carry request headers, with `authorization` replaced. */
+function withoutCredentials(value: unknown): unknown {
+  if (typeof value !== "object" || value === null) return value;
+  const v = value as Record<string, unknown>;
+  if ("authorization" in v) return { ...v, authorization: "[redacted]" };
+  if (typeof v.headers === "object" && v.headers !== null && "authorization" in v.headers) {
+    return { ...v, headers: { ...v.headers, authorization: "[redacted]" } };
+  }
+  return value;
+}
+
+/**
+ * pino serializers of the fields that can carry credentials (a request, its headers, gRPC
+ * metadata): the `authorization` header becomes "[redacted]". Serializers run only for lines that
+ * log those fields, so the per-request line pays nothing (pino's `redact` would cost every line).
+ * Fastify's own request serializer logs no headers; this one keeps its fields.
+ */
+export const CREDENTIAL_SERIALIZERS = {
+  req: (req: FastifyRequest): Record<string, unknown> => {
+    if (req !== null && typeof req === "object" && "raw" in req && "socket" in req) {
+      const r = req;
+      return {
+        method: r.method,
+        url: r.url,
+        version: r.headers?.["accept-version"],
+        host: r.host,
+        remoteAddress: r.ip,
+        remotePort: r.socket?.remotePort,
+      };
+    }
+    return withoutCredentials(req) as Record<string, unknown>;
+  },
+  request: withoutCredentials,
+  headers: withoutCredentials,
+  metadata: withoutCredentials,
+};
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- an OpenAPI path item, edited in place
 type Loose = any;
@@ -199,37 +234,53 @@ export function installGate(
     inFlight--;
   };
   const retryAfter = String(retryAfterSeconds);
-  app.addHook("onRequest", (request, reply, done) => {
-    const url = request.routeOptions.url;
-    if (url === "/v2/health/live" || url === "/v2/health/ready") return done();
-    if (maxInFlight > 0) {
-      if (inFlight >= maxInFlight) {
-        void reply
-          .code(503)
-          .header("retry-after", retryAfter)
-          .send({
-            error: `overloaded: ${maxInFlight} requests in flight; retry after ${retryAfter} s`,
-          });
-        return;
+  const shed = {
+    error: `overloaded: ${maxInFlight} requests in flight; retry after ${retryAfter} s`,
+  };
+  const refuse = (reply: FastifyReply, result: Exclude<AuthResult, { ok: true }>) => {
+    if (result.challenge !== undefined) reply.header("www-authenticate", result.challenge);
+    if (result.status === 503) reply.header("retry-after", retryAfter);
+    void reply.code(result.status).send({ error: result.error });
+  };
+  /** The gate of one route, decided once when the route is added (no per-request URL test). */
+  const gate = (checked: boolean): onRequestHookHandler =>
+    function gateHook(request, reply, done) {
+      if (maxInFlight > 0) {
+        if (inFlight >= maxInFlight) {
+          void reply.code(503).header("retry-after", retryAfter).send(shed);
+          return;
+        }
+        inFlight++;
+        reply.raw.on("close", release);
       }
-      inFlight++;
-      reply.raw.once("close", release);
-    }
-    if (auth.mode === "none" || isOpenRoute(url)) return done();
-    const answer = auth.check(request.headers.authorization);
-    const finish = (result: Awaited<typeof answer>) => {
-      if (result.ok) return done();
-      if (result.challenge !== undefined) reply.header("www-authenticate", result.challenge);
-      if (result.status === 503) reply.header("retry-after", retryAfter);
-      void reply.code(result.status).send({ error: result.error });
+      if (!checked) return done();
+      const answer = auth.check(request.headers.authorization);
+      if (!(answer instanceof Promise)) {
+        if (answer.ok) return done();
+        return refuse(reply, answer);
+      }
+      answer.then(
+        (result) => (result.ok ? done() : refuse(reply, result)),
+        (e: unknown) => done(e as Error),
+      );
     };
-    if (answer instanceof Promise) {
-      answer.then(finish, (e: unknown) => done(e as Error));
-    } else {
-      finish(answer);
-    }
+  const checkedGate = gate(true);
+  const openGate = gate(false);
+  app.addHook("onRoute", (route) => {
+    if (route.url === LIVE || route.url === READY) return; // the probes: never shed or checked
+    const checked = auth.mode !== "none" && !isOpenRoute(route.url);
+    if (!checked && maxInFlight === 0) return;
+    const hook = checked ? checkedGate : openGate;
+    const existing = route.onRequest;
+    route.onRequest =
+      existing === undefined
+        ? [hook]
+        : [hook, ...(Array.isArray(existing) ? existing : [existing])];
   });
 }
+
+const LIVE = "/v2/health/live";
+const READY = "/v2/health/ready";
 
 /** The OpenAPI document's security: bearer on every protected operation, none on the open ones. */
 function markSecurity(paths: Record<string, Loose>): void {
@@ -257,7 +308,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     opts.traffic ?? new TrafficRouter(store, config.MODEL_TRAFFIC, config.MODEL_SHADOW);
   const metrics = new ServiceMetrics(store, () => readiness.ready, traffic);
   const auth = opts.auth ?? createAuthenticator(config.AUTH);
-  const redact = { paths: REDACTED_PATHS, censor: "[redacted]" };
+  const serializers = CREDENTIAL_SERIALIZERS;
   const app = Fastify({
     // Always a logger (false = silent): Fastify reports completed requests, which the metrics
     // ride on (CompletedRequests), only when it has one. Credentials are redacted in every line.
@@ -265,8 +316,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       opts.logger === false
         ? { level: "silent" }
         : typeof opts.logger === "object" && opts.logger !== null
-          ? { ...opts.logger, redact }
-          : { level: config.LOG_LEVEL, redact },
+          ? { ...opts.logger, serializers: { ...opts.logger.serializers, ...serializers } }
+          : { level: config.LOG_LEVEL, serializers },
     bodyLimit: config.BODY_LIMIT_BYTES,
     logController: new CompletedRequests(metrics),
     requestIdHeader: false,

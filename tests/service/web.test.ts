@@ -59,19 +59,22 @@ async function loadScript(): Promise<FormApi> {
   return sandbox.InferenceForm as FormApi;
 }
 
-/** fetch() for the script, backed by the real server. */
-const fetchViaServer = async (
-  url: string,
-  init: { method?: string; headers?: Record<string, string>; body?: string } = {},
-) => {
-  const r = await call({
-    method: init.method ?? "GET",
-    url,
-    headers: init.headers,
-    payload: init.body,
-  });
-  return { ok: r.statusCode < 400, status: r.statusCode, json: async () => r.json() };
-};
+/** fetch() for the script, backed by a real server (`client`). */
+const fetchVia =
+  (client: () => (req: HttpRequest | string) => Promise<HttpReply>) =>
+  async (
+    url: string,
+    init: { method?: string; headers?: Record<string, string>; body?: string } = {},
+  ) => {
+    const r = await client()({
+      method: init.method ?? "GET",
+      url,
+      headers: init.headers,
+      payload: init.body,
+    });
+    return { ok: r.statusCode < 400, status: r.statusCode, json: async () => r.json() };
+  };
+const fetchViaServer = fetchVia(() => call);
 
 describe("web form", () => {
   it("GET / returns the page, which loads only a same-origin script under a strict CSP", async () => {
@@ -211,18 +214,7 @@ describe("web form against a server that requires the key", () => {
       withKey: (f: typeof fetchViaServer, s: ReturnType<typeof storage>) => typeof fetchViaServer;
       KEY_ITEM: string;
     };
-    const viaKeyed = async (
-      url: string,
-      init: { method?: string; headers?: Record<string, string>; body?: string } = {},
-    ) => {
-      const r = await callKeyed({
-        method: init.method ?? "GET",
-        url,
-        headers: init.headers,
-        payload: init.body,
-      });
-      return { ok: r.statusCode < 400, status: r.statusCode, json: async () => r.json() };
-    };
+    const viaKeyed = fetchVia(() => callKeyed);
     const metadata = (
       await callKeyed({
         url: "/v2/models/mpg-regressor",

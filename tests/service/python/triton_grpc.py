@@ -4,29 +4,16 @@ Usage: [INFERENCE_KEY=<key>] triton_grpc.py <host:port>. The jest test (tests/se
 against the service's own answers.
 """
 import json
-import os
 import sys
 
 import numpy as np
 import tritonclient.grpc as grpcclient
 from tritonclient.utils import InferenceServerException
-from tritonclient._plugin import InferenceServerClientPlugin
+import bearer  # this directory: the key on every request
 from rows import MPG, PENGUIN  # this directory, on sys.path as the script's own
 
 client = grpcclient.InferenceServerClient(url=sys.argv[1])
-
-class BearerKey(InferenceServerClientPlugin):
-    """Adds `Authorization: Bearer <key>` to every request: tritonclient's own plugin hook."""
-
-    def __init__(self, key):
-        self._value = "Bearer " + key
-
-    def __call__(self, request):
-        request.headers["authorization"] = self._value
-
-
-if os.environ.get("INFERENCE_KEY"):
-    client.register_plugin(BearerKey(os.environ["INFERENCE_KEY"]))
+bearer.register(client)
 
 meta = client.get_model_metadata("penguin-classifier", as_json=True)
 out = {

@@ -5,30 +5,17 @@ JSON mode and in binary mode, with and without request/response compression; the
 (tests/service/tritonclient.test.ts) checks the values against the service's own answers.
 """
 import json
-import os
 import sys
 
 import numpy as np
 import tritonclient.http as httpclient
 from tritonclient.utils import InferenceServerException
-from tritonclient._plugin import InferenceServerClientPlugin
+import bearer  # this directory: the key on every request
 from rows import MPG, PENGUIN  # this directory, on sys.path as the script's own
 
 url = sys.argv[1]
 client = httpclient.InferenceServerClient(url=url)
-
-class BearerKey(InferenceServerClientPlugin):
-    """Adds `Authorization: Bearer <key>` to every request: tritonclient's own plugin hook."""
-
-    def __init__(self, key):
-        self._value = "Bearer " + key
-
-    def __call__(self, request):
-        request.headers["authorization"] = self._value
-
-
-if os.environ.get("INFERENCE_KEY"):
-    client.register_plugin(BearerKey(os.environ["INFERENCE_KEY"]))
+bearer.register(client)
 
 out = {
     "live": client.is_server_live(),
