@@ -729,9 +729,10 @@ async function main(): Promise<void> {
 function histogramP99(metrics: string, series: RegExp): number {
   const buckets: [number, number][] = [];
   for (const line of metrics.split("\n")) {
-    const m = /_bucket\{(.*)le="([^"]+)"\} (\d+(?:\.\d+)?)$/.exec(line);
-    if (m && series.test(m[1]))
-      buckets.push([m[2] === "+Inf" ? Infinity : Number(m[2]), Number(m[3])]);
+    // prom-client's order: le first, then the series' own labels.
+    const m = /_bucket\{le="([^"]+)",?(.*)\} (\d+(?:\.\d+)?)$/.exec(line);
+    if (m && series.test(m[2]))
+      buckets.push([m[1] === "+Inf" ? Infinity : Number(m[1]), Number(m[3])]);
   }
   buckets.sort((a, b) => a[0] - b[0]);
   const total = buckets.at(-1)?.[1] ?? 0;
