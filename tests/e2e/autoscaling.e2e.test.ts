@@ -15,6 +15,7 @@
  * Every figure is printed; timings come from polling the API every ~0.3 s (their resolution).
  */
 import * as fs from "node:fs";
+import { PRICE_TABLE, vmHourly } from "../../infra/azure/prices";
 import { AZURE_DEFAULTS, parseConfig, type RawConfig } from "../../infra/config";
 import { karpenterTrainingPool, KARPENTER_POOL_NAME } from "../../infra/k8s/karpenter";
 import { synthManifests, type Manifest } from "../../infra/k8s/manifests";
@@ -27,6 +28,7 @@ import {
   logTail,
   NODE_SCRIPT,
   planePids,
+  portsInUse,
   startPlane,
   stopPlane,
   toolchainDirs,
@@ -145,8 +147,13 @@ afterAll(async () => {
   say(
     `stopped ${Object.keys(pids).join(", ") || "nothing"}; state dir removed: ${!fs.existsSync(AUTOSCALING_STATE_DIR)}`,
   );
+  const listening = await portsInUse();
+  say(
+    `after stop: ${left.length} of its processes alive, ${listening.length} of its ports answering`,
+  );
   expect(left).toEqual([]);
   expect(Object.values(pids).filter(alive)).toEqual([]);
+  expect(listening).toEqual([]);
 }, 3 * 60000);
 
 test("its ports and state dir are neither the e2e suite's nor npm run up's", () => {
@@ -343,7 +350,17 @@ test(
     for (const e of events.filter((x) => x.source?.component === "karpenter"))
       say(`  ${eventLine(e)}`);
     const nodeSeconds = (gone - seen["node created"]) / 1000;
-    say(`node-seconds used: ${nodeSeconds.toFixed(1)} (1 node × ${nodeSeconds.toFixed(1)} s)`);
+    const hourly = vmHourly(
+      PRICE_TABLE,
+      azure.location,
+      azure.trainingPool.vmSize,
+      "azure.trainingPool.vmSize",
+    );
+    say(
+      `node-seconds used: ${nodeSeconds.toFixed(1)} (1 node × ${nodeSeconds.toFixed(1)} s), ` +
+        `${((hourly * nodeSeconds) / 3600).toFixed(4)} ${PRICE_TABLE.currency} as a ${azure.trainingPool.vmSize} in ${azure.location} ` +
+        `at ${hourly} ${PRICE_TABLE.currency}/h (price table of ${PRICE_TABLE.takenOn})`,
+    );
     say(`pods ever seen on ${nodeName}: ${[...onTrainingNode].join(", ")}`);
     expect([...onTrainingNode]).toEqual([`${NS}/${pod.metadata.name}`]);
 

@@ -5,6 +5,7 @@
  * plane of the e2e suite (CONTROL_PLANE_ENV) and from `npm run up`'s (the script's defaults).
  */
 import * as fs from "node:fs";
+import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { SCRIPTS_DIR } from "./context";
@@ -127,4 +128,22 @@ export function logTail(component: string, lines = 30): string {
   } catch {
     return `(no ${component} log)`;
   }
+}
+
+/** The plane's ports something still answers on, on 127.0.0.1 (none after a clean stop). */
+export async function portsInUse(): Promise<string[]> {
+  const ports = Object.entries(AUTOSCALING_CONTROL_PLANE_ENV).filter(([k]) => k.endsWith("_PORT"));
+  const open = await Promise.all(
+    ports.map(
+      ([, port]) =>
+        new Promise<boolean>((resolve) => {
+          const socket = net.connect({ host: "127.0.0.1", port: Number(port) });
+          socket.setTimeout(1000);
+          socket.once("connect", () => (socket.destroy(), resolve(true)));
+          socket.once("timeout", () => (socket.destroy(), resolve(false)));
+          socket.once("error", () => resolve(false));
+        }),
+    ),
+  );
+  return ports.filter((_, i) => open[i]).map(([name, port]) => `${name}=${port}`);
 }
