@@ -12,6 +12,15 @@
 #   (scripts/node/install.sh).
 # MLOPS_NODES=kwok: API only, fast: kwok plays both kubelets, pods are marked Ready but no
 #   container runs. For whoever only needs the API (object diffs, admission, policies).
+# MLOPS_TRAINING_NODE=static (default): mlops-training-1 is always there.
+# MLOPS_TRAINING_NODE=none (kwok only): no training node at rest, only mlops-node-1; training
+#   nodes come from an autoscaler (Karpenter's kwok provider creates them, kwok plays them).
+# MLOPS_AUTOSCALER=karpenter (kwok only): also apply Karpenter's CRDs and run Karpenter's kwok
+#   provider (scripts/toolchain/build.sh karpenter) as the cluster's node autoscaler; it acts
+#   on the NodePools applied to the cluster (infra/k8s/karpenter.ts renders the training pool's).
+#   It binds its metrics and health ports (MLOPS_KARPENTER_METRICS_PORT=16290, see below) on
+#   every interface: Karpenter v1.15.0 has no bind-address option; nothing here talks to them but
+#   this script, on 127.0.0.1.
 #
 # usage: scripts/control-plane.sh start|stop|status|kubeconfig|logs|load <image>...|footprint
 #                                |socket <node>
@@ -32,6 +41,7 @@
 #   ${MLOPS_STATE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/mlops-platform/control-plane}
 # Ports (loopback, override with env): MLOPS_APISERVER_PORT=16443, MLOPS_ETCD_PORT=12379,
 # MLOPS_ETCD_PEER_PORT=12380, MLOPS_KCM_PORT=16257, MLOPS_SCHEDULER_PORT=16259, MLOPS_KWOK_PORT=16247;
+# Karpenter: MLOPS_KARPENTER_METRICS_PORT=16290, MLOPS_KARPENTER_HEALTH_PORT=16291;
 # real nodes: kubelets on their node IPs (10.244.0.1, 10.244.1.1) port 10250, healthz on
 # 127.0.0.1:16248/16258; MLOPS_KUBE_PROXY_HEALTHZ_PORT=16256, MLOPS_KUBE_PROXY_METRICS_PORT=16249,
 # MLOPS_COREDNS_HEALTH_PORT=16280, MLOPS_COREDNS_READY_PORT=16281.
@@ -54,6 +64,8 @@ ETCD_PEER_PORT="${MLOPS_ETCD_PEER_PORT:-12380}"
 KCM_PORT="${MLOPS_KCM_PORT:-16257}"
 SCHEDULER_PORT="${MLOPS_SCHEDULER_PORT:-16259}"
 KWOK_PORT="${MLOPS_KWOK_PORT:-16247}"
+KARPENTER_METRICS_PORT="${MLOPS_KARPENTER_METRICS_PORT:-16290}"
+KARPENTER_HEALTH_PORT="${MLOPS_KARPENTER_HEALTH_PORT:-16291}"
 SERVER="https://$HOST:$APISERVER_PORT"
 ADMIN_KUBECONFIG="$STATE/admin.kubeconfig"
 NODES=(mlops-node-1 mlops-training-1)
@@ -61,6 +73,18 @@ NODE_MODE="${MLOPS_NODES:-real}"
 case "$NODE_MODE" in
   real | kwok) ;;
   *) printf '[control-plane] ERROR: MLOPS_NODES: got "%s"; allowed: real (containers run), kwok (API only)\n' "$NODE_MODE" >&2; exit 2 ;;
+esac
+TRAINING_NODE="${MLOPS_TRAINING_NODE:-static}"
+case "$NODE_MODE:$TRAINING_NODE" in
+  *:static | kwok:none) ;;
+  real:none) printf '[control-plane] ERROR: MLOPS_TRAINING_NODE=none needs MLOPS_NODES=kwok: a real training node is a kubelet that runs the training pod, no autoscaler adds one here\n' >&2; exit 2 ;;
+  *) printf '[control-plane] ERROR: MLOPS_TRAINING_NODE: got "%s"; allowed: static (mlops-training-1 always there), none (kwok only: no training node at rest)\n' "$TRAINING_NODE" >&2; exit 2 ;;
+esac
+AUTOSCALER="${MLOPS_AUTOSCALER:-none}"
+case "$NODE_MODE:$AUTOSCALER" in
+  *:none | kwok:karpenter) ;;
+  real:karpenter) printf '[control-plane] ERROR: MLOPS_AUTOSCALER=karpenter needs MLOPS_NODES=kwok: its kwok provider creates kwok nodes, not kubelets\n' >&2; exit 2 ;;
+  *) printf '[control-plane] ERROR: MLOPS_AUTOSCALER: got "%s"; allowed: none, karpenter (kwok only)\n' "$AUTOSCALER" >&2; exit 2 ;;
 esac
 CONTROL_COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler)
 TIMEOUT="${MLOPS_CONTROL_PLANE_TIMEOUT:-120}"
@@ -72,6 +96,7 @@ if [[ "$NODE_MODE" == real ]]; then
   COMPONENTS=("${CONTROL_COMPONENTS[@]}" $(node_components))
 else
   COMPONENTS=("${CONTROL_COMPONENTS[@]}" kwok)
+  [[ "$AUTOSCALER" != karpenter ]] || COMPONENTS+=(karpenter)
 fi
 
 cp_log() { printf '[control-plane] %s\n' "$*" >&2; }
@@ -83,6 +108,7 @@ bin() {
   local name="$1" dir
   case "$name" in
     kwok) dir="$KWOK_BIN_DIR" ;;
+    karpenter-kwok) dir="$KARPENTER_BIN_DIR" ;;
     coredns) dir="$COREDNS_BIN_DIR" ;;
     *) dir="$KUBE_BIN_DIR" ;;
   esac
@@ -165,7 +191,8 @@ $(tail -n 20 "$LOGS/$1.log" 2>/dev/null)"
 
 ensure_pki() {
   [[ -f "$PKI/apiserver.crt" && -f "$PKI/apiserver-kubelet-client.crt" && -f "$PKI/sa.key" && -f "$STATE/tokens.csv" ]] &&
-    grep -q ',system:kube-proxy,' "$STATE/tokens.csv" && return 0
+    grep -q ',system:kube-proxy,' "$STATE/tokens.csv" &&
+    { [[ "$AUTOSCALER" != karpenter ]] || grep -q ',karpenter,' "$STATE/tokens.csv"; } && return 0
   command -v openssl >/dev/null || cp_die "openssl is required to create the control plane's certificates"
   cp_log "creating certificates, service-account keys and tokens in $STATE"
   mkdir -p "$PKI"
@@ -196,6 +223,9 @@ ensure_pki() {
     # kwok plays the kubelet of several nodes (the Node authorizer allows one node per
     # identity), so it runs with cluster-admin rights like kwok's own setups.
     echo "$(openssl rand -hex 24),kwok,kwok,\"system:masters\""
+    # Karpenter creates and deletes nodes, evicts pods and reads everything a scheduler does:
+    # cluster-admin, as its chart's ClusterRoles nearly are.
+    echo "$(openssl rand -hex 24),karpenter,karpenter,\"system:masters\""
     # Real nodes: each kubelet is its node (Node authorizer), kube-proxy and CoreDNS get their
     # own users with only the roles they need (scripts/control-plane/node.sh binds them).
     local n
@@ -246,6 +276,7 @@ ensure_kubeconfigs() {
   write_kubeconfig "$STATE/kube-controller-manager.kubeconfig" system:kube-controller-manager
   write_kubeconfig "$STATE/kube-scheduler.kubeconfig" system:kube-scheduler
   write_kubeconfig "$STATE/kwok.kubeconfig" kwok
+  write_kubeconfig "$STATE/karpenter.kubeconfig" karpenter
   local n
   for n in "${NODES[@]}"; do write_kubeconfig "$STATE/node-$n.kubeconfig" "system:node:$n"; done
   write_kubeconfig "$STATE/kube-proxy.kubeconfig" system:kube-proxy
@@ -317,10 +348,39 @@ start_kwok() {
   alive_or_die kwok
 }
 
+# Karpenter's CRDs (NodePool, NodeClaim, NodeOverlay, KWOKNodeClass), from the toolchain cache.
+ensure_karpenter_crds() {
+  [[ -d "$KARPENTER_DIR/crds" ]] || cp_die "no Karpenter CRDs in $KARPENTER_DIR/crds: run scripts/toolchain/build.sh karpenter"
+  kc apply --server-side --force-conflicts -f "$KARPENTER_DIR/crds/" >/dev/null
+  wait_for "Karpenter's CRDs to be established" \
+    kc wait --for=condition=Established --timeout=5s \
+    crd/nodepools.karpenter.sh crd/nodeclaims.karpenter.sh crd/kwoknodeclasses.karpenter.kwok.sh
+}
+
+karpenter_ready() { curl -fsS --max-time 2 -o /dev/null "http://$HOST:$KARPENTER_HEALTH_PORT/readyz"; }
+
+start_karpenter() {
+  require_free_port karpenter "$KARPENTER_METRICS_PORT" "$KARPENTER_HEALTH_PORT"
+  command -v curl >/dev/null || cp_die "curl is needed to wait for Karpenter's /readyz"
+  # Outside the cluster: no leader election (one replica), its own identity, and the ports above.
+  launch karpenter env KUBECONFIG="$STATE/karpenter.kubeconfig" DISABLE_LEADER_ELECTION=true \
+    METRICS_PORT="$KARPENTER_METRICS_PORT" HEALTH_PROBE_PORT="$KARPENTER_HEALTH_PORT" \
+    SYSTEM_NAMESPACE=kube-system LOG_LEVEL="${MLOPS_KARPENTER_LOG_LEVEL:-info}" \
+    "$(bin karpenter-kwok)"
+  alive_or_die karpenter
+  wait_for "Karpenter's /readyz on $HOST:$KARPENTER_HEALTH_PORT" karpenter_ready
+}
+
 ensure_nodes() {
-  kc apply -f "$SCRIPTS_DIR/control-plane/nodes.yaml" >/dev/null
-  local n
-  for n in "${NODES[@]}"; do
+  local n nodes=("${NODES[@]}")
+  if [[ "$TRAINING_NODE" == none ]]; then
+    # Only the nodes without the training pool's label.
+    kc apply -f "$SCRIPTS_DIR/control-plane/nodes.yaml" -l '!mlops-platform/pool' >/dev/null
+    nodes=("${NODES[0]}")
+  else
+    kc apply -f "$SCRIPTS_DIR/control-plane/nodes.yaml" >/dev/null
+  fi
+  for n in "${nodes[@]}"; do
     wait_for "node $n to become Ready" kc wait --for=condition=Ready "node/$n" --timeout=5s
   done
   # Pods in a namespace need its default ServiceAccount (created by the controller-manager).
@@ -356,16 +416,20 @@ cmd_start() {
     cp_log "already running"
     cmd_status
     ensure_gateway_api_crds
+    [[ "$AUTOSCALER" != karpenter ]] || ensure_karpenter_crds
     return 0
   fi
   # Resolve every binary and check every port before starting anything.
   for c in "${CONTROL_COMPONENTS[@]}" kubectl; do bin "$c" >/dev/null; done
   [[ "$NODE_MODE" != kwok ]] || bin kwok >/dev/null
+  [[ "$AUTOSCALER" != karpenter ]] || bin karpenter-kwok >/dev/null
   running etcd || require_free_port etcd "$ETCD_PORT" "$ETCD_PEER_PORT"
   running kube-apiserver || require_free_port kube-apiserver "$APISERVER_PORT"
   running kube-controller-manager || require_free_port kube-controller-manager "$KCM_PORT"
   running kube-scheduler || require_free_port kube-scheduler "$SCHEDULER_PORT"
   [[ "$NODE_MODE" != kwok ]] || running kwok || require_free_port kwok "$KWOK_PORT"
+  [[ "$AUTOSCALER" != karpenter ]] || running karpenter ||
+    require_free_port karpenter "$KARPENTER_METRICS_PORT" "$KARPENTER_HEALTH_PORT"
   [[ "$NODE_MODE" != real ]] || node_prerequisites
   mkdir -p "$RUN" "$LOGS"
   ensure_pki
@@ -377,6 +441,10 @@ cmd_start() {
   if [[ "$NODE_MODE" == kwok ]]; then
     running kwok || start_kwok
     ensure_nodes
+    if [[ "$AUTOSCALER" == karpenter ]]; then
+      ensure_karpenter_crds
+      running karpenter || start_karpenter
+    fi
   else
     # Nodes a kwok run registered under the same names would shadow the kubelets' own.
     kc delete node -l type=kwok --ignore-not-found >/dev/null
@@ -416,6 +484,8 @@ cmd_stop() {
   fi
   # Nodes (whichever mode started them) and clients first, then the apiserver, etcd last.
   [[ ! -d "$NODE_STATE" ]] || stop_nodes
+  # Karpenter first: it must not see nodes or pods go and act on it.
+  stop_group karpenter
   stop_group kwok kube-scheduler kube-controller-manager
   stop_group kube-apiserver
   stop_group etcd
