@@ -47,8 +47,8 @@ const { values } = parseArgs({
     "cpu-prof": { type: "boolean", default: false },
     /** Scheduling priority (nice value) of the servers and generators; negative needs root. */
     nice: { type: "string", default: "0" },
-    /** Servers on CPU 1, load generators on CPU 0 (needs 2 cores and taskset). */
-    pin: { type: "boolean", default: true },
+    /** Do not pin servers to CPU 1 and load generators to CPU 0. */
+    "no-pin": { type: "boolean", default: false },
   },
 });
 const NICE = Number(values.nice);
@@ -56,9 +56,9 @@ const NICE = Number(values.nice);
 /**
  * Servers on one core, load generators on another (`taskset`), when the machine has two or more:
  * the scheduler then never moves a server between cores or beside its generator, so two servers
- * measured in turn differ by their code, not by where they ran. `--pin=false` turns it off.
+ * measured in turn differ by their code, not by where they ran. `--no-pin` turns it off.
  */
-const PIN = values.pin && cpus().length >= 2 && spawnSync("taskset", ["-V"]).error === undefined;
+const PIN = !values["no-pin"] && cpus().length >= 2 && spawnSync("taskset", ["-V"]).error === undefined;
 
 /** [command, args] of a server (`role` "server") or a generator, at the bench's nice value and
  * pinned to its core. */
