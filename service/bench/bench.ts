@@ -58,7 +58,8 @@ const NICE = Number(values.nice);
  * the scheduler then never moves a server between cores or beside its generator, so two servers
  * measured in turn differ by their code, not by where they ran. `--no-pin` turns it off.
  */
-const PIN = !values["no-pin"] && cpus().length >= 2 && spawnSync("taskset", ["-V"]).error === undefined;
+const PIN =
+  !values["no-pin"] && cpus().length >= 2 && spawnSync("taskset", ["-V"]).error === undefined;
 
 /** [command, args] of a server (`role` "server") or a generator, at the bench's nice value and
  * pinned to its core. */
