@@ -48,6 +48,17 @@ beforeAll(async () => {
 });
 afterAll(() => app.close());
 
+/** A 1980 Japanese car as the form's fields hold it (text). */
+const CAR_FORM = {
+  Cylinders: "4",
+  Displacement: "97",
+  Horsepower: "88",
+  Weight_in_lbs: "2130",
+  Acceleration: "14.5",
+  Year: "1980",
+  Origin: "Japan",
+};
+
 /** Loads the page's script the way a browser would (no DOM: it only exposes its API). */
 async function loadScript(): Promise<FormApi> {
   const res = await call("/app.js");
@@ -102,15 +113,7 @@ describe("web form", () => {
   it("its predict() performs a real regression prediction against the server", async () => {
     const form = await loadScript();
     const metadata = (await call("/v2/models/mpg-regressor")).json();
-    const values = {
-      Cylinders: "4",
-      Displacement: "97",
-      Horsepower: "88",
-      Weight_in_lbs: "2130",
-      Acceleration: "14.5",
-      Year: "1980",
-      Origin: "Japan",
-    };
+    const values = CAR_FORM;
     const d = await form.predict(fetchViaServer, metadata, values);
     const direct = await call({
       method: "POST",
@@ -221,15 +224,7 @@ describe("web form against a server that requires the key", () => {
         headers: { authorization: `Bearer ${keys.primary}` },
       })
     ).json();
-    const values = {
-      Cylinders: "4",
-      Displacement: "97",
-      Horsepower: "88",
-      Weight_in_lbs: "2130",
-      Acceleration: "14.5",
-      Year: "1980",
-      Origin: "Japan",
-    };
+    const values = CAR_FORM;
     const session = storage();
     await expect(form.predict(form.withKey(viaKeyed, session), metadata, values)).rejects.toThrow(
       "authentication required",
