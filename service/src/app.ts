@@ -15,6 +15,7 @@ import Fastify, {
 import FindMyWay, { type HTTPMethod } from "find-my-way";
 import {
   createAuthenticator,
+  HEALTH_ROUTES,
   isOpenRoute,
   keyRingOf,
   type Authenticator,
@@ -267,7 +268,7 @@ export function installGate(
   const checkedGate = gate(true);
   const openGate = gate(false);
   app.addHook("onRoute", (route) => {
-    if (route.url === LIVE || route.url === READY) return; // the probes: never shed or checked
+    if (HEALTH_ROUTES.has(route.url)) return; // the probes: never shed or checked
     const checked = auth.mode !== "none" && !isOpenRoute(route.url);
     if (!checked && maxInFlight === 0) return;
     const hook = checked ? checkedGate : openGate;
@@ -278,9 +279,6 @@ export function installGate(
         : [hook, ...(Array.isArray(existing) ? existing : [existing])];
   });
 }
-
-const LIVE = "/v2/health/live";
-const READY = "/v2/health/ready";
 
 /** The OpenAPI document's security: bearer on every protected operation, none on the open ones. */
 function markSecurity(paths: Record<string, Loose>): void {

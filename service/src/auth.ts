@@ -321,7 +321,10 @@ export function keyRingOf(auth: Authenticator): KeyRing | undefined {
  * docs/traffic.md), the OpenAPI document and the static web form (it asks for the key). */
 export function isOpenRoute(url: string | undefined): boolean {
   if (url === undefined) return true; // no route: the 404 handler answers
-  return !(url === "/v2" || url.startsWith("/v2/") || url.startsWith("/v1/")) || HEALTH.has(url);
+  return (
+    !(url === "/v2" || url.startsWith("/v2/") || url.startsWith("/v1/")) || HEALTH_ROUTES.has(url)
+  );
 }
 
-const HEALTH = new Set(["/v2/health/live", "/v2/health/ready"]);
+/** The kubelet's probes: always open, and never shed by the in-flight bound. */
+export const HEALTH_ROUTES: ReadonlySet<string> = new Set(["/v2/health/live", "/v2/health/ready"]);

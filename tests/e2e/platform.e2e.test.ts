@@ -34,6 +34,7 @@ import {
   startService,
   type ServiceProcess,
 } from "./support/service";
+import { keySecretUrn } from "../../stacks/keys";
 import { changed, E2eStack, localConfig, STACK_NAME, type Run, type Step } from "./support/stack";
 import {
   describeTraffic,
@@ -827,9 +828,8 @@ describe("authentication on real pods: nobody scores anonymously", () => {
 
   test("rotation under load: the primary is replaced while clients hold the secondary; 0 failed, 0 refused; the old primary is refused after", async () => {
     const state = await stack.api.exportStack();
-    const urn = ((state.deployment?.resources ?? []) as { urn: string; type: string }[]).find(
-      (r) => r.type === SECRET && r.urn.endsWith("::mlops-key-primary"),
-    )!.urn;
+    // What `npm run keys -- rotate primary` replaces.
+    const urn = keySecretUrn(STACK_NAME, state.deployment?.resources ?? [], "primary");
     const old = keys.primary;
     const { result, traffic } = await underLoad(BASE, () => stack.up({ replace: [urn] }), {
       workers: 4,

@@ -211,7 +211,6 @@ export function createGrpcServer(
     /** Refused before any work: the same answer as HTTP's 401/403/503, as a gRPC status. */
     const refuse = (
       result: Exclude<AuthResult, { ok: true }>,
-      call: grpc.ServerUnaryCall<Req, Res>,
       callback: grpc.sendUnaryData<Res>,
     ) => {
       const code = AUTH_STATUS[result.status];
@@ -219,13 +218,12 @@ export function createGrpcServer(
       ctx.metrics.grpcChildren(method, codeName, NO_MODEL, NO_MODEL).requests.inc();
       log.info({ method, code: codeName }, "request refused");
       callback({ code, details: result.error });
-      void call;
     };
     return (call, callback) => {
       const header = call.metadata.get("authorization")[0];
       const answer = ctx.auth.check(typeof header === "string" ? header : undefined);
       const next = (result: AuthResult) =>
-        result.ok ? serve(call, callback) : refuse(result, call, callback);
+        result.ok ? serve(call, callback) : refuse(result, callback);
       if (answer instanceof Promise) {
         answer.then(next, (err: unknown) => {
           log.error({ err, method }, "gRPC authentication failed");
