@@ -26,6 +26,11 @@ export const POD_SECURITY_LABELS = {
 export const CONTAINER_PORT = 8080;
 /** The port of the Kubernetes Service in front of it. */
 export const SERVICE_PORT = 80;
+/** The OIP v2 gRPC port: the container's and the Services' (h2c, cleartext HTTP/2 inside the
+ * cluster; a Gateway listener terminates TLS in front of it). */
+export const GRPC_PORT = 8081;
+/** The Service port's `appProtocol` that tells the data plane to speak HTTP/2 without TLS. */
+export const H2C_APP_PROTOCOL = "kubernetes.io/h2c";
 /** The Secrets that hold the stack's two inference keys (created by the app component, which
  * keeps their values in the stack's state): one key each, under the key's own name, as both the
  * service (files in {@link KEYS_MOUNT_PATH}) and Envoy Gateway's API key auth (client id -> key)
@@ -163,10 +168,12 @@ export class InferenceChart extends Chart {
       : undefined;
     if (props.ingress.api === "gateway") {
       this.addGateway(name, props, labels);
-      this.addRoute(name, props, labels, [
+      const backends = [
         { name: service.name, weight: props.canary ? 100 - props.canary.weight : undefined },
         ...(canaryService ? [{ name: canaryService.name, weight: props.canary!.weight }] : []),
-      ]);
+      ];
+      this.addRoute(name, props, labels, backends);
+      this.addGrpcRoute(name, props, labels, backends);
       if (props.edgePolicies) this.addEdgePolicies(name, props, labels);
     } else {
       if (props.canary) {
@@ -175,8 +182,8 @@ export class InferenceChart extends Chart {
       this.addIngress(name, props, service, labels);
     }
 
-    // Only the data plane (the Gateway's proxies or the Ingress controller) and the metrics
-    // scraper (/metrics) reach the pods.
+    // Only the data plane (the Gateway's proxies or the Ingress controller: HTTP and gRPC) and
+    // the metrics scraper (/metrics, on the HTTP port) reach the pods.
     // Out: DNS, and with a workload identity (Azure) HTTPS to Entra ID and the model store.
     new kplus.k8s.KubeNetworkPolicy(this, "network-policy", {
       metadata: { name, labels },
@@ -185,10 +192,10 @@ export class InferenceChart extends Chart {
         podSelector: { matchLabels: selectorLabels(props.instance, "inference") },
         policyTypes: ["Ingress", "Egress"],
         egress: egressRules(workloadIdentity),
-        ingress: [props.ingress.controllerNamespace, props.ingress.metricsNamespace].map((ns) => ({
-          from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": ns } } }],
-          ports: [{ protocol: "TCP", port: kplus.k8s.IntOrString.fromNumber(CONTAINER_PORT) }],
-        })),
+        ingress: inferenceIngressRules(
+          props.ingress.controllerNamespace,
+          props.ingress.metricsNamespace,
+        ),
       },
     });
   }
@@ -226,9 +233,13 @@ export class InferenceChart extends Chart {
           name: InferenceChart.NAME,
           image: track.image,
           imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
-          ports: [{ number: CONTAINER_PORT, name: "http" }],
+          ports: [
+            { number: CONTAINER_PORT, name: "http" },
+            { number: GRPC_PORT, name: "grpc" },
+          ],
           envVariables: envOf({
             PORT: String(CONTAINER_PORT),
+            GRPC_PORT: String(GRPC_PORT),
             HOST: "0.0.0.0",
             MODEL_PINS: modelPins(track.models),
             ...jsonEnv("MODEL_TRAFFIC", props.modelTraffic),
@@ -333,8 +344,15 @@ export class InferenceChart extends Chart {
     const service = new kplus.Service(this, `${name}-service`, {
       metadata: { name, labels },
       type: serviceTypeOf(props.serviceType ?? "ClusterIP"),
-      ports: [{ name: "http", port: SERVICE_PORT, targetPort: CONTAINER_PORT, nodePort }],
+      ports: [
+        { name: "http", port: SERVICE_PORT, targetPort: CONTAINER_PORT, nodePort },
+        { name: "grpc", port: GRPC_PORT, targetPort: GRPC_PORT },
+      ],
     });
+    // cdk8s-plus has no appProtocol: the data plane reads it to call the pods with h2c.
+    ApiObject.of(service).addJsonPatch(
+      JsonPatch.add("/spec/ports/1/appProtocol", H2C_APP_PROTOCOL),
+    );
     const selector = { ...selectorLabels(props.instance, "inference"), [TRACK_LABEL]: track };
     for (const [key, value] of Object.entries(selector)) service.selectLabel(key, value);
     return service;
@@ -399,27 +417,34 @@ export class InferenceChart extends Chart {
       kind: "HTTPRoute",
       metadata: { name, labels },
       spec: {
-        parentRefs: [
-          {
-            group: "gateway.networking.k8s.io",
-            kind: "Gateway",
-            name,
-            sectionName: listenerName(props.ingress.tls),
-          },
-        ],
+        parentRefs: [gatewayParentRef(name, props.ingress.tls)],
         hostnames: [props.ingress.host],
         rules: [
           {
             matches: [{ path: { type: "PathPrefix", value: "/" } }],
-            backendRefs: backends.map((b) => ({
-              group: "",
-              kind: "Service",
-              name: b.name,
-              port: SERVICE_PORT,
-              ...(b.weight === undefined ? {} : { weight: b.weight }),
-            })),
+            backendRefs: backendRefs(backends, SERVICE_PORT),
           },
         ],
+      },
+    });
+  }
+
+  /** The gRPC route (OIP v2 over HTTP/2): every method of `ingress.host` to the same Services and
+   * weights as the HTTPRoute, on their gRPC port, through the same listener. */
+  private addGrpcRoute(
+    name: string,
+    props: InferenceChartProps,
+    labels: Record<string, string>,
+    backends: readonly { name: string; weight?: number }[],
+  ) {
+    new ApiObject(this, "grpc-route", {
+      apiVersion: GATEWAY_API_VERSION,
+      kind: "GRPCRoute",
+      metadata: { name, labels },
+      spec: {
+        parentRefs: [gatewayParentRef(name, props.ingress.tls)],
+        hostnames: [props.ingress.host],
+        rules: [{ backendRefs: backendRefs(backends, GRPC_PORT) }],
       },
     });
   }
@@ -430,7 +455,11 @@ export class InferenceChart extends Chart {
     props: InferenceChartProps,
     labels: Record<string, string>,
   ): void {
-    const targetRefs = [{ group: "gateway.networking.k8s.io", kind: "HTTPRoute", name }];
+    const targetRefs = ["HTTPRoute", "GRPCRoute"].map((kind) => ({
+      group: "gateway.networking.k8s.io",
+      kind,
+      name,
+    }));
     const security = securityPolicySpec(props.auth);
     if (security !== undefined) {
       new ApiObject(this, "security-policy", {
@@ -495,6 +524,46 @@ export class InferenceChart extends Chart {
       kplus.HttpIngressPathType.PREFIX,
     );
   }
+}
+
+/** A route's parent: the app's Gateway, at its one listener. */
+function gatewayParentRef(name: string, tls: boolean) {
+  return {
+    group: "gateway.networking.k8s.io",
+    kind: "Gateway",
+    name,
+    sectionName: listenerName(tls),
+  };
+}
+
+/** A route rule's Services at `port`, each with its weight (a percent) when the release splits. */
+function backendRefs(backends: readonly { name: string; weight?: number }[], port: number) {
+  return backends.map((b) => ({
+    group: "",
+    kind: "Service",
+    name: b.name,
+    port,
+    ...(b.weight === undefined ? {} : { weight: b.weight }),
+  }));
+}
+
+/**
+ * Who reaches the inference pods: the data plane's namespace on the HTTP and gRPC ports, the
+ * scraper's on the HTTP port only (/metrics). Nothing else: other namespaces, and other pods of
+ * the app's own namespace, are refused.
+ */
+export function inferenceIngressRules(
+  controllerNamespace: string,
+  metricsNamespace: string,
+): kplus.k8s.NetworkPolicyIngressRule[] {
+  const from = (ns: string) => [
+    { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": ns } } },
+  ];
+  const tcp = (n: number) => ({ protocol: "TCP", port: kplus.k8s.IntOrString.fromNumber(n) });
+  return [
+    { from: from(controllerNamespace), ports: [tcp(CONTAINER_PORT), tcp(GRPC_PORT)] },
+    { from: from(metricsNamespace), ports: [tcp(CONTAINER_PORT)] },
+  ];
 }
 
 /** The Gateway's one listener: `https` with TLS, else `http` (the HTTPRoute attaches to it). */

@@ -48,6 +48,13 @@ const env = (objs: Obj[]) =>
     ]),
   );
 
+/** Both routes of the app: the Gateway checks HTTP and gRPC alike. */
+const ROUTES = ["HTTPRoute", "GRPCRoute"].map((kind) => ({
+  group: "gateway.networking.k8s.io",
+  kind,
+  name: "inference",
+}));
+
 describe("config: mlops:auth", () => {
   test.each(["local", "dev", "prod"] as const)("%s authenticates with keys by default", (stack) => {
     expect(config(stack).auth).toEqual({ mode: "key", role: "Score" });
@@ -118,12 +125,12 @@ describe("the chart: what the service and the Gateway check", () => {
   });
 
   test.each(["dev", "prod"] as const)(
-    "%s: a SecurityPolicy on the HTTPRoute takes the same two keys from the Authorization header",
+    "%s: a SecurityPolicy on the HTTPRoute and the GRPCRoute takes the same two keys from the Authorization header",
     (stack) => {
       const [policy] = of(objects(stack), "SecurityPolicy");
       expect(policy.apiVersion).toBe("gateway.envoyproxy.io/v1alpha1");
       expect(policy.spec).toEqual({
-        targetRefs: [{ group: "gateway.networking.k8s.io", kind: "HTTPRoute", name: "inference" }],
+        targetRefs: ROUTES,
         apiKeyAuth: {
           credentialRefs: [
             { group: "", kind: "Secret", name: "inference-key-primary" },
@@ -147,7 +154,7 @@ describe("the chart: what the service and the Gateway check", () => {
       "BackendTrafficPolicy",
     );
     expect(limit.spec).toEqual({
-      targetRefs: [{ group: "gateway.networking.k8s.io", kind: "HTTPRoute", name: "inference" }],
+      targetRefs: ROUTES,
       rateLimit: {
         type: "Local",
         local: {

@@ -32,14 +32,18 @@ const env = (objs: Obj[]) =>
   );
 
 describe("the inference container", () => {
-  test("listens on 8080 on every interface, and pins the configured model versions", () => {
+  test("listens on 8080 (HTTP) and 8081 (gRPC) on every interface, and pins the configured model versions", () => {
     const objs = objects({ models: { "mpg-regressor": "3", "penguin-classifier": "1" } });
     expect(container(objs).name).toBe("inference");
     expect(container(objs).image).toBe(IMAGE);
     expect(container(objs).imagePullPolicy).toBe("IfNotPresent");
-    expect(container(objs).ports).toEqual([{ containerPort: 8080, name: "http" }]);
+    expect(container(objs).ports).toEqual([
+      { containerPort: 8080, name: "http" },
+      { containerPort: 8081, name: "grpc" },
+    ]);
     expect(env(objs)).toEqual({
       PORT: "8080",
+      GRPC_PORT: "8081",
       HOST: "0.0.0.0",
       MODEL_PINS: "mpg-regressor=3,penguin-classifier=1",
       SHUTDOWN_GRACE_MS: "25000",
@@ -152,19 +156,23 @@ describe("the Service", () => {
     ["NodePort", undefined],
     ["NodePort", 30123],
     ["LoadBalancer", undefined],
-  ])("type %s, node port %s: port 80 to the container's 8080", (serviceType, nodePort) => {
-    const objs = objects({ serviceType, nodePort });
-    const service = named(objs, "Service", "inference")!;
-    expect(service.spec.type).toBe(serviceType);
-    expect(service.spec.ports).toEqual([
-      {
-        name: "http",
-        port: 80,
-        targetPort: 8080,
-        ...(nodePort === undefined ? {} : { nodePort }),
-      },
-    ]);
-  });
+  ])(
+    "type %s, node port %s: port 80 to the container's 8080, gRPC 8081 as h2c",
+    (serviceType, nodePort) => {
+      const objs = objects({ serviceType, nodePort });
+      const service = named(objs, "Service", "inference")!;
+      expect(service.spec.type).toBe(serviceType);
+      expect(service.spec.ports).toEqual([
+        {
+          name: "http",
+          port: 80,
+          targetPort: 8080,
+          ...(nodePort === undefined ? {} : { nodePort }),
+        },
+        { name: "grpc", port: 8081, targetPort: 8081, appProtocol: "kubernetes.io/h2c" },
+      ]);
+    },
+  );
 
   test("without app.serviceType: ClusterIP", () => {
     const raw = stackConfig("dev");

@@ -192,7 +192,10 @@ describe.each(CASES)("%s, %s", (stack, _name, release) => {
         // Restarted after 3 × 10 s not live.
         livenessProbe: httpProbe("/v2/health/live", 10, 3),
       });
-      expect(c.ports).toEqual([{ containerPort: 8080, name: "http" }]);
+      expect(c.ports).toEqual([
+        { containerPort: 8080, name: "http" },
+        { containerPort: 8081, name: "grpc" },
+      ]);
     }
   });
 

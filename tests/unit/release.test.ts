@@ -29,8 +29,8 @@ describe("rolling (default)", () => {
 describe("canary", () => {
   const release = { strategy: "canary", canary: { image: "mlops-inference:0.2.0", weight: 10 } };
 
-  const backends = (objs: Obj[]) =>
-    (named(objs, "HTTPRoute", "inference")!.spec.rules as Obj[]).map((rule) =>
+  const backends = (objs: Obj[], kind = "HTTPRoute") =>
+    (named(objs, kind, "inference")!.spec.rules as Obj[]).map((rule) =>
       (rule.backendRefs as Obj[]).map((b) => [b.name, b.port, b.weight]),
     );
 
@@ -61,18 +61,29 @@ describe("canary", () => {
     expect(names(objs, "HorizontalPodAutoscaler")).toEqual(["inference", "inference-canary"]);
   });
 
-  test("changing the weight changes one object, the HTTPRoute, and in it only the backends' weights", () => {
+  test("changing the weight changes two objects, the HTTPRoute and the GRPCRoute, and in them only the backends' weights", () => {
     const a = synth("local", release);
     const b = synth("local", { ...release, canary: { ...release.canary, weight: 50 } });
     const changed = a.filter((o, i) => JSON.stringify(o) !== JSON.stringify(b[i]));
-    expect(changed.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(["HTTPRoute/inference"]);
-    const before = stringify(changed[0]).split("\n");
-    const after = stringify(named(b, "HTTPRoute", "inference")).split("\n");
-    expect(before.filter((line, i) => line !== after[i])).toEqual([
-      "          weight: 90",
-      "          weight: 10",
+    expect(changed.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
+      "HTTPRoute/inference",
+      "GRPCRoute/inference",
     ]);
+    for (const before of changed) {
+      const after = stringify(named(b, before.kind, "inference")).split("\n");
+      expect(
+        stringify(before)
+          .split("\n")
+          .filter((line, i) => line !== after[i]),
+      ).toEqual(["          weight: 90", "          weight: 10"]);
+    }
     expect(backends(b)[0].map(([, , w]) => w)).toEqual([50, 50]);
+    expect(backends(b, "GRPCRoute")).toEqual([
+      [
+        ["inference", 8081, 50],
+        ["inference-canary", 8081, 50],
+      ],
+    ]);
   });
 
   test("abort: weight 0 leaves the canary in the route with no traffic, and the stable Service all of it", () => {
