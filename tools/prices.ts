@@ -17,12 +17,11 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { checkPriceTable, PRICE_TABLE, PriceTable, RegionPrices } from "../infra/azure/prices";
 import { parseConfig } from "../infra/config";
-import { readStackFile } from "./synth";
+import { readStackFile, REPO_ROOT, stackNames } from "./stack-file";
 
 export const API = "https://prices.azure.com/api/retail/prices";
 export const API_VERSION = "2023-01-01-preview";
-const ROOT = path.resolve(__dirname, "..");
-export const TABLE_FILE = path.join(ROOT, "infra", "azure", "price-table.json");
+export const TABLE_FILE = path.join(REPO_ROOT, "infra", "azure", "price-table.json");
 /** More pages than any of these filters returns: a loop of NextPageLinks stops here. */
 const MAX_PAGES = 50;
 
@@ -193,7 +192,7 @@ export async function refreshTable(
 }
 
 /** The regions and VM sizes the Azure stack files use. */
-export function stackNeeds(stacks: readonly string[], root = ROOT) {
+export function stackNeeds(stacks: readonly string[], root = REPO_ROOT) {
   const regions = new Set<string>();
   const vmSizes = new Set<string>();
   for (const stack of stacks) {
@@ -246,10 +245,7 @@ export async function main(
     return 2;
   }
   try {
-    const stacks = fs
-      .readdirSync(ROOT)
-      .filter((f) => /^Pulumi\.[^.]+\.yaml$/.test(f))
-      .map((f) => f.slice("Pulumi.".length, -".yaml".length));
+    const stacks = stackNames();
     const today = new Date().toISOString().slice(0, 10);
     const table = await refreshTable(PRICE_TABLE, stackNeeds(stacks), fetchJson, today);
     const text = JSON.stringify(table, null, 2) + "\n";

@@ -3,7 +3,7 @@
  * the monthly cost of an Azure stack at rest, with its training schedule, and at maximum, per
  * pool, for the AKS tier, the Gateway's public IP and the monitoring workspace, from the stack
  * file (validated as `pulumi up` does) and the dated price table infra/azure/price-table.json
- * (stacks/cost-model.ts does the arithmetic).
+ * (tools/cost-model.ts does the arithmetic).
  *
  * Exit codes: 0 printed (a local stack prints that it has no cloud cost), 1 config or price table
  * problem, 2 bad usage.
@@ -18,7 +18,7 @@ import {
   DEFAULT_PROVISION_MINUTES,
   DEFAULT_SERIES_PER_NODE,
 } from "./cost-model";
-import { readStackFile } from "./synth";
+import { readStackFile } from "./stack-file";
 
 export const USAGE = `usage: npm run cost -- --stack <local|dev|prod> [options]
   --stack <name>             the stack file Pulumi.<name>.yaml (required)

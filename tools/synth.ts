@@ -9,10 +9,11 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { parse, stringify } from "yaml";
-import { parseConfig, RawConfig } from "../infra/config";
+import { stringify } from "yaml";
+import { parseConfig } from "../infra/config";
 import { MODEL_CONTAINER } from "../infra/azure/model-store";
 import { synthManifests } from "../infra/k8s/manifests";
+import { readStackFile, REPO_ROOT } from "./stack-file";
 
 export const PLACEHOLDERS = {
   image: "${IMAGE_REF}",
@@ -22,30 +23,8 @@ export const PLACEHOLDERS = {
   modelStoreUrl: "${MODEL_STORE_URL}",
 } as const;
 
-const ROOT = path.resolve(__dirname, "..");
-
-/** The `mlops:` values of Pulumi.<stack>.yaml, without the namespace. */
-export function readStackFile(stack: string, root = ROOT): RawConfig {
-  const file = path.join(root, `Pulumi.${stack}.yaml`);
-  if (!fs.existsSync(file)) {
-    const stacks = fs
-      .readdirSync(root)
-      .filter((f) => /^Pulumi\.[^.]+\.yaml$/.test(f))
-      .map((f) => f.slice("Pulumi.".length, -".yaml".length));
-    throw new Error(`no stack file ${file}; stacks here: ${stacks.join(", ")}`);
-  }
-  const doc = (parse(fs.readFileSync(file, "utf8")) ?? {}) as {
-    config?: Record<string, unknown>;
-  };
-  const raw: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(doc.config ?? {})) {
-    if (key.startsWith("mlops:")) raw[key.slice("mlops:".length)] = value;
-  }
-  return raw;
-}
-
 /** The stack's manifests as one multi-document YAML string. */
-export function synthStack(stack: string, root = ROOT): string {
+export function synthStack(stack: string, root = REPO_ROOT): string {
   const config = parseConfig(readStackFile(stack, root));
   const azure = config.target === "azure";
   const manifests = synthManifests({
@@ -70,7 +49,7 @@ export function synthStack(stack: string, root = ROOT): string {
 
 function main(argv: string[]): number {
   let stack = "local";
-  let out = path.join(ROOT, "synth");
+  let out = path.join(REPO_ROOT, "synth");
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = argv[i + 1];

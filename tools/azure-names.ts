@@ -11,9 +11,7 @@ import { modelStoreAccountName } from "../infra/azure/model-store";
 import { deployerRoleCondition, stableSuffix } from "../infra/azure/names";
 import { sharedRegistryName } from "../infra/azure/registry";
 import { parseConfig, type PlatformConfig } from "../infra/config";
-import { readStackFile } from "./synth";
-
-const ROOT = path.resolve(__dirname, "..");
+import { readStackFile, REPO_ROOT } from "./stack-file";
 
 export interface AzureNames {
   /** The shared registry (created by the bootstrap). */
@@ -76,8 +74,15 @@ function main(argv: string[]): number {
   }
   try {
     const stack = flags.stack ?? "dev";
-    const project = String(parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")).name);
-    const names = azureNames(parseConfig(readStackFile(stack, ROOT)), subscription, project, stack);
+    const project = String(
+      parse(fs.readFileSync(path.join(REPO_ROOT, "Pulumi.yaml"), "utf8")).name,
+    );
+    const names = azureNames(
+      parseConfig(readStackFile(stack, REPO_ROOT)),
+      subscription,
+      project,
+      stack,
+    );
     if (flags.field === undefined) {
       process.stdout.write(JSON.stringify(names, null, 2) + "\n");
       return 0;

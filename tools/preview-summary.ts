@@ -98,7 +98,7 @@ export interface Summary {
   readonly unknownOps: Readonly<Record<string, number>>;
   readonly errors: readonly string[];
   readonly warnings: number;
-  /** The change in the node pools' monthly cost (stacks/preview-cost.ts). */
+  /** The change in the node pools' monthly cost (tools/preview-cost.ts). */
   readonly cost?: PoolCostSummary;
 }
 

@@ -11,10 +11,10 @@ import { LocalWorkspace, Stack, type EngineEvent } from "@pulumi/pulumi/automati
 import * as fs from "fs";
 import * as path from "path";
 import { loadConfig } from "../infra/config";
-import { createPlatform } from "./platform";
+import { createPlatform } from "../stacks/platform";
 import { ProgressView } from "./progress";
+import { REPO_ROOT } from "./stack-file";
 
-export const REPO_ROOT = path.resolve(__dirname, "..");
 export const PROJECT = "mlops-platform";
 const COMMANDS = ["preview", "up", "destroy", "outputs"] as const;
 type Command = (typeof COMMANDS)[number];

@@ -3,16 +3,16 @@
  *  - schema/pulumi-stack.schema.json, the JSON Schema of a whole `Pulumi.<stack>.yaml` that editors
  *    use (the stack files name it in a `# yaml-language-server: $schema=` line);
  *  - the configuration table of README.md, between its `config-table` markers.
- * tests/unit/stack-schema.test.ts fails when either is stale.
+ * tests/unit/tools/schema.test.ts fails when either is stale.
  */
 import * as fs from "fs";
 import * as path from "path";
 import { z } from "zod";
 import { StackConfigSchema, TOP_LEVEL_KEYS } from "../infra/config";
+import { REPO_ROOT } from "./stack-file";
 
-const ROOT = path.resolve(__dirname, "..");
-export const SCHEMA_FILE = path.join(ROOT, "schema", "pulumi-stack.schema.json");
-export const README_FILE = path.join(ROOT, "README.md");
+export const SCHEMA_FILE = path.join(REPO_ROOT, "schema", "pulumi-stack.schema.json");
+export const README_FILE = path.join(REPO_ROOT, "README.md");
 
 /** A JSON Schema (draft-07) node, as far as this file reads it. */
 export interface JsonSchema {

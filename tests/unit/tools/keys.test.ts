@@ -1,5 +1,5 @@
 /** `npm run keys`: its arguments, and what it reads from a stack's outputs and state. */
-import { keysFromOutputs, keySecretUrn, parseKeysArgs, USAGE } from "../../stacks/keys";
+import { keysFromOutputs, keySecretUrn, parseKeysArgs, USAGE } from "../../../tools/keys";
 
 describe("parseKeysArgs", () => {
   test("show, with a stack and one key", () => {

@@ -8,9 +8,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { parseConfig } from "../infra/config";
 import { monitoringFiles } from "../infra/monitoring/files";
-import { readStackFile } from "./synth";
+import { readStackFile, REPO_ROOT } from "./stack-file";
 
-const ROOT = path.resolve(__dirname, "..");
 const USAGE =
   "usage: npm run monitoring -- [--stack local|dev|prod] [--out DIR] [--kubeconfig FILE]";
 
@@ -19,7 +18,7 @@ export function writeMonitoringFiles(
   stack: string,
   out: string,
   kubeconfigFile?: string,
-  root = ROOT,
+  root = REPO_ROOT,
 ): string[] {
   const files = monitoringFiles(parseConfig(readStackFile(stack, root)), stack, {
     kubeconfigFile,
@@ -43,7 +42,7 @@ function main(argv: string[]): number {
     flags[flag] = value;
   }
   const stack = flags["--stack"];
-  const out = path.resolve(flags["--out"] ?? path.join(ROOT, "synth", `monitoring-${stack}`));
+  const out = path.resolve(flags["--out"] ?? path.join(REPO_ROOT, "synth", `monitoring-${stack}`));
   try {
     const kubeconfig = flags["--kubeconfig"] && path.resolve(flags["--kubeconfig"]);
     for (const file of writeMonitoringFiles(stack, out, kubeconfig)) {
