@@ -8,9 +8,10 @@ import * as fs from "fs";
 import * as path from "path";
 import { parseConfig } from "../infra/config";
 import { monitoringFiles } from "../infra/monitoring/files";
+import { argsOrExitCode, parseCli, toStderr, toStdout } from "./cli";
 import { readStackFile, REPO_ROOT } from "./stack-file";
 
-const USAGE =
+export const USAGE =
   "usage: npm run monitoring -- [--stack local|dev|prod] [--out DIR] [--kubeconfig FILE]";
 
 /** Writes the files of `stack` into `out`; returns their paths. */
@@ -31,26 +32,44 @@ export function writeMonitoringFiles(
   });
 }
 
-function main(argv: string[]): number {
-  const flags: Record<string, string> = { "--stack": "local" };
-  for (let i = 0; i < argv.length; i += 2) {
-    const [flag, value] = [argv[i], argv[i + 1]];
-    if (!["--stack", "--out", "--kubeconfig"].includes(flag) || !value || value.startsWith("--")) {
-      process.stderr.write(`monitoring: unexpected argument ${JSON.stringify(flag)}\n${USAGE}\n`);
-      return 2;
-    }
-    flags[flag] = value;
-  }
-  const stack = flags["--stack"];
-  const out = path.resolve(flags["--out"] ?? path.join(REPO_ROOT, "synth", `monitoring-${stack}`));
+export interface MonitoringArgs {
+  readonly stack: string;
+  readonly out: string;
+  /** The kubeconfig file prometheus.yml names for Kubernetes discovery. */
+  readonly kubeconfig?: string;
+}
+
+/** Parses argv; throws a UsageError on anything unexpected. */
+export function parseMonitoringArgs(argv: readonly string[]): MonitoringArgs | "help" {
+  const { values } = parseCli(argv, {
+    options: {
+      stack: { type: "string", default: "local" },
+      out: { type: "string" },
+      kubeconfig: { type: "string" },
+    },
+  });
+  if (values.help) return "help";
+  const { stack } = values;
+  return {
+    stack,
+    out: path.resolve(values.out ?? path.join(REPO_ROOT, "synth", `monitoring-${stack}`)),
+    kubeconfig: values.kubeconfig && path.resolve(values.kubeconfig),
+  };
+}
+
+/** Runs the CLI; returns the exit code. */
+export function main(argv: readonly string[], stdout = toStdout, stderr = toStderr): number {
+  const args = argsOrExitCode({ name: "monitoring", usage: USAGE, stdout, stderr }, () =>
+    parseMonitoringArgs(argv),
+  );
+  if (typeof args === "number") return args;
   try {
-    const kubeconfig = flags["--kubeconfig"] && path.resolve(flags["--kubeconfig"]);
-    for (const file of writeMonitoringFiles(stack, out, kubeconfig)) {
-      process.stdout.write(`monitoring: wrote ${path.relative(process.cwd(), file)}\n`);
+    for (const file of writeMonitoringFiles(args.stack, args.out, args.kubeconfig)) {
+      stdout(`monitoring: wrote ${path.relative(process.cwd(), file)}\n`);
     }
     return 0;
   } catch (err) {
-    process.stderr.write(`monitoring: ${(err as Error).message}\n`);
+    stderr(`monitoring: ${(err as Error).message}\n`);
     return 1;
   }
 }

@@ -13,6 +13,7 @@ import { stringify } from "yaml";
 import { parseConfig } from "../infra/config";
 import { MODEL_CONTAINER } from "../infra/azure/model-store";
 import { synthManifests } from "../infra/k8s/manifests";
+import { argsOrExitCode, parseCli, toStderr, toStdout } from "./cli";
 import { readStackFile, REPO_ROOT } from "./stack-file";
 
 export const PLACEHOLDERS = {
@@ -47,35 +48,42 @@ export function synthStack(stack: string, root = REPO_ROOT): string {
     .join("---\n");
 }
 
-function main(argv: string[]): number {
-  let stack = "local";
-  let out = path.join(REPO_ROOT, "synth");
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i];
-    const value = argv[i + 1];
-    if ((flag === "--stack" || flag === "--out") && value && !value.startsWith("--")) {
-      if (flag === "--stack") stack = value;
-      else out = path.resolve(value);
-      i++;
-    } else {
-      process.stderr.write(
-        `synth: unexpected argument ${JSON.stringify(flag)}\nusage: npm run synth -- [--stack local|dev|prod] [--out DIR]\n`,
-      );
-      return 2;
-    }
-  }
+export const USAGE = "usage: npm run synth -- [--stack local|dev|prod] [--out DIR]";
+
+export interface SynthArgs {
+  readonly stack: string;
+  /** The directory the stack's file is written to. */
+  readonly out: string;
+}
+
+/** Parses argv; throws a UsageError on anything unexpected. */
+export function parseSynthArgs(argv: readonly string[]): SynthArgs | "help" {
+  const { values } = parseCli(argv, {
+    options: { stack: { type: "string", default: "local" }, out: { type: "string" } },
+  });
+  if (values.help) return "help";
+  return { stack: values.stack, out: path.resolve(values.out ?? path.join(REPO_ROOT, "synth")) };
+}
+
+/** Runs the CLI; returns the exit code. */
+export function main(argv: readonly string[], stdout = toStdout, stderr = toStderr): number {
+  const args = argsOrExitCode({ name: "synth", usage: USAGE, stdout, stderr }, () =>
+    parseSynthArgs(argv),
+  );
+  if (typeof args === "number") return args;
+  const { stack, out } = args;
   try {
     const text = synthStack(stack);
     fs.mkdirSync(out, { recursive: true });
     const file = path.join(out, `${stack}.yaml`);
     fs.writeFileSync(file, text);
     const count = text.split(/^---$/m).length;
-    process.stdout.write(
+    stdout(
       `synth: wrote ${count} manifests of stack ${stack} to ${path.relative(process.cwd(), file)}\n`,
     );
     return 0;
   } catch (err) {
-    process.stderr.write(`synth: ${(err as Error).message}\n`);
+    stderr(`synth: ${(err as Error).message}\n`);
     return 1;
   }
 }

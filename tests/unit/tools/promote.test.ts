@@ -226,7 +226,7 @@ describe("usage errors: exit 2 with the usage text", () => {
       'promote: --to "../etc/passwd" is not a stack name',
     ],
     [["--to", "prod", "--outputs-file", "x.json", "--image", EARLIER_DIGEST], "needs --from"],
-    [["--from", "dev", "--to", "prod", "--force"], "Unknown option '--force'"],
+    [["--from", "dev", "--to", "prod", "--force"], 'promote: unknown option "--force"; allowed:'],
     [["--from"], "--from"],
   ])("%j", (args, message) => {
     const r = run(args);
