@@ -5,11 +5,11 @@
  */
 const base = require("./jest.config.js");
 
-/** Test files of each scope, by the start of their names (regular expressions); a project not
- * named runs none. */
+/** Test files of each scope, by the start of their paths under the project's folder (regular
+ * expressions); a project not named runs none. */
 const SCOPES = {
   // promotion.ts and preview-summary.ts are loaded only by their own unit suites.
-  stacks: { unit: ["promot", "preview-summary"] },
+  tools: { unit: ["tools/promot", "tools/preview-summary"] },
   // Not program.test.ts: it runs the whole program under mocks for every stack (seconds per test),
   // which made a policy mutant's run 10 s; the policy suites check each policy input by input.
   policy: { policy: ["azure", "config", "kubernetes", "levels", "traffic"] },
@@ -25,13 +25,13 @@ const SCOPES = {
   // infra's parts run each static mutant against every suite of the part (stryker.config.mjs), so
   // each part runs the suites that load its files, not the whole unit and policy projects:
   // the config's parse, defaults, errors and JSON Schema;
-  "infra-config": { unit: ["config", "stack-schema", "monitoring-config"], policy: ["config"] },
+  "infra-config": { unit: ["config", "tools/schema", "monitoring-config"], policy: ["config"] },
   // the manifests (security fields, release strategies, synth, the program under mocks);
   "infra-k8s": {
     unit: [
       "manifest-security",
       "release",
-      "synth",
+      "tools/synth",
       "program",
       "labels",
       "training-chart",

@@ -4,7 +4,7 @@
 // scope's incremental file go to reports/mutation/<scope>/ (ignored by git), so a re-run tests
 // only the mutants a change touched.
 const SCOPES = {
-  stacks: ["stacks/promotion.ts", "stacks/preview-summary.ts"],
+  tools: ["tools/promotion.ts", "tools/preview-summary.ts"],
   policy: ["policy/**/*.ts"],
   model: ["service/src/model/**/*.ts"],
   // infra/ in four parts, each with its own suites, report and incremental file.
@@ -38,7 +38,7 @@ export default {
   // part.
   coverageAnalysis: ["infra-k8s", "infra-azure"].includes(scope) ? "all" : "perTest",
   // Mutants of module-level tables (static mutants) can only be tested by reloading and running
-  // every suite of the scope, once per mutant. In stacks, policy and model they are reported as
+  // every suite of the scope, once per mutant. In tools, policy and model they are reported as
   // ignored (`--ignoreStatic false` runs them); there a mutant covered both at load and by tests
   // ("hybrid") runs in those tests only, so its score is a lower bound.
   //

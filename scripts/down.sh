@@ -8,7 +8,7 @@ use_cluster
 
 cd "$REPO_ROOT"
 if pulumi stack select "$STACK" --non-interactive >/dev/null 2>&1; then
-  node "$REPO_ROOT/node_modules/ts-node/dist/bin.js" --transpile-only "$REPO_ROOT/stacks/deploy.ts" destroy --stack "$STACK" "$@"
+  node "$REPO_ROOT/node_modules/ts-node/dist/bin.js" --transpile-only "$REPO_ROOT/tools/deploy.ts" destroy --stack "$STACK" "$@"
 else
   say "no stack $STACK in $PULUMI_BACKEND_URL: nothing to destroy"
 fi

@@ -53,7 +53,7 @@ auth_mode="$(output authMode)"
 key=""
 case "$auth_mode" in
   key)
-    key="$(node "$REPO_ROOT/node_modules/ts-node/dist/bin.js" --transpile-only "$REPO_ROOT/stacks/keys.ts" show --stack "$stack" --key primary)" ||
+    key="$(node "$REPO_ROOT/node_modules/ts-node/dist/bin.js" --transpile-only "$REPO_ROOT/tools/keys.ts" show --stack "$stack" --key primary)" ||
       fail "cannot read the keys of stack $stack (npm run keys -- show --stack $stack)"
     ;;
   none | "") ;;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `npm run keys -- show|rotate ...`: the inference keys of a stack (stacks/keys.ts, which says
+# `npm run keys -- show|rotate ...`: the inference keys of a stack (tools/keys.ts, which says
 # how to call it). Runs with the toolchain and Pulumi backend of `npm run up`; a rotation of a
 # `local`-target stack reaches its cluster the way `npm run up` does (scripts/stack-env.sh).
 set -euo pipefail
@@ -20,4 +20,4 @@ if [[ -n "$rotating" && "$(stack_config_value "$REPO_ROOT" "$stack" target 2>/de
   use_cluster
 fi
 cd "$REPO_ROOT"
-exec node "$REPO_ROOT/node_modules/ts-node/dist/bin.js" --transpile-only "$REPO_ROOT/stacks/keys.ts" "$@"
+exec node "$REPO_ROOT/node_modules/ts-node/dist/bin.js" --transpile-only "$REPO_ROOT/tools/keys.ts" "$@"

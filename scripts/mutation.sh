@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-ALL=(stacks policy model infra-config infra-k8s infra-azure infra-monitoring)
+ALL=(tools policy model infra-config infra-k8s infra-azure infra-monitoring)
 IFS=, read -r -a scopes <<<"${MUTATION_SCOPE:-$(
   IFS=,
   echo "${ALL[*]}"

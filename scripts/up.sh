@@ -21,7 +21,7 @@ cd "$REPO_ROOT"
 # The Automation API with an inline program: no pulumi-language-nodejs plugin needed.
 outputs="$(mktemp)"
 trap 'rm -f "$outputs"' EXIT
-node "$REPO_ROOT/node_modules/ts-node/dist/bin.js" --transpile-only "$REPO_ROOT/stacks/deploy.ts" up --stack "$STACK" --outputs-file "$outputs" "$@"
+node "$REPO_ROOT/node_modules/ts-node/dist/bin.js" --transpile-only "$REPO_ROOT/tools/deploy.ts" up --stack "$STACK" --outputs-file "$outputs" "$@"
 if [[ -n "${MLOPS_KUBE_CONTEXT:-}" || "${MLOPS_NODES:-real}" == real ]]; then
   bash "$SCRIPTS_DIR/endpoint.sh" "$(cat "$outputs")" "$STACK"
 else

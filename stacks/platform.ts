@@ -84,21 +84,12 @@ export function createPlatform(config: PlatformConfig): PlatformOutputs {
   if (config.target === "local" || !config.azure) {
     const image = new ServiceImage(`${NAME}-image`, { image: config.image });
     const app = new InferenceApp(NAME, { config, image: image.ref });
-    return {
-      endpointUrl: app.endpointUrl,
-      serviceUrl: app.serviceUrl,
-      nodePortUrl: app.nodePortUrl,
-      namespace: app.namespace,
-      imageRef: image.ref,
-      modelVersions: pulumi.output({ ...config.app.models }),
+    return platformOutputs(config, app, image.ref, {
       modelStoreUrl: pulumi.output(`emptyDir://${namespace}/${TrainingChart.NAME}`),
       kubeconfig: pulumi.secret(""),
       registryLoginServer: pulumi.output(""),
       trainingPool: pulumi.output({ name: "", minCount: 0, maxCount: 0 }),
-      release: releaseOutput(config, image.ref),
-      authMode: pulumi.output(config.auth.mode),
-      inferenceKeys: app.inferenceKeys,
-    };
+    });
   }
 
   const azure = config.azure;
@@ -213,13 +204,7 @@ export function createPlatform(config: PlatformConfig): PlatformOutputs {
     },
     { dependsOn: [registry, ...(gateway ? [gateway] : []), ...(certificate ? [certificate] : [])] },
   );
-  return {
-    endpointUrl: app.endpointUrl,
-    serviceUrl: app.serviceUrl,
-    nodePortUrl: app.nodePortUrl,
-    namespace: app.namespace,
-    imageRef,
-    modelVersions: pulumi.output({ ...config.app.models }),
+  return platformOutputs(config, app, imageRef, {
     modelStoreUrl: store.url,
     kubeconfig: cluster.kubeconfig,
     registryLoginServer: registry.loginServer,
@@ -228,6 +213,34 @@ export function createPlatform(config: PlatformConfig): PlatformOutputs {
       minCount: azure.trainingPool.minCount,
       maxCount: azure.trainingPool.maxCount,
     }),
+  });
+}
+
+/** The outputs that depend on where the platform runs (Azure, or a local cluster). */
+type TargetOutputs = Pick<
+  PlatformOutputs,
+  "modelStoreUrl" | "kubeconfig" | "registryLoginServer" | "trainingPool"
+>;
+
+/** The stack outputs of either target: the app's, the image's and the config's, with the
+ * target's own. */
+function platformOutputs(
+  config: PlatformConfig,
+  app: InferenceApp,
+  imageRef: pulumi.Output<string>,
+  target: TargetOutputs,
+): PlatformOutputs {
+  return {
+    endpointUrl: app.endpointUrl,
+    serviceUrl: app.serviceUrl,
+    nodePortUrl: app.nodePortUrl,
+    namespace: app.namespace,
+    imageRef,
+    modelVersions: pulumi.output({ ...config.app.models }),
+    modelStoreUrl: target.modelStoreUrl,
+    kubeconfig: target.kubeconfig,
+    registryLoginServer: target.registryLoginServer,
+    trainingPool: target.trainingPool,
     release: releaseOutput(config, imageRef),
     authMode: pulumi.output(config.auth.mode),
     inferenceKeys: app.inferenceKeys,

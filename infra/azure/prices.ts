@@ -3,7 +3,7 @@
  * summary and the Karpenter NodePool use. Pure: a missing region or VM size is an error that names
  * the key asked for and what the table has.
  *
- * The table is written by `npm run cost:prices` (stacks/prices.ts) from Azure's retail prices API,
+ * The table is written by `npm run cost:prices` (tools/prices.ts) from Azure's retail prices API,
  * or by hand where that API cannot be reached (`retrievedBy: "hand"`; the report says so).
  */
 import TABLE from "./price-table.json";

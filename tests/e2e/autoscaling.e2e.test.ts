@@ -19,7 +19,7 @@ import { PRICE_TABLE, vmHourly } from "../../infra/azure/prices";
 import { AZURE_DEFAULTS, parseConfig, type RawConfig } from "../../infra/config";
 import { karpenterTrainingPool, KARPENTER_POOL_NAME } from "../../infra/k8s/karpenter";
 import { synthManifests, type Manifest } from "../../infra/k8s/manifests";
-import { readStackFile } from "../../stacks/synth";
+import { readStackFile } from "../../tools/stack-file";
 import {
   alive,
   AUTOSCALING_CONTROL_PLANE_ENV,

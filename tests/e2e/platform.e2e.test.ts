@@ -34,7 +34,7 @@ import {
   startService,
   type ServiceProcess,
 } from "./support/service";
-import { keySecretUrn } from "../../stacks/keys";
+import { keySecretUrn } from "../../tools/keys";
 import { changed, E2eStack, localConfig, STACK_NAME, type Run, type Step } from "./support/stack";
 import {
   describeTraffic,

@@ -1,7 +1,7 @@
 /**
  * The documented config errors: a raw `mlops` namespace and the exact message parseConfig must
  * throw for it. tests/unit/config.test.ts and monitoring-config.test.ts assert the messages;
- * tests/unit/stack-schema.test.ts checks that the JSON Schema refuses each as well, where it can.
+ * tests/unit/tools/schema.test.ts checks that the JSON Schema refuses each as well, where it can.
  */
 export type ConfigErrorCase = [name: string, raw: Record<string, unknown>, message: string];
 

@@ -6,7 +6,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
-import { readStackFile } from "../../stacks/synth";
+import { readStackFile } from "../../tools/stack-file";
 
 export type StackName = "local" | "dev" | "prod";
 

@@ -27,7 +27,7 @@ import {
 import { gatewayImageProblem } from "../../infra/azure/gateway";
 import { pullProblem, sharedRegistryName } from "../../infra/azure/registry";
 import { isDigestRef, parseConfig } from "../../infra/config";
-import { azureNames } from "../../stacks/azure-names";
+import { azureNames } from "../../tools/azure-names";
 import {
   AKS_EXEC_KUBECONFIG,
   expandConfigGroups,

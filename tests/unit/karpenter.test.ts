@@ -8,7 +8,8 @@ import { trainingPoolArgs } from "../../infra/azure/cluster";
 import { checkPriceTable, PRICE_TABLE } from "../../infra/azure/prices";
 import { AZURE_DEFAULTS, parseConfig, type RawConfig } from "../../infra/config";
 import { karpenterTrainingPool, kwokInstanceType } from "../../infra/k8s/karpenter";
-import { readStackFile, synthStack } from "../../stacks/synth";
+import { readStackFile } from "../../tools/stack-file";
+import { synthStack } from "../../tools/synth";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Obj = Record<string, any>;

@@ -15,7 +15,7 @@
 import { parseAllDocuments } from "yaml";
 import { parseConfig } from "../../infra/config";
 import { synthManifests } from "../../infra/k8s/manifests";
-import { synthStack } from "../../stacks/synth";
+import { synthStack } from "../../tools/synth";
 import { stackConfig } from "../support/program";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

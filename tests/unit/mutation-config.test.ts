@@ -10,7 +10,7 @@ import * as path from "path";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const SCOPES = [
-  "stacks",
+  "tools",
   "policy",
   "model",
   "infra-config",
@@ -76,13 +76,13 @@ describe("stryker.config.mjs", () => {
     }),
   );
 
-  test("every file of infra/, policy/ and service/src/model/ is mutated by exactly one scope", () => {
+  test("every file of infra/, policy/, service/src/model/ and the promotion and preview tools is mutated by exactly one scope", () => {
     const files = [
       ...tsFiles("infra"),
       ...tsFiles("policy"),
       ...tsFiles("service/src/model"),
-      "stacks/promotion.ts",
-      "stacks/preview-summary.ts",
+      "tools/promotion.ts",
+      "tools/preview-summary.ts",
     ];
     for (const file of files) {
       const owners = SCOPES.filter((s) =>
@@ -120,10 +120,10 @@ describe("stryker.config.mjs", () => {
 
 describe("jest.mutation.config.js", () => {
   test.each([
-    ["infra-k8s", ["unit/manifest-security", "unit/program", "unit/release", "unit/synth"]],
+    ["infra-k8s", ["unit/manifest-security", "unit/program", "unit/release", "unit/tools/synth"]],
     ["infra-azure", ["unit/azure", "unit/azure-components"]],
     ["infra-monitoring", ["unit/monitoring", "unit/monitoring-config"]],
-    ["infra-config", ["policy/config", "unit/config", "unit/stack-schema"]],
+    ["infra-config", ["policy/config", "unit/config", "unit/tools/schema"]],
     ["policy", ["policy/kubernetes", "policy/levels", "policy/traffic"]],
   ])("%s runs its suites, and none that load nothing in process", (scope, expected) => {
     const files = suites(scope);

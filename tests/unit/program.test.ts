@@ -333,6 +333,33 @@ describe.each(["local", "dev", "prod"] as const)("stack %s", (stack) => {
 });
 
 describe("per-environment differences", () => {
+  test("every stack exports the same outputs; local's cloud ones are empty", async () => {
+    const names = [
+      "authMode",
+      "endpointUrl",
+      "imageRef",
+      "inferenceKeys",
+      "kubeconfig",
+      "modelStoreUrl",
+      "modelVersions",
+      "namespace",
+      "nodePortUrl",
+      "registryLoginServer",
+      "release",
+      "serviceUrl",
+      "trainingPool",
+    ];
+    for (const stack of ["local", "dev", "prod"] as const) {
+      expect([stack, Object.keys((await run(stack)).outputs).sort()]).toEqual([stack, names]);
+    }
+    expect((await run("local")).outputs).toMatchObject({
+      modelStoreUrl: "emptyDir://mlops/training",
+      kubeconfig: "",
+      registryLoginServer: "",
+      trainingPool: { name: "", minCount: 0, maxCount: 0 },
+    });
+  });
+
   test("local: no Azure resource, no PDB, no spread, plain HTTP", async () => {
     const { resources, outputs } = await run("local");
     expect(resources.filter((r) => r.type.startsWith("azure-native:"))).toEqual([]);

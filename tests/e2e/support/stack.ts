@@ -16,7 +16,7 @@ import {
   type Stack,
 } from "@pulumi/pulumi/automation";
 import { parse, stringify } from "yaml";
-import { PROJECT, program } from "../../../stacks/deploy";
+import { PROJECT, program } from "../../../tools/deploy";
 import { REPO_ROOT } from "./context";
 
 export const STACK_NAME = "e2e";

@@ -1,5 +1,5 @@
 /**
- * The pure functions of stacks/promotion.ts, input by input: what each malformed source output is
+ * The pure functions of tools/promotion.ts, input by input: what each malformed source output is
  * refused with, what an edit keeps of the target file, and the diff as a patch that turns the old
  * text into the new one with the fewest changed lines.
  */
@@ -13,7 +13,7 @@ import {
   requireDigest,
   unifiedDiff,
   validateStackFile,
-} from "../../stacks/promotion";
+} from "../../../tools/promotion";
 
 const DIGEST = `registry.example/mlops-inference@sha256:${"ab".repeat(32)}`;
 

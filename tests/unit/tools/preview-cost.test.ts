@@ -1,11 +1,11 @@
 /**
- * The node pools' cost change in the PR summary (stacks/preview-cost.ts through
- * stacks/preview-summary.ts), on hand-written previews and a table of round prices.
+ * The node pools' cost change in the PR summary (tools/preview-cost.ts through
+ * tools/preview-summary.ts), on hand-written previews and a table of round prices.
  */
-import { PRICE_TABLE } from "../../infra/azure/prices";
-import { poolCostChanges, signedMoney } from "../../stacks/preview-cost";
-import { main, parsePreview, renderMarkdown, summarize } from "../../stacks/preview-summary";
-import { TEST_PRICE_TABLE } from "../support/prices";
+import { PRICE_TABLE } from "../../../infra/azure/prices";
+import { poolCostChanges, signedMoney } from "../../../tools/preview-cost";
+import { main, parsePreview, renderMarkdown, summarize } from "../../../tools/preview-summary";
+import { TEST_PRICE_TABLE } from "../../support/prices";
 
 const TABLE = TEST_PRICE_TABLE;
 

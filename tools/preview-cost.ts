@@ -1,6 +1,6 @@
 /**
  * The change in monthly cost a preview makes to the AKS node pools, for the PR summary
- * (stacks/preview-summary.ts): for each pool whose VM size, minimum or maximum changes, the cost
+ * (tools/preview-summary.ts): for each pool whose VM size, minimum or maximum changes, the cost
  * at rest (`minCount` nodes all month) and at maximum (`maxCount` nodes busy all month, the most
  * the autoscaler may spend), before and after, from the price table. Pure.
  *

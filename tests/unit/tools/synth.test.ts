@@ -1,6 +1,6 @@
 import { parseAllDocuments } from "yaml";
-import { synthStack } from "../../stacks/synth";
-import { findResource, runProgram } from "../support/program";
+import { synthStack } from "../../../tools/synth";
+import { findResource, runProgram } from "../../support/program";
 
 describe("npm run synth", () => {
   test("writes exactly the manifests the local stack deploys", async () => {

@@ -6,10 +6,10 @@ import {
   PreviewInputError,
   renderMarkdown,
   summarize,
-} from "../../stacks/preview-summary";
-import { TEST_PRICE_TABLE } from "../support/prices";
+} from "../../../tools/preview-summary";
+import { TEST_PRICE_TABLE } from "../../support/prices";
 
-const FIXTURES = path.join(__dirname, "..", "fixtures", "preview");
+const FIXTURES = path.join(__dirname, "..", "..", "fixtures", "preview");
 const TABLE = TEST_PRICE_TABLE;
 const fixture = (name: string): string => fs.readFileSync(path.join(FIXTURES, name), "utf8");
 

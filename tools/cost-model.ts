@@ -1,6 +1,6 @@
 /**
  * What an Azure stack costs a month, from its validated config and the dated price table
- * (infra/azure/price-table.json). Pure: `npm run cost` (stacks/cost.ts) prints it, the tests assert it.
+ * (infra/azure/price-table.json). Pure: `npm run cost` (tools/cost.ts) prints it, the tests assert it.
  *
  * Three figures per item:
  *  - at rest: nothing runs but what never scales down (the system pool's minimum, the tier, the

@@ -9,10 +9,12 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { parse, stringify } from "yaml";
-import { parseConfig, RawConfig } from "../infra/config";
+import { stringify } from "yaml";
+import { parseConfig } from "../infra/config";
 import { MODEL_CONTAINER } from "../infra/azure/model-store";
 import { synthManifests } from "../infra/k8s/manifests";
+import { argsOrExitCode, parseCli, toStderr, toStdout } from "./cli";
+import { readStackFile, REPO_ROOT } from "./stack-file";
 
 export const PLACEHOLDERS = {
   image: "${IMAGE_REF}",
@@ -22,30 +24,8 @@ export const PLACEHOLDERS = {
   modelStoreUrl: "${MODEL_STORE_URL}",
 } as const;
 
-const ROOT = path.resolve(__dirname, "..");
-
-/** The `mlops:` values of Pulumi.<stack>.yaml, without the namespace. */
-export function readStackFile(stack: string, root = ROOT): RawConfig {
-  const file = path.join(root, `Pulumi.${stack}.yaml`);
-  if (!fs.existsSync(file)) {
-    const stacks = fs
-      .readdirSync(root)
-      .filter((f) => /^Pulumi\.[^.]+\.yaml$/.test(f))
-      .map((f) => f.slice("Pulumi.".length, -".yaml".length));
-    throw new Error(`no stack file ${file}; stacks here: ${stacks.join(", ")}`);
-  }
-  const doc = (parse(fs.readFileSync(file, "utf8")) ?? {}) as {
-    config?: Record<string, unknown>;
-  };
-  const raw: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(doc.config ?? {})) {
-    if (key.startsWith("mlops:")) raw[key.slice("mlops:".length)] = value;
-  }
-  return raw;
-}
-
 /** The stack's manifests as one multi-document YAML string. */
-export function synthStack(stack: string, root = ROOT): string {
+export function synthStack(stack: string, root = REPO_ROOT): string {
   const config = parseConfig(readStackFile(stack, root));
   const azure = config.target === "azure";
   const manifests = synthManifests({
@@ -68,35 +48,42 @@ export function synthStack(stack: string, root = ROOT): string {
     .join("---\n");
 }
 
-function main(argv: string[]): number {
-  let stack = "local";
-  let out = path.join(ROOT, "synth");
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i];
-    const value = argv[i + 1];
-    if ((flag === "--stack" || flag === "--out") && value && !value.startsWith("--")) {
-      if (flag === "--stack") stack = value;
-      else out = path.resolve(value);
-      i++;
-    } else {
-      process.stderr.write(
-        `synth: unexpected argument ${JSON.stringify(flag)}\nusage: npm run synth -- [--stack local|dev|prod] [--out DIR]\n`,
-      );
-      return 2;
-    }
-  }
+export const USAGE = "usage: npm run synth -- [--stack local|dev|prod] [--out DIR]";
+
+export interface SynthArgs {
+  readonly stack: string;
+  /** The directory the stack's file is written to. */
+  readonly out: string;
+}
+
+/** Parses argv; throws a UsageError on anything unexpected. */
+export function parseSynthArgs(argv: readonly string[]): SynthArgs | "help" {
+  const { values } = parseCli(argv, {
+    options: { stack: { type: "string", default: "local" }, out: { type: "string" } },
+  });
+  if (values.help) return "help";
+  return { stack: values.stack, out: path.resolve(values.out ?? path.join(REPO_ROOT, "synth")) };
+}
+
+/** Runs the CLI; returns the exit code. */
+export function main(argv: readonly string[], stdout = toStdout, stderr = toStderr): number {
+  const args = argsOrExitCode({ name: "synth", usage: USAGE, stdout, stderr }, () =>
+    parseSynthArgs(argv),
+  );
+  if (typeof args === "number") return args;
+  const { stack, out } = args;
   try {
     const text = synthStack(stack);
     fs.mkdirSync(out, { recursive: true });
     const file = path.join(out, `${stack}.yaml`);
     fs.writeFileSync(file, text);
     const count = text.split(/^---$/m).length;
-    process.stdout.write(
+    stdout(
       `synth: wrote ${count} manifests of stack ${stack} to ${path.relative(process.cwd(), file)}\n`,
     );
     return 0;
   } catch (err) {
-    process.stderr.write(`synth: ${(err as Error).message}\n`);
+    stderr(`synth: ${(err as Error).message}\n`);
     return 1;
   }
 }

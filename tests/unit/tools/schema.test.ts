@@ -2,7 +2,7 @@ import Ajv from "ajv";
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
-import { parseConfig } from "../../infra/config";
+import { parseConfig } from "../../../infra/config";
 import {
   configKeyRows,
   configTableMarkdown,
@@ -12,9 +12,9 @@ import {
   schemaFileText,
   TABLE_BEGIN,
   TABLE_END,
-} from "../../stacks/schema";
-import { CONFIG_ERRORS, MONITORING_CONFIG_ERRORS } from "../support/config-errors";
-import { REPO_ROOT } from "../support/program";
+} from "../../../tools/schema";
+import { CONFIG_ERRORS, MONITORING_CONFIG_ERRORS } from "../../support/config-errors";
+import { REPO_ROOT } from "../../support/program";
 
 const STACKS = ["local", "dev", "prod"] as const;
 const committedSchema = () => JSON.parse(fs.readFileSync(SCHEMA_FILE, "utf8"));

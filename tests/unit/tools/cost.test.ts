@@ -1,15 +1,15 @@
 /**
- * stacks/cost-model.ts and the `npm run cost` CLI on a price table of round numbers (so each
+ * tools/cost-model.ts and the `npm run cost` CLI on a price table of round numbers (so each
  * figure can be worked out by hand, and a refreshed repository table changes no expectation).
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { checkPriceTable, PRICE_TABLE } from "../../infra/azure/prices";
-import { parseConfig, type RawConfig } from "../../infra/config";
-import { amount, costReport, cronField, cronRunsInYear } from "../../stacks/cost-model";
-import { main } from "../../stacks/cost";
-import { readStackFile } from "../../stacks/synth";
-import { TEST_PRICE_TABLE } from "../support/prices";
+import { checkPriceTable, PRICE_TABLE } from "../../../infra/azure/prices";
+import { parseConfig, type RawConfig } from "../../../infra/config";
+import { amount, costReport, cronField, cronRunsInYear } from "../../../tools/cost-model";
+import { main } from "../../../tools/cost";
+import { readStackFile } from "../../../tools/stack-file";
+import { TEST_PRICE_TABLE } from "../../support/prices";
 
 const TABLE = TEST_PRICE_TABLE;
 
@@ -290,7 +290,7 @@ describe("npm run cost", () => {
 
 describe("README", () => {
   it("says the table's date and the figures npm run cost prints with it", () => {
-    const readme = fs.readFileSync(path.join(__dirname, "..", "..", "README.md"), "utf8");
+    const readme = fs.readFileSync(path.join(__dirname, "..", "..", "..", "README.md"), "utf8");
     expect(readme).toContain(`**taken on ${PRICE_TABLE.takenOn} and entered by hand**`);
     const money = (n: number) => `$${amount(n)}`;
     for (const stack of ["dev", "prod"]) {

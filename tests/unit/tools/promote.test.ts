@@ -2,16 +2,16 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parseDocument } from "yaml";
-import { main, type Io } from "../../stacks/promote";
+import { main, type Io } from "../../../tools/promote";
 import {
   applyRelease,
   PromotionError,
   releaseFromOutputs,
   unifiedDiff,
-} from "../../stacks/promotion";
+} from "../../../tools/promotion";
 
-const FIXTURES = path.join(__dirname, "..", "fixtures", "promote");
-const ROOT = path.join(__dirname, "..", "..");
+const FIXTURES = path.join(__dirname, "..", "..", "fixtures", "promote");
+const ROOT = path.join(__dirname, "..", "..", "..");
 const DEV_DIGEST =
   "mlopsplatformdev.azurecr.io/mlops-inference@sha256:3f1c0b9e5a7d4c2b8e6f0a1d9c7b5e3f2a4d6c8b0e1f3a5c7d9b2e4f6a8c0d1e";
 const EARLIER_DIGEST =
@@ -226,7 +226,7 @@ describe("usage errors: exit 2 with the usage text", () => {
       'promote: --to "../etc/passwd" is not a stack name',
     ],
     [["--to", "prod", "--outputs-file", "x.json", "--image", EARLIER_DIGEST], "needs --from"],
-    [["--from", "dev", "--to", "prod", "--force"], "Unknown option '--force'"],
+    [["--from", "dev", "--to", "prod", "--force"], 'promote: unknown option "--force"; allowed:'],
     [["--from"], "--from"],
   ])("%j", (args, message) => {
     const r = run(args);

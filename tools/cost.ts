@@ -3,12 +3,11 @@
  * the monthly cost of an Azure stack at rest, with its training schedule, and at maximum, per
  * pool, for the AKS tier, the Gateway's public IP and the monitoring workspace, from the stack
  * file (validated as `pulumi up` does) and the dated price table infra/azure/price-table.json
- * (stacks/cost-model.ts does the arithmetic).
+ * (tools/cost-model.ts does the arithmetic).
  *
  * Exit codes: 0 printed (a local stack prints that it has no cloud cost), 1 config or price table
  * problem, 2 bad usage.
  */
-import { parseArgs } from "node:util";
 import { PRICE_TABLE, PriceTable } from "../infra/azure/prices";
 import { parseConfig } from "../infra/config";
 import {
@@ -18,7 +17,8 @@ import {
   DEFAULT_PROVISION_MINUTES,
   DEFAULT_SERIES_PER_NODE,
 } from "./cost-model";
-import { readStackFile } from "./synth";
+import { argsOrExitCode, parseCli, UsageError, type Write } from "./cli";
+import { readStackFile } from "./stack-file";
 
 export const USAGE = `usage: npm run cost -- --stack <local|dev|prod> [options]
   --stack <name>             the stack file Pulumi.<name>.yaml (required)
@@ -62,51 +62,51 @@ export function renderCost(stack: string, r: CostReport): string {
 
 const POSITIVE = /^\d+(\.\d+)?$/;
 
-/** Runs the CLI; returns the exit code. */
-export function main(
-  argv: readonly string[],
-  stdout: (text: string) => void,
-  stderr: (text: string) => void,
-  table: PriceTable = PRICE_TABLE,
-  root?: string,
-): number {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    values = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        stack: { type: "string" },
-        "job-minutes": { type: "string" },
-        "provision-minutes": { type: "string" },
-        "series-per-node": { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    }).values;
-  } catch (err) {
-    stderr(`cost: ${(err as Error).message}\n${USAGE}\n`);
-    return 2;
-  }
-  if (values.help) {
-    stdout(`${USAGE}\n`);
-    return 0;
-  }
+const NUMBER_FLAGS = ["job-minutes", "provision-minutes", "series-per-node"] as const;
+
+export interface CostArgs {
+  readonly stack: string;
+  readonly numbers: Partial<Record<(typeof NUMBER_FLAGS)[number], number>>;
+}
+
+/** Parses argv; throws a UsageError on anything unexpected. */
+export function parseCostArgs(argv: readonly string[]): CostArgs | "help" {
+  const { values } = parseCli(argv, {
+    options: {
+      stack: { type: "string" },
+      "job-minutes": { type: "string" },
+      "provision-minutes": { type: "string" },
+      "series-per-node": { type: "string" },
+    },
+  });
+  if (values.help) return "help";
   const stack = values.stack;
-  if (typeof stack !== "string" || stack === "") {
-    stderr(`cost: --stack is required\n${USAGE}\n`);
-    return 2;
-  }
-  const numbers: Record<string, number | undefined> = {};
-  for (const flag of ["job-minutes", "provision-minutes", "series-per-node"]) {
+  if (stack === undefined) throw new UsageError("--stack is required");
+  const numbers: CostArgs["numbers"] = {};
+  for (const flag of NUMBER_FLAGS) {
     const text = values[flag];
     if (text === undefined) continue;
-    if (typeof text !== "string" || !POSITIVE.test(text) || Number(text) <= 0) {
-      stderr(`cost: --${flag}: got ${JSON.stringify(text)}; expected a number above 0\n${USAGE}\n`);
-      return 2;
+    if (!POSITIVE.test(text) || Number(text) <= 0) {
+      throw new UsageError(`--${flag}: got ${JSON.stringify(text)}; expected a number above 0`);
     }
     numbers[flag] = Number(text);
   }
+  return { stack, numbers };
+}
+
+/** Runs the CLI; returns the exit code. */
+export function main(
+  argv: readonly string[],
+  stdout: Write,
+  stderr: Write,
+  table: PriceTable = PRICE_TABLE,
+  root?: string,
+): number {
+  const args = argsOrExitCode({ name: "cost", usage: USAGE, stdout, stderr }, () =>
+    parseCostArgs(argv),
+  );
+  if (typeof args === "number") return args;
+  const { stack, numbers } = args;
   try {
     const config = parseConfig(readStackFile(stack, root));
     if (config.target !== "azure") {

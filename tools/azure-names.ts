@@ -11,9 +11,8 @@ import { modelStoreAccountName } from "../infra/azure/model-store";
 import { deployerRoleCondition, stableSuffix } from "../infra/azure/names";
 import { sharedRegistryName } from "../infra/azure/registry";
 import { parseConfig, type PlatformConfig } from "../infra/config";
-import { readStackFile } from "./synth";
-
-const ROOT = path.resolve(__dirname, "..");
+import { argsOrExitCode, parseCli, toStderr, toStdout, UsageError } from "./cli";
+import { readStackFile, REPO_ROOT } from "./stack-file";
 
 export interface AzureNames {
   /** The shared registry (created by the bootstrap). */
@@ -53,43 +52,60 @@ export function azureNames(
 export const USAGE =
   "usage: npm run azure:names -- --subscription <id> [--stack dev|prod] [--field registry|registryResourceGroup|registryLoginServer|modelStoreAccount|deployerRoleCondition]";
 
-function main(argv: string[]): number {
-  const flags: Record<string, string> = {};
-  for (let i = 0; i < argv.length; i += 2) {
-    const [flag, value] = [argv[i], argv[i + 1]];
-    if (
-      !["--subscription", "--stack", "--field"].includes(flag) ||
-      !value ||
-      value.startsWith("--")
-    ) {
-      process.stderr.write(`azure:names: unexpected argument ${JSON.stringify(flag)}\n${USAGE}\n`);
-      return 2;
-    }
-    flags[flag.slice(2)] = value;
-  }
-  const subscription = flags.subscription ?? process.env.ARM_SUBSCRIPTION_ID;
-  if (!subscription) {
-    process.stderr.write(
-      `azure:names: --subscription (or ARM_SUBSCRIPTION_ID) is required\n${USAGE}\n`,
-    );
-    return 2;
-  }
+export interface AzureNamesArgs {
+  readonly subscription: string;
+  readonly stack: string;
+  /** Print only this field's value. */
+  readonly field?: string;
+}
+
+/** Parses argv (the subscription defaults to ARM_SUBSCRIPTION_ID); throws a UsageError on
+ * anything unexpected. */
+export function parseAzureNamesArgs(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+): AzureNamesArgs | "help" {
+  const { values } = parseCli(argv, {
+    options: {
+      subscription: { type: "string" },
+      stack: { type: "string", default: "dev" },
+      field: { type: "string" },
+    },
+  });
+  if (values.help) return "help";
+  const subscription = values.subscription ?? env.ARM_SUBSCRIPTION_ID;
+  if (!subscription) throw new UsageError("--subscription (or ARM_SUBSCRIPTION_ID) is required");
+  return { subscription, stack: values.stack, field: values.field };
+}
+
+/** Runs the CLI; returns the exit code. */
+export function main(argv: readonly string[], stdout = toStdout, stderr = toStderr): number {
+  const cli = { name: "azure:names", usage: USAGE, stdout, stderr };
+  const args = argsOrExitCode(cli, () => parseAzureNamesArgs(argv));
+  if (typeof args === "number") return args;
+  const { subscription, stack, field } = args;
   try {
-    const stack = flags.stack ?? "dev";
-    const project = String(parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")).name);
-    const names = azureNames(parseConfig(readStackFile(stack, ROOT)), subscription, project, stack);
-    if (flags.field === undefined) {
-      process.stdout.write(JSON.stringify(names, null, 2) + "\n");
+    const project = String(
+      parse(fs.readFileSync(path.join(REPO_ROOT, "Pulumi.yaml"), "utf8")).name,
+    );
+    const names = azureNames(
+      parseConfig(readStackFile(stack, REPO_ROOT)),
+      subscription,
+      project,
+      stack,
+    );
+    if (field === undefined) {
+      stdout(JSON.stringify(names, null, 2) + "\n");
       return 0;
     }
-    if (!(flags.field in names)) {
-      process.stderr.write(`azure:names: unknown field ${JSON.stringify(flags.field)}\n${USAGE}\n`);
+    if (!(field in names)) {
+      stderr(`azure:names: unknown field ${JSON.stringify(field)}\n${USAGE}\n`);
       return 2;
     }
-    process.stdout.write(`${names[flags.field as keyof AzureNames]}\n`);
+    stdout(`${names[field as keyof AzureNames]}\n`);
     return 0;
   } catch (err) {
-    process.stderr.write(`azure:names: ${(err as Error).message}\n`);
+    stderr(`azure:names: ${(err as Error).message}\n`);
     return 1;
   }
 }

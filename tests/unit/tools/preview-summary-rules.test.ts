@@ -1,5 +1,5 @@
 /**
- * stacks/preview-summary.ts on hand-written previews, one rule per test: what input is refused and
+ * tools/preview-summary.ts on hand-written previews, one rule per test: what input is refused and
  * how, which change of a resource wins, the order of rows and destructive changes, and each line
  * of the Markdown.
  */
@@ -10,7 +10,7 @@ import {
   renderMarkdown,
   summarize,
   type Summary,
-} from "../../stacks/preview-summary";
+} from "../../../tools/preview-summary";
 
 const urn = (type: string, name: string): string =>
   `urn:pulumi:dev::mlops-platform::${type}::${name}`;

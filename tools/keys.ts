@@ -6,8 +6,8 @@
  * it first, then back once the rotated one is out (docs: README, Authentication).
  */
 import type { EngineEvent, Stack } from "@pulumi/pulumi/automation";
-import { parseArgs } from "node:util";
 import { KEY_NAMES, keySecretResourceName, type KeyName } from "../infra/k8s/app";
+import { argsOrExitCode, parseCli, toStderr, toStdout, UsageError } from "./cli";
 import { selectStack } from "./deploy";
 import { ProgressView } from "./progress";
 
@@ -21,46 +21,34 @@ export const USAGE = `usage: npm run keys -- show [--stack <name>] [--key primar
 
 export type KeysArgs =
   | { readonly command: "show"; readonly stack: string; readonly key?: KeyName }
-  | { readonly command: "rotate"; readonly stack: string; readonly key: KeyName }
-  | { readonly command: "help" };
+  | { readonly command: "rotate"; readonly stack: string; readonly key: KeyName };
 
 const isKeyName = (v: unknown): v is KeyName => (KEY_NAMES as readonly unknown[]).includes(v);
 
-/** Parses argv; throws with the usage on anything unexpected. */
-export function parseKeysArgs(argv: string[]): KeysArgs {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        stack: { type: "string", default: "local" },
-        key: { type: "string" },
-        help: { type: "boolean", short: "h", default: false },
-      },
-    });
-  } catch (e) {
-    throw new Error(`${(e as Error).message}\n${USAGE}`);
-  }
-  const { values, positionals } = parsed;
-  if (values.help) return { command: "help" };
+/** Parses argv; throws a UsageError on anything unexpected. */
+export function parseKeysArgs(argv: readonly string[]): KeysArgs | "help" {
+  const { values, positionals } = parseCli(argv, {
+    allowPositionals: true,
+    options: { stack: { type: "string", default: "local" }, key: { type: "string" } },
+  });
+  if (values.help) return "help";
   const [command, name, ...rest] = positionals;
   const badKey = (v: unknown) =>
-    new Error(`key: got ${JSON.stringify(v ?? "")}; allowed: ${KEY_NAMES.join(", ")}\n${USAGE}`);
-  if (rest.length > 0) throw new Error(`unexpected argument ${JSON.stringify(rest[0])}\n${USAGE}`);
+    new UsageError(`key: got ${JSON.stringify(v ?? "")}; allowed: ${KEY_NAMES.join(", ")}`);
+  if (rest.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(rest[0])}`);
   switch (command) {
     case "show":
-      if (name !== undefined)
-        throw new Error(`unexpected argument ${JSON.stringify(name)}\n${USAGE}`);
+      if (name !== undefined) throw new UsageError(`unexpected argument ${JSON.stringify(name)}`);
       if (values.key !== undefined && !isKeyName(values.key)) throw badKey(values.key);
       return { command, stack: values.stack, key: values.key as KeyName | undefined };
     case "rotate":
       if (!isKeyName(name)) throw badKey(name);
-      if (values.key !== undefined)
-        throw new Error(`rotate takes the key as its argument\n${USAGE}`);
+      if (values.key !== undefined) throw new UsageError("rotate takes the key as its argument");
       return { command, stack: values.stack, key: name };
     default:
-      throw new Error(`unknown command ${JSON.stringify(command ?? "")}\n${USAGE}`);
+      throw new UsageError(
+        `unknown command ${JSON.stringify(command ?? "")}; allowed: show, rotate`,
+      );
   }
 }
 
@@ -127,10 +115,6 @@ async function rotate(
 }
 
 export async function runKeys(args: KeysArgs, out: (s: string) => void, log: (s: string) => void) {
-  if (args.command === "help") {
-    out(USAGE + "\n");
-    return;
-  }
   const stack = await selectStack(args.stack);
   if (args.command === "rotate") {
     await rotate(stack, args, log);
@@ -141,20 +125,27 @@ export async function runKeys(args: KeysArgs, out: (s: string) => void, log: (s:
   else out(KEY_NAMES.map((k) => `${k}: ${keys[k]}`).join("\n") + "\n");
 }
 
-if (require.main === module) {
-  let args: KeysArgs;
+/** Runs the CLI; resolves to the exit code. Keys go to stdout, progress to stderr. */
+export async function main(
+  argv: readonly string[],
+  stdout = toStdout,
+  stderr = toStderr,
+): Promise<number> {
+  const args = argsOrExitCode({ name: "keys", usage: USAGE, stdout, stderr }, () =>
+    parseKeysArgs(argv),
+  );
+  if (typeof args === "number") return args;
   try {
-    args = parseKeysArgs(process.argv.slice(2));
+    await runKeys(args, stdout, stderr);
+    return 0;
   } catch (err) {
-    process.stderr.write(`keys: ${(err as Error).message}\n`);
-    process.exit(2);
+    stderr(`keys: ${(err as Error).message}\n`);
+    return 1;
   }
-  runKeys(
-    args,
-    (s) => process.stdout.write(s),
-    (s) => process.stderr.write(s),
-  ).catch((err: Error) => {
-    process.stderr.write(`keys: ${err.message}\n`);
-    process.exit(1);
+}
+
+if (require.main === module) {
+  void main(process.argv.slice(2)).then((code) => {
+    if (code !== 0) process.exit(code);
   });
 }

@@ -14,15 +14,14 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parseArgs } from "node:util";
 import { checkPriceTable, PRICE_TABLE, PriceTable, RegionPrices } from "../infra/azure/prices";
 import { parseConfig } from "../infra/config";
-import { readStackFile } from "./synth";
+import { argsOrExitCode, parseCli, type Write } from "./cli";
+import { readStackFile, REPO_ROOT, stackNames } from "./stack-file";
 
 export const API = "https://prices.azure.com/api/retail/prices";
 export const API_VERSION = "2023-01-01-preview";
-const ROOT = path.resolve(__dirname, "..");
-export const TABLE_FILE = path.join(ROOT, "infra", "azure", "price-table.json");
+export const TABLE_FILE = path.join(REPO_ROOT, "infra", "azure", "price-table.json");
 /** More pages than any of these filters returns: a loop of NextPageLinks stops here. */
 const MAX_PAGES = 50;
 
@@ -193,7 +192,7 @@ export async function refreshTable(
 }
 
 /** The regions and VM sizes the Azure stack files use. */
-export function stackNeeds(stacks: readonly string[], root = ROOT) {
+export function stackNeeds(stacks: readonly string[], root = REPO_ROOT) {
   const regions = new Set<string>();
   const vmSizes = new Set<string>();
   for (const stack of stacks) {
@@ -220,36 +219,32 @@ async function defaultFetchJson(url: string): Promise<unknown> {
   return res.json();
 }
 
+export const USAGE = "usage: npm run cost:prices [-- --dry-run]";
+
+/** Parses argv: whether to print the table instead of writing it. Throws a UsageError on
+ * anything unexpected. */
+export function parsePricesArgs(argv: readonly string[]): { readonly dryRun: boolean } | "help" {
+  const { values } = parseCli(argv, {
+    options: { "dry-run": { type: "boolean", default: false } },
+  });
+  return values.help ? "help" : { dryRun: values["dry-run"] };
+}
+
 /** Runs the CLI; resolves to the exit code. */
 export async function main(
   argv: readonly string[],
-  stdout: (text: string) => void,
-  stderr: (text: string) => void,
+  stdout: Write,
+  stderr: Write,
   fetchJson: FetchJson = defaultFetchJson,
-  write: (text: string) => void = (text) => fs.writeFileSync(TABLE_FILE, text),
+  write: Write = (text) => fs.writeFileSync(TABLE_FILE, text),
 ): Promise<number> {
-  let dryRun = false;
+  const args = argsOrExitCode({ name: "cost:prices", usage: USAGE, stdout, stderr }, () =>
+    parsePricesArgs(argv),
+  );
+  if (typeof args === "number") return args;
+  const { dryRun } = args;
   try {
-    const { values } = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: { "dry-run": { type: "boolean" }, help: { type: "boolean", short: "h" } },
-    });
-    if (values.help) {
-      stdout("usage: npm run cost:prices [-- --dry-run]\n");
-      return 0;
-    }
-    dryRun = values["dry-run"] ?? false;
-  } catch (err) {
-    stderr(`cost:prices: ${(err as Error).message}\nusage: npm run cost:prices [-- --dry-run]\n`);
-    return 2;
-  }
-  try {
-    const stacks = fs
-      .readdirSync(ROOT)
-      .filter((f) => /^Pulumi\.[^.]+\.yaml$/.test(f))
-      .map((f) => f.slice("Pulumi.".length, -".yaml".length));
+    const stacks = stackNames();
     const today = new Date().toISOString().slice(0, 10);
     const table = await refreshTable(PRICE_TABLE, stackNeeds(stacks), fetchJson, today);
     const text = JSON.stringify(table, null, 2) + "\n";

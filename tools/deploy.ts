@@ -11,10 +11,11 @@ import { LocalWorkspace, Stack, type EngineEvent } from "@pulumi/pulumi/automati
 import * as fs from "fs";
 import * as path from "path";
 import { loadConfig } from "../infra/config";
-import { createPlatform } from "./platform";
+import { createPlatform } from "../stacks/platform";
+import { argsOrExitCode, parseCli, toStderr, toStdout, UsageError } from "./cli";
 import { ProgressView } from "./progress";
+import { REPO_ROOT } from "./stack-file";
 
-export const REPO_ROOT = path.resolve(__dirname, "..");
 export const PROJECT = "mlops-platform";
 const COMMANDS = ["preview", "up", "destroy", "outputs"] as const;
 type Command = (typeof COMMANDS)[number];
@@ -35,30 +36,34 @@ export interface DeployArgs {
 export const USAGE =
   "usage: npm run deploy -- <preview|up|destroy|outputs> [--stack <name>] [--policy-pack] [--remove] [--diff] [--outputs-file <path>]";
 
-/** Parses argv; throws with the usage line on anything unexpected. */
-export function parseArgs(argv: string[]): DeployArgs {
-  const [command, ...rest] = argv;
+/** Parses argv; throws a UsageError on anything unexpected. */
+export function parseDeployArgs(argv: readonly string[]): DeployArgs | "help" {
+  const { values, positionals } = parseCli(argv, {
+    allowPositionals: true,
+    options: {
+      stack: { type: "string", default: "local" },
+      "policy-pack": { type: "boolean", default: false },
+      remove: { type: "boolean", default: false },
+      diff: { type: "boolean", default: false },
+      "outputs-file": { type: "string" },
+    },
+  });
+  if (values.help) return "help";
+  const [command, ...rest] = positionals;
   if (!(COMMANDS as readonly string[]).includes(command ?? "")) {
-    throw new Error(`unknown command ${JSON.stringify(command ?? "")}\n${USAGE}`);
+    throw new UsageError(
+      `unknown command ${JSON.stringify(command ?? "")}; allowed: ${COMMANDS.join(", ")}`,
+    );
   }
-  const args: DeployArgs = {
+  if (rest.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(rest[0])}`);
+  return {
     command: command as Command,
-    stack: "local",
-    policyPack: false,
-    remove: false,
-    diff: false,
+    stack: values.stack,
+    policyPack: values["policy-pack"],
+    remove: values.remove,
+    diff: values.diff,
+    outputsFile: values["outputs-file"],
   };
-  for (let i = 0; i < rest.length; i++) {
-    const flag = rest[i];
-    if (flag === "--stack" && rest[i + 1] && !rest[i + 1].startsWith("--")) args.stack = rest[++i];
-    else if (flag === "--policy-pack") args.policyPack = true;
-    else if (flag === "--remove") args.remove = true;
-    else if (flag === "--diff") args.diff = true;
-    else if (flag === "--outputs-file" && rest[i + 1] && !rest[i + 1].startsWith("--"))
-      args.outputsFile = rest[++i];
-    else throw new Error(`unexpected argument ${JSON.stringify(flag)}\n${USAGE}`);
-  }
-  return args;
 }
 
 /** The program, inline: validate config once, compose the platform, return its outputs. */
@@ -129,16 +134,27 @@ async function outputs(stack: Stack): Promise<Record<string, unknown>> {
   );
 }
 
-if (require.main === module) {
-  let args: DeployArgs;
+/** Runs the CLI; resolves to the exit code. */
+export async function main(
+  argv: readonly string[],
+  stdout = toStdout,
+  stderr = toStderr,
+): Promise<number> {
+  const args = argsOrExitCode({ name: "deploy", usage: USAGE, stdout, stderr }, () =>
+    parseDeployArgs(argv),
+  );
+  if (typeof args === "number") return args;
   try {
-    args = parseArgs(process.argv.slice(2));
+    await run(args, stdout);
+    return 0;
   } catch (err) {
-    process.stderr.write(`deploy: ${(err as Error).message}\n`);
-    process.exit(2);
+    stderr(`deploy: ${args.command} of stack ${args.stack} failed: ${(err as Error).message}\n`);
+    return 1;
   }
-  run(args, (s) => process.stdout.write(s)).catch((err: Error) => {
-    process.stderr.write(`deploy: ${args.command} of stack ${args.stack} failed: ${err.message}\n`);
-    process.exit(1);
+}
+
+if (require.main === module) {
+  void main(process.argv.slice(2)).then((code) => {
+    if (code !== 0) process.exit(code);
   });
 }

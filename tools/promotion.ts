@@ -1,6 +1,6 @@
 /**
  * Promotion: copy what a source stack runs (its image digest and model versions) into the config
- * file of a target stack, as a reviewable diff. Pure functions only; `stacks/promote.ts` is the CLI.
+ * file of a target stack, as a reviewable diff. Pure functions only; `tools/promote.ts` is the CLI.
  *
  * What moves is exactly two keys of `Pulumi.<to>.yaml`:
  * - `mlops:image` gets `build: false` and `ref: <repo>@sha256:<digest>` (its other keys stay);

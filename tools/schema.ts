@@ -3,16 +3,17 @@
  *  - schema/pulumi-stack.schema.json, the JSON Schema of a whole `Pulumi.<stack>.yaml` that editors
  *    use (the stack files name it in a `# yaml-language-server: $schema=` line);
  *  - the configuration table of README.md, between its `config-table` markers.
- * tests/unit/stack-schema.test.ts fails when either is stale.
+ * tests/unit/tools/schema.test.ts fails when either is stale.
  */
 import * as fs from "fs";
 import * as path from "path";
 import { z } from "zod";
 import { StackConfigSchema, TOP_LEVEL_KEYS } from "../infra/config";
+import { argsOrExitCode, parseCli, toStderr, toStdout } from "./cli";
+import { REPO_ROOT } from "./stack-file";
 
-const ROOT = path.resolve(__dirname, "..");
-export const SCHEMA_FILE = path.join(ROOT, "schema", "pulumi-stack.schema.json");
-export const README_FILE = path.join(ROOT, "README.md");
+export const SCHEMA_FILE = path.join(REPO_ROOT, "schema", "pulumi-stack.schema.json");
+export const README_FILE = path.join(REPO_ROOT, "README.md");
 
 /** A JSON Schema (draft-07) node, as far as this file reads it. */
 export interface JsonSchema {
@@ -259,22 +260,27 @@ export function schemaFileText(): string {
   return JSON.stringify(stackFileJsonSchema(), null, 2) + "\n";
 }
 
-function main(): number {
-  fs.mkdirSync(path.dirname(SCHEMA_FILE), { recursive: true });
-  fs.writeFileSync(SCHEMA_FILE, schemaFileText());
-  fs.writeFileSync(README_FILE, readmeWithTable(fs.readFileSync(README_FILE, "utf8")));
-  const keys = configKeyRows().length;
-  process.stdout.write(
-    `schema: wrote ${path.relative(process.cwd(), SCHEMA_FILE)} and the ${keys} keys of README.md's configuration table\n`,
-  );
-  return 0;
-}
+export const USAGE = "usage: npm run schema";
 
-if (require.main === module) {
+/** Runs the CLI (it takes no arguments but --help); returns the exit code. */
+export function main(argv: readonly string[], stdout = toStdout, stderr = toStderr): number {
+  const args = argsOrExitCode({ name: "schema", usage: USAGE, stdout, stderr }, () =>
+    parseCli(argv, { options: {} }).values.help ? "help" : {},
+  );
+  if (typeof args === "number") return args;
   try {
-    process.exitCode = main();
+    fs.mkdirSync(path.dirname(SCHEMA_FILE), { recursive: true });
+    fs.writeFileSync(SCHEMA_FILE, schemaFileText());
+    fs.writeFileSync(README_FILE, readmeWithTable(fs.readFileSync(README_FILE, "utf8")));
+    const keys = configKeyRows().length;
+    stdout(
+      `schema: wrote ${path.relative(process.cwd(), SCHEMA_FILE)} and the ${keys} keys of README.md's configuration table\n`,
+    );
+    return 0;
   } catch (err) {
-    process.stderr.write(`schema: ${(err as Error).message}\n`);
-    process.exitCode = 1;
+    stderr(`schema: ${(err as Error).message}\n`);
+    return 1;
   }
 }
+
+if (require.main === module) process.exitCode = main(process.argv.slice(2));

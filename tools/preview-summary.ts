@@ -13,8 +13,8 @@
  * Exit codes: 0 summary printed, 1 input is not a preview, 2 bad usage.
  */
 import * as fs from "node:fs";
-import { parseArgs } from "node:util";
 import { PRICE_TABLE, type PriceTable } from "../infra/azure/prices";
+import { argsOrExitCode, parseCli, type Write } from "./cli";
 import { poolCostChanges, renderPoolCost, type PoolCostSummary } from "./preview-cost";
 
 /** The columns of the table, in order. */
@@ -98,7 +98,7 @@ export interface Summary {
   readonly unknownOps: Readonly<Record<string, number>>;
   readonly errors: readonly string[];
   readonly warnings: number;
-  /** The change in the node pools' monthly cost (stacks/preview-cost.ts). */
+  /** The change in the node pools' monthly cost (tools/preview-cost.ts). */
   readonly cost?: PoolCostSummary;
 }
 
@@ -300,31 +300,31 @@ export function renderMarkdown(summary: Summary, stack?: string): string {
   return out.join("\n") + "\n";
 }
 
-/** Runs the CLI on `input`; returns the exit code. */
+export const USAGE = "Usage: npm run preview:summary [-- --stack <name>] < preview.json";
+
+/** Parses argv: the stack the summary's title names. Throws a UsageError on anything
+ * unexpected. */
+export function parsePreviewSummaryArgs(
+  argv: readonly string[],
+): { readonly stack?: string } | "help" {
+  const { values } = parseCli(argv, { options: { stack: { type: "string" } } });
+  return values.help ? "help" : { stack: values.stack };
+}
+
+/** Runs the CLI on `input` (read only when there is something to summarize); returns the exit
+ * code. */
 export function main(
   argv: readonly string[],
   input: () => string,
-  stdout: (text: string) => void,
-  stderr: (text: string) => void,
+  stdout: Write,
+  stderr: Write,
 ): number {
-  let stack: string | undefined;
+  const args = argsOrExitCode({ name: "preview-summary", usage: USAGE, stdout, stderr }, () =>
+    parsePreviewSummaryArgs(argv),
+  );
+  if (typeof args === "number") return args;
   try {
-    const { values } = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: { stack: { type: "string" } },
-    });
-    stack = values.stack;
-  } catch (err) {
-    stderr(
-      `preview-summary: ${(err as Error).message}\n` +
-        "Usage: npm run preview:summary [-- --stack <name>] < preview.json\n",
-    );
-    return 2;
-  }
-  try {
-    stdout(renderMarkdown(summarize(parsePreview(input())), stack));
+    stdout(renderMarkdown(summarize(parsePreview(input())), args.stack));
     return 0;
   } catch (err) {
     if (err instanceof PreviewInputError) {

@@ -1,8 +1,8 @@
 /**
- * stacks/prices.ts (`npm run cost:prices`) against answers shaped as Azure's retail prices API
+ * tools/prices.ts (`npm run cost:prices`) against answers shaped as Azure's retail prices API
  * documents them (Items, NextPageLink), served by a stand-in for the network.
  */
-import { PRICE_TABLE } from "../../infra/azure/prices";
+import { PRICE_TABLE } from "../../../infra/azure/prices";
 import {
   fetchItems,
   main,
@@ -13,7 +13,7 @@ import {
   stackNeeds,
   unitCount,
   vmPrice,
-} from "../../stacks/prices";
+} from "../../../tools/prices";
 
 const item = (fields: Partial<PriceItem>): PriceItem => ({
   currencyCode: "USD",

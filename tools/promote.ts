@@ -7,7 +7,6 @@
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parseArgs } from "node:util";
 import {
   applyRelease,
   PromotionError,
@@ -17,6 +16,7 @@ import {
   unifiedDiff,
   type Release,
 } from "./promotion";
+import { argsOrExitCode, parseCli, toStderr, toStdout, UsageError } from "./cli";
 
 export const USAGE = `Usage: npm run promote -- --from <stack> --to <stack> [options]
        npm run promote -- --to <stack> --image <repo@sha256:digest> [options]
@@ -43,9 +43,7 @@ export interface Io {
 
 const STACK_NAME = /^[A-Za-z0-9_.-]+$/;
 
-class UsageError extends Error {}
-
-interface Options {
+export interface PromoteArgs {
   readonly from?: string;
   readonly to: string;
   readonly outputsFile?: string;
@@ -54,26 +52,18 @@ interface Options {
   readonly projectDir: string;
 }
 
-function parseOptions(argv: readonly string[]): Options | "help" {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        from: { type: "string" },
-        to: { type: "string" },
-        "outputs-file": { type: "string" },
-        image: { type: "string" },
-        "dry-run": { type: "boolean", default: false },
-        "project-dir": { type: "string" },
-        help: { type: "boolean", short: "h", default: false },
-      },
-    }));
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+/** Parses argv; throws a UsageError on anything unexpected. */
+export function parsePromoteArgs(argv: readonly string[]): PromoteArgs | "help" {
+  const { values } = parseCli(argv, {
+    options: {
+      from: { type: "string" },
+      to: { type: "string" },
+      "outputs-file": { type: "string" },
+      image: { type: "string" },
+      "dry-run": { type: "boolean", default: false },
+      "project-dir": { type: "string" },
+    },
+  });
   if (values.help) return "help";
   const { from, to, image } = values;
   const outputsFile = values["outputs-file"];
@@ -100,25 +90,16 @@ function parseOptions(argv: readonly string[]): Options | "help" {
     to,
     outputsFile,
     image,
-    dryRun: values["dry-run"] ?? false,
+    dryRun: values["dry-run"],
     projectDir: values["project-dir"] ?? process.cwd(),
   };
 }
 
 /** Runs the CLI; returns the exit code. */
 export function main(argv: readonly string[], io: Io = defaultIo): number {
-  let options: Options | "help";
-  try {
-    options = parseOptions(argv);
-  } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
-    io.stderr(`promote: ${err.message}\n\n${USAGE}\n`);
-    return 2;
-  }
-  if (options === "help") {
-    io.stdout(`${USAGE}\n`);
-    return 0;
-  }
+  const cli = { name: "promote", usage: USAGE, stdout: io.stdout, stderr: io.stderr };
+  const options = argsOrExitCode(cli, () => parsePromoteArgs(argv));
+  if (typeof options === "number") return options;
   try {
     return promote(options, io);
   } catch (err) {
@@ -130,7 +111,7 @@ export function main(argv: readonly string[], io: Io = defaultIo): number {
   }
 }
 
-function promote(options: Options, io: Io): number {
+function promote(options: PromoteArgs, io: Io): number {
   const release = readRelease(options, io);
   const fileName = stackFileName(options.to);
   const file = path.join(options.projectDir, fileName);
@@ -157,12 +138,12 @@ function promote(options: Options, io: Io): number {
   return 0;
 }
 
-function readRelease(options: Options, io: Io): Release {
+function readRelease(options: PromoteArgs, io: Io): Release {
   const image =
     options.image === undefined ? undefined : requireDigest(options.image, "--image is");
   if (options.from === undefined) {
     if (image === undefined)
-      throw new Error("unreachable: parseOptions requires --from or --image");
+      throw new Error("unreachable: parsePromoteArgs requires --from or --image");
     return { imageRef: image };
   }
   let text: string;
@@ -191,8 +172,8 @@ function readRelease(options: Options, io: Io): Release {
 }
 
 const defaultIo: Io = {
-  stdout: (text) => process.stdout.write(text),
-  stderr: (text) => process.stderr.write(text),
+  stdout: toStdout,
+  stderr: toStderr,
   stackOutputs: (stack, cwd) => {
     try {
       return execFileSync(
