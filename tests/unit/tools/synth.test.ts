@@ -21,6 +21,7 @@ describe("npm run synth", () => {
       "Service",
       "Gateway",
       "HTTPRoute",
+      "GRPCRoute",
       "NetworkPolicy",
       "ServiceAccount",
       "CronJob",
