@@ -29,6 +29,8 @@ export const SERVICE_PORT = 80;
 /** The OIP v2 gRPC port: the container's and the Services' (h2c, cleartext HTTP/2 inside the
  * cluster; a Gateway listener terminates TLS in front of it). */
 export const GRPC_PORT = 8081;
+/** The gRPC service of the Open Inference Protocol v2 (service/proto/grpc_predict_v2.proto). */
+export const OIP_GRPC_SERVICE = "inference.GRPCInferenceService";
 /** The Service port's `appProtocol` that tells the data plane to speak HTTP/2 without TLS. */
 export const H2C_APP_PROTOCOL = "kubernetes.io/h2c";
 /** The Secrets that hold the stack's two inference keys (created by the app component, which
@@ -429,8 +431,9 @@ export class InferenceChart extends Chart {
     });
   }
 
-  /** The gRPC route (OIP v2 over HTTP/2): every method of `ingress.host` to the same Services and
-   * weights as the HTTPRoute, on their gRPC port, through the same listener. */
+  /** The gRPC route (OIP v2 over HTTP/2): every method of {@link OIP_GRPC_SERVICE} on
+   * `ingress.host` to the same Services and weights as the HTTPRoute, on their gRPC port, through
+   * the same listener. */
   private addGrpcRoute(
     name: string,
     props: InferenceChartProps,
@@ -444,7 +447,14 @@ export class InferenceChart extends Chart {
       spec: {
         parentRefs: [gatewayParentRef(name, props.ingress.tls)],
         hostnames: [props.ingress.host],
-        rules: [{ backendRefs: backendRefs(backends, GRPC_PORT) }],
+        // The OIP service only: a rule without matches would take every request of the host on
+        // this listener, the HTTPRoute's too.
+        rules: [
+          {
+            matches: [{ method: { type: "Exact", service: OIP_GRPC_SERVICE } }],
+            backendRefs: backendRefs(backends, GRPC_PORT),
+          },
+        ],
       },
     });
   }
