@@ -85,8 +85,10 @@ export const AUTH_MODES = ["key", "entra", "none"] as const;
 export type AuthMode = (typeof AUTH_MODES)[number];
 
 /** Where the certificate of the HTTPS listener comes from: `self-signed`, issued by the Azure
- * program itself (infra/azure/certificate.ts), or `external`, a Secret made outside the program. */
-export const CERTIFICATE_SOURCES = ["self-signed", "external"] as const;
+ * program itself (infra/azure/certificate.ts); `stack-ca`, signed by a CA the stack makes
+ * (infra/k8s/certificate.ts), whose certificate is the stack's `caCertificate` output; or
+ * `external`, a Secret made outside the program. */
+export const CERTIFICATE_SOURCES = ["self-signed", "stack-ca", "external"] as const;
 export type CertificateSource = (typeof CERTIFICATE_SOURCES)[number];
 
 /** The colours of a blue-green release. */
@@ -478,13 +480,13 @@ const ingress = section({
   ),
   tlsSecretName: doc(
     text(DNS_NAME, "a Secret name").optional(),
-    "Secret holding the TLS certificate: in the app's namespace (`certificate: external`), or in Envoy Gateway's namespace, written by the program (`certificate: self-signed`).",
+    "Secret holding the TLS certificate: in the app's namespace (`certificate: external`), or written by the program in Envoy Gateway's namespace (`certificate: self-signed`) or in `controllerNamespace` (`certificate: stack-ca`).",
     "`<app.namespace>-tls`",
   ),
   certificate: doc(
     oneOf(CERTIFICATE_SOURCES).optional(),
-    "With `tls`: `self-signed`: the Azure program issues the listener's certificate for `host` (a year, renewed by the first `up` in its last 30 days) and writes `tlsSecretName` before the Gateway; `external`: the Secret is made outside the program (it must exist before the Gateway).",
-    "`self-signed` on the azure target with `api: gateway`, else `external`",
+    "With `tls`: `self-signed`: the Azure program issues the listener's certificate for `host` (a year, renewed by the first `up` in its last 30 days) and writes `tlsSecretName` before the Gateway; `stack-ca` (`api: gateway`): the program makes a CA (a year) and a serving certificate for `host` signed by it (30 days; both renewed by the first `up` in their last 30 and 10 days), writes `tlsSecretName` in `controllerNamespace` (which must exist) and exports the CA as `caCertificate` for clients to trust; `external`: the Secret is made outside the program (it must exist before the Gateway).",
+    "`self-signed` on the azure target with `api: gateway`, `stack-ca` on the local target with `api: gateway`, else `external`",
   ),
   controllerNamespace: doc(
     text(DNS_LABEL, "a namespace name").optional(),
@@ -771,9 +773,11 @@ function withDefaults(c: StackConfig) {
       tls: c.ingress.tls ?? prod,
       tlsSecretName: c.ingress.tlsSecretName ?? `${c.app.namespace}-tls`,
       certificate: (c.ingress.certificate ??
-        (c.target === "azure" && c.ingress.api === "gateway"
-          ? "self-signed"
-          : "external")) as CertificateSource,
+        (c.ingress.api !== "gateway"
+          ? "external"
+          : c.target === "azure"
+            ? "self-signed"
+            : "stack-ca")) as CertificateSource,
       metricsNamespace:
         c.ingress.metricsNamespace ??
         (scraper === "azure-managed" ? AZURE_MANAGED_SCRAPER_NAMESPACE : "monitoring"),
@@ -983,6 +987,13 @@ function* crossKeyProblems(c: StackConfig, p: PlatformConfig): Generator<Problem
       "ingress.certificate",
       c.ingress.certificate,
       'the program issues a certificate on mlops:target "azure" with ingress.api "gateway" only; use "external" and create the Secret',
+    ];
+  }
+  if (c.ingress.certificate === "stack-ca" && api !== "gateway") {
+    yield [
+      "ingress.certificate",
+      c.ingress.certificate,
+      'the stack\'s CA signs the certificate of a Gateway listener: needs ingress.api "gateway"; use "external" and create the Secret',
     ];
   }
   if (c.ingress.certificate !== undefined && !p.ingress.tls) {

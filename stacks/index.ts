@@ -20,3 +20,4 @@ export const trainingPool = outputs.trainingPool;
 export const release = outputs.release;
 export const authMode = outputs.authMode;
 export const inferenceKeys = outputs.inferenceKeys;
+export const caCertificate = outputs.caCertificate;

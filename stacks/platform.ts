@@ -15,6 +15,7 @@ import { pullProblem, Registry } from "../infra/azure/registry";
 import type { PlatformConfig } from "../infra/config";
 import { ServiceImage } from "../infra/image";
 import { InferenceApp, type KeyName } from "../infra/k8s/app";
+import { StackCertificate, type StackCertificateArgs } from "../infra/k8s/certificate";
 import { InferenceChart } from "../infra/k8s/inference-chart";
 import { releaseTracks } from "../infra/k8s/manifests";
 import { TrainingChart } from "../infra/k8s/training-chart";
@@ -39,6 +40,9 @@ export interface PlatformOutputs {
   authMode: pulumi.Output<string>;
   /** `auth.mode: key`: the primary and secondary key (secret; `npm run keys -- show`). */
   inferenceKeys: pulumi.Output<Partial<Record<KeyName, string>>>;
+  /** `ingress.certificate: stack-ca`: the stack's CA certificate (PEM), which clients of the
+   * HTTPS listener trust; else "". */
+  caCertificate: pulumi.Output<string>;
 }
 
 /** What serves: the strategy, the track the Service selects, each track's image. */
@@ -83,8 +87,13 @@ export function createPlatform(config: PlatformConfig): PlatformOutputs {
 
   if (config.target === "local" || !config.azure) {
     const image = new ServiceImage(`${NAME}-image`, { image: config.image });
-    const app = new InferenceApp(NAME, { config, image: image.ref });
-    return platformOutputs(config, app, image.ref, {
+    const certificate = stackCertificate(config);
+    const app = new InferenceApp(
+      NAME,
+      { config, image: image.ref },
+      { dependsOn: certificate ? [certificate] : [] },
+    );
+    return platformOutputs(config, app, image.ref, certificate, {
       modelStoreUrl: pulumi.output(`emptyDir://${namespace}/${TrainingChart.NAME}`),
       kubeconfig: pulumi.secret(""),
       registryLoginServer: pulumi.output(""),
@@ -175,7 +184,7 @@ export function createPlatform(config: PlatformConfig): PlatformOutputs {
         })
       : undefined;
   // The HTTPS listener's certificate, written before the Gateway that names it.
-  const certificate =
+  const selfSigned =
     gateway && config.ingress.tls && config.ingress.certificate === "self-signed"
       ? new ListenerCertificate(`${NAME}-tls`, {
           host: config.ingress.host,
@@ -185,6 +194,10 @@ export function createPlatform(config: PlatformConfig): PlatformOutputs {
           provider: cluster.provider,
         })
       : undefined;
+  const stackCa = gateway
+    ? stackCertificate(config, { dependsOn: [gateway.namespace], provider: cluster.provider })
+    : undefined;
+  const certificate = selfSigned ?? stackCa;
   const app = new InferenceApp(
     NAME,
     {
@@ -204,7 +217,7 @@ export function createPlatform(config: PlatformConfig): PlatformOutputs {
     },
     { dependsOn: [registry, ...(gateway ? [gateway] : []), ...(certificate ? [certificate] : [])] },
   );
-  return platformOutputs(config, app, imageRef, {
+  return platformOutputs(config, app, imageRef, stackCa, {
     modelStoreUrl: store.url,
     kubeconfig: cluster.kubeconfig,
     registryLoginServer: registry.loginServer,
@@ -228,6 +241,7 @@ function platformOutputs(
   config: PlatformConfig,
   app: InferenceApp,
   imageRef: pulumi.Output<string>,
+  certificate: StackCertificate | undefined,
   target: TargetOutputs,
 ): PlatformOutputs {
   return {
@@ -244,5 +258,25 @@ function platformOutputs(
     release: releaseOutput(config, imageRef),
     authMode: pulumi.output(config.auth.mode),
     inferenceKeys: app.inferenceKeys,
+    caCertificate: certificate?.caCertPem ?? pulumi.output(""),
   };
+}
+
+/** With `ingress.certificate: stack-ca` (and TLS on a Gateway): the listener's certificate from
+ * the stack's CA, in the data plane's namespace, written before the Gateway that names it. */
+function stackCertificate(
+  config: PlatformConfig,
+  opts: Pick<StackCertificateArgs, "dependsOn" | "provider"> = {},
+): StackCertificate | undefined {
+  const { ingress } = config;
+  if (!ingress.tls || ingress.api !== "gateway" || ingress.certificate !== "stack-ca") {
+    return undefined;
+  }
+  return new StackCertificate(`${NAME}-ca`, {
+    host: ingress.host,
+    secretName: ingress.tlsSecretName,
+    namespace: ingress.controllerNamespace!,
+    gatewayNamespace: config.app.namespace,
+    ...opts,
+  });
 }

@@ -84,12 +84,16 @@ export function listenerCertificateArgs(host: string, privateKeyPem: pulumi.Inpu
   };
 }
 
-/** The Secret (without its data) in {@link ENVOY_GATEWAY_NAMESPACE}, and the ReferenceGrant that
- * lets Gateways of `gatewayNamespace` name it, and only it. */
-export function listenerCertificateObjects(secretName: string, gatewayNamespace: string) {
+/** The Secret (without its data) in `namespace` ({@link ENVOY_GATEWAY_NAMESPACE} unless given),
+ * and the ReferenceGrant there that lets Gateways of `gatewayNamespace` name it, and only it. */
+export function listenerCertificateObjects(
+  secretName: string,
+  gatewayNamespace: string,
+  namespace: string = ENVOY_GATEWAY_NAMESPACE,
+) {
   const metadata = (name: string) => ({
     name,
-    namespace: ENVOY_GATEWAY_NAMESPACE,
+    namespace,
     labels: {
       "app.kubernetes.io/component": "gateway-certificate",
       "app.kubernetes.io/part-of": PART_OF,

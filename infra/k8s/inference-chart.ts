@@ -366,8 +366,13 @@ export class InferenceChart extends Chart {
     const { host, tls, tlsSecretName, gatewayClassName, certificate } = props.ingress;
     // A certificate the Azure program issues lives in Envoy Gateway's namespace, which exists
     // before the app's (infra/azure/certificate.ts; a ReferenceGrant there admits this Gateway).
+    // One the stack's CA signs lives in the data plane's namespace (infra/k8s/certificate.ts).
     const secretNamespace =
-      certificate === "self-signed" ? { namespace: ENVOY_GATEWAY_NAMESPACE } : {};
+      certificate === "self-signed"
+        ? { namespace: ENVOY_GATEWAY_NAMESPACE }
+        : certificate === "stack-ca"
+          ? { namespace: props.ingress.controllerNamespace }
+          : {};
     new ApiObject(this, "gateway", {
       apiVersion: GATEWAY_API_VERSION,
       kind: "Gateway",

@@ -175,6 +175,9 @@ do_pulumi() {
   mkdir -p "$PULUMI_BIN_DIR" "$ANALYZER_PLUGIN_DIR"
   # Installed as a plugin (not on PATH) so the CLI does not warn about an ambient plugin.
   install -m 0755 "$TOOLCHAIN_DIR/pulumi-analyzer-policy-nodejs" "$ANALYZER_PLUGIN_DIR/pulumi-analyzer-policy-nodejs"
+  # The dynamic-resource provider a released CLI ships beside its binary (the stack CA's
+  # certificates are dynamic resources): the CLI finds it next to itself.
+  install -m 0755 "$TOOLCHAIN_DIR/pulumi-resource-pulumi-nodejs" "$PULUMI_BIN_DIR/pulumi-resource-pulumi-nodejs"
 
   ready "$PULUMI_BIN_DIR/pulumi" "$PULUMI_BIN_DIR/pulumi" version || {
     if ((CHECK_ONLY)); then MISSING+=(pulumi); else timed "pulumi v$PULUMI_VERSION" build_pulumi_cli; fi
