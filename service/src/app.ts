@@ -24,7 +24,7 @@ import {
 import { decodeBody, encodeResponse } from "./compression";
 import type { ServiceConfig } from "./config";
 import { NO_MODEL, ServiceMetrics } from "./metrics";
-import { InputError, show } from "./model/input";
+import { InputError, show } from "./model/errors";
 import type { ModelStore } from "./model/store";
 import { TrafficRouter } from "./model/traffic";
 import { packageInfo } from "./package-info";

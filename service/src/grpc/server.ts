@@ -11,7 +11,7 @@ import type { FastifyBaseLogger } from "fastify";
 import { requestId } from "../app";
 import type { AuthResult } from "../auth";
 import { NO_MODEL } from "../metrics";
-import { InputError, quote } from "../model/input";
+import { InputError, quote } from "../model/errors";
 import type { LoadedModel } from "../model/store";
 import { packageInfo } from "../package-info";
 import { inferV2, type InferRequestV2 } from "../protocol/infer";

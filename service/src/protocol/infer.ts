@@ -3,7 +3,8 @@
  * gRPC (grpc/server.ts) both call inferV2 with a request already decoded into JSON form.
  */
 import type { FastifyBaseLogger } from "fastify";
-import { columnsFromV2, InputError, quote, type V2InputTensor } from "../model/input";
+import { InputError, quote } from "../model/errors";
+import { columnsFromV2, type V2InputTensor } from "../model/input";
 import type { LoadedModel } from "../model/store";
 import { add, nowNs } from "../model/stats";
 import { predict, shadowTask, type RouteContext } from "../routes/context";

@@ -2,8 +2,9 @@ import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from "fastify";
 import type { Authenticator } from "../auth";
 import type { ServiceConfig } from "../config";
 import type { ServiceMetrics } from "../metrics";
-import { InputError, quote } from "../model/input";
-import type { FeatureColumns, Prediction } from "../model/predictor";
+import { InputError, quote } from "../model/errors";
+import type { FeatureColumns } from "../model/input";
+import type { Prediction } from "../model/predictor";
 import type { LoadedModel, ModelStore } from "../model/store";
 import type { TrafficRouter } from "../model/traffic";
 

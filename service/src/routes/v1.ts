@@ -1,5 +1,6 @@
 import type { FastifyInstance } from "fastify";
-import { columnsFromV1, InputError } from "../model/input";
+import { InputError } from "../model/errors";
+import { columnsFromV1 } from "../model/input";
 import { predict, queueShadow, resolveModel, routeModel, type RouteContext } from "./context";
 import {
   errorResponses,
