@@ -23,7 +23,7 @@ import {
 } from "./auth";
 import { decodeBody, encodeResponse } from "./compression";
 import type { ServiceConfig } from "./config";
-import { NO_MODEL, ServiceMetrics } from "./metrics";
+import { NO_MODEL, ServiceMetrics } from "./metrics/service-metrics";
 import { InputError, show } from "./model/errors";
 import type { ModelStore } from "./model/store";
 import { TrafficRouter } from "./model/traffic";

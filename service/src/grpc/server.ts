@@ -10,7 +10,7 @@ import * as protoLoader from "@grpc/proto-loader";
 import type { FastifyBaseLogger } from "fastify";
 import { requestId } from "../app";
 import type { AuthResult } from "../auth";
-import { NO_MODEL } from "../metrics";
+import { NO_MODEL } from "../metrics/service-metrics";
 import { InputError, quote } from "../model/errors";
 import type { LoadedModel } from "../model/store";
 import { packageInfo } from "../package-info";

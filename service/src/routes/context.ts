@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from "fastify";
 import type { Authenticator } from "../auth";
 import type { ServiceConfig } from "../config";
-import type { ServiceMetrics } from "../metrics";
+import type { ServiceMetrics } from "../metrics/service-metrics";
 import { InputError, quote } from "../model/errors";
 import type { FeatureColumns } from "../model/input";
 import type { Prediction } from "../model/predictor";
