@@ -29,7 +29,7 @@ import type { ModelStore } from "./model/store";
 import { TrafficRouter } from "./model/traffic";
 import { packageInfo } from "./package-info";
 import { HEADER_LENGTH, parseInferBody } from "./protocol/tensor";
-import type { Readiness, RouteContext } from "./routes/context";
+import type { Readiness, RouteContext } from "./core/inference";
 import { extensionRoutes } from "./routes/extensions";
 import { perModelPaths } from "./routes/openapi";
 import { opsRoutes } from "./routes/ops";

@@ -14,7 +14,7 @@ import { bindGrpc, createGrpcServer, GRPC_EXTENSIONS } from "./grpc/server";
 import { ConfigError, loadConfig, type ServiceConfig } from "./config";
 import { ModelLoadError, ModelStore } from "./model/store";
 import { TrafficError, TrafficRouter } from "./model/traffic";
-import type { Readiness } from "./routes/context";
+import type { Readiness } from "./core/inference";
 
 function fatal(message: string): never {
   process.stderr.write(JSON.stringify({ level: 60, time: Date.now(), msg: message }) + "\n");

@@ -16,7 +16,7 @@ import type { LoadedModel } from "../model/store";
 import { packageInfo } from "../package-info";
 import { inferV2, type InferRequestV2 } from "../protocol/infer";
 import { decodeTensor, encodeTensor } from "../protocol/tensor";
-import { findModel, splitModel, type RouteContext } from "../routes/context";
+import { findModel, splitModel, type RouteContext } from "../core/inference";
 import { modelStatistics, repositoryIndex } from "../routes/extensions";
 import { modelMetadata } from "../routes/v2";
 

@@ -7,7 +7,7 @@ import { InputError, quote } from "../model/errors";
 import { columnsFromV2, type V2InputTensor } from "../model/input";
 import type { LoadedModel } from "../model/store";
 import { add, nowNs } from "../model/stats";
-import { predict, shadowTask, type RouteContext } from "../routes/context";
+import { predict, shadowTask, type RouteContext } from "../core/inference";
 
 export interface InferRequestV2 {
   id?: string;

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { LoadedModel } from "../model/store";
 import { statisticsJson } from "../model/stats";
 import { outputNames } from "../protocol/infer";
-import { findModel, resolveModel, type RouteContext } from "./context";
+import { findModel, resolveModel, type RouteContext } from "../core/inference";
 import { errorResponses, modelParams, versionedModelParams } from "./schemas";
 
 /**

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from "fastify";
-import type { RouteContext } from "./context";
+import type { RouteContext } from "../core/inference";
 
 /** Prometheus exposition of the service's own registry. */
 export async function opsRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {

@@ -1,7 +1,13 @@
 import type { FastifyInstance } from "fastify";
 import { InputError } from "../model/errors";
 import { columnsFromV1 } from "../model/input";
-import { predict, queueShadow, resolveModel, routeModel, type RouteContext } from "./context";
+import {
+  predict,
+  queueShadow,
+  resolveModel,
+  routeModel,
+  type RouteContext,
+} from "../core/inference";
 import {
   errorResponses,
   modelParams,

@@ -3,7 +3,7 @@ import type { LoadedModel } from "../model/store";
 import { packageInfo } from "../package-info";
 import { inferV2, type InferRequestV2, type OutputTensor } from "../protocol/infer";
 import { encodeTensor, HEADER_LENGTH } from "../protocol/tensor";
-import { resolveModel, routeModel, type RouteContext } from "./context";
+import { resolveModel, routeModel, type RouteContext } from "../core/inference";
 import {
   errorResponses,
   inferRequestSchema,
