@@ -1,19 +1,30 @@
-import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from "fastify";
-import type { Authenticator } from "../auth";
+/**
+ * The inference core, independent of the transport: what both adapters (routes/ for HTTP,
+ * grpc/ for gRPC) serve. It finds the version that answers a request (the MODEL_TRAFFIC split or
+ * the default), predicts, records drift and metrics, and runs the MODEL_SHADOW comparison.
+ * server.ts builds one core and hands it to both adapters.
+ */
+import { createAuthenticator, keyRingOf, type Authenticator } from "../auth";
 import type { ServiceConfig } from "../config";
-import type { ServiceMetrics } from "../metrics/service-metrics";
+import { ServiceMetrics } from "../metrics/service-metrics";
 import { InputError, quote } from "../model/errors";
 import type { FeatureColumns } from "../model/input";
 import type { Prediction } from "../model/predictor";
 import type { LoadedModel, ModelStore } from "../model/store";
-import type { TrafficRouter } from "../model/traffic";
+import { TrafficRouter } from "../model/traffic";
 
 /** Mutable readiness flag: false until listening, and again from SIGTERM on. */
 export interface Readiness {
   ready: boolean;
 }
 
-export interface RouteContext {
+/** Where the core writes its log lines (a Fastify or pino logger is one). */
+export interface CoreLog {
+  info(fields: object, message: string): void;
+  warn(fields: object, message: string): void;
+}
+
+export interface InferenceCore {
   readonly store: ModelStore;
   readonly config: ServiceConfig;
   readonly metrics: ServiceMetrics;
@@ -21,36 +32,60 @@ export interface RouteContext {
   readonly traffic: TrafficRouter;
   /** Who may call the protected routes (HTTP and gRPC alike). */
   readonly auth: Authenticator;
+  /**
+   * Starts reloading the key ring every AUTH_RELOAD_MS and reports its problems (now, and on
+   * each change) to `warn`: AUTH_MODE=key with the authenticator built from config.AUTH only.
+   */
+  watchKeys(warn: (line: string) => void): void;
+  /** Stops what the core started (the key ring's reload, when it built the authenticator). */
+  close(): void;
 }
 
-declare module "fastify" {
-  interface FastifyInstance {
-    /** What the routes share (models, config, metrics, readiness, A/B); gRPC uses it too. */
-    inference: RouteContext;
-  }
-  interface FastifyRequest {
-    /** Model label for metrics: set once a request resolved to a loaded model. */
-    metricModel: string;
-    /** Version label for metrics: the version that answered (or was chosen to). */
-    metricVersion: string;
-    /** Work to run once the response has been sent (the shadow prediction), or null. */
-    afterResponse: (() => void) | null;
-  }
+export interface CoreOptions {
+  readonly config: ServiceConfig;
+  readonly store: ModelStore;
+  /** Shared with server.ts, which flips it. @default { ready: true } */
+  readonly readiness?: Readiness;
+  /** A/B split and shadows. @default built from config.MODEL_TRAFFIC and config.MODEL_SHADOW */
+  readonly traffic?: TrafficRouter;
+  /** Who may call the protected routes. @default built from config.AUTH (closed by `close`) */
+  readonly auth?: Authenticator;
 }
 
-/** Response header naming the model version that answered. */
+/** Builds the core: metrics on their own registry, the A/B router and the authenticator. */
+export function createCore(opts: CoreOptions): InferenceCore {
+  const { config, store } = opts;
+  const readiness = opts.readiness ?? { ready: true };
+  const traffic =
+    opts.traffic ?? new TrafficRouter(store, config.MODEL_TRAFFIC, config.MODEL_SHADOW);
+  const metrics = new ServiceMetrics(store, () => readiness.ready, traffic);
+  const auth = opts.auth ?? createAuthenticator(config.AUTH);
+  const owned = opts.auth === undefined;
+  return {
+    store,
+    config,
+    metrics,
+    readiness,
+    traffic,
+    auth,
+    watchKeys(warn) {
+      const ring = owned ? keyRingOf(auth) : undefined;
+      if (!ring) return;
+      ring.watch(config.AUTH.reloadMs, warn);
+      for (const problem of ring.problems) warn(problem);
+    },
+    close() {
+      if (owned) auth.close();
+    },
+  };
+}
+
+/** Response header (HTTP) and metadata key (gRPC) naming the model version that answered. */
 export const MODEL_VERSION_HEADER = "x-model-version";
 
-function answeredBy(request: FastifyRequest, reply: FastifyReply, m: LoadedModel): LoadedModel {
-  request.metricModel = m.artifact.name;
-  request.metricVersion = m.artifact.version;
-  void reply.header(MODEL_VERSION_HEADER, m.artifact.version);
-  return m;
-}
-
-function notFound(ctx: RouteContext, name: string): InputError {
+function notFound(core: InferenceCore, name: string): InputError {
   return new InputError(
-    `model ${quote(name)} not found; available: ${ctx.store.names().join(", ")}`,
+    `model ${quote(name)} not found; available: ${core.store.names().join(", ")}`,
     404,
   );
 }
@@ -59,12 +94,12 @@ function notFound(ctx: RouteContext, name: string): InputError {
  * Finds a model (default version when `version` is undefined) or throws a 404 naming it.
  * For metadata, readiness and versioned inference: never split.
  */
-export function findModel(ctx: RouteContext, name: string, version?: string): LoadedModel {
-  const m = ctx.store.get(name, version);
+export function findModel(core: InferenceCore, name: string, version?: string): LoadedModel {
+  const m = core.store.get(name, version);
   if (!m) {
-    if (!ctx.store.has(name)) throw notFound(ctx, name);
+    if (!core.store.has(name)) throw notFound(core, name);
     throw new InputError(
-      `model ${quote(name)} has no version ${quote(version ?? "")}; available: ${ctx.store.versions(name).join(", ")}`,
+      `model ${quote(name)} has no version ${quote(version ?? "")}; available: ${core.store.versions(name).join(", ")}`,
       404,
     );
   }
@@ -76,12 +111,12 @@ export function findModel(ctx: RouteContext, name: string, version?: string): Lo
  * `subject`, the AB_SUBJECT_HEADER value, random without one) or the default version. Throws a
  * 404 naming an unknown model.
  */
-export function splitModel(ctx: RouteContext, name: string, subject?: string): LoadedModel {
-  const routed = ctx.traffic.route(name, subject);
-  if (!routed) throw notFound(ctx, name);
+export function splitModel(core: InferenceCore, name: string, subject?: string): LoadedModel {
+  const routed = core.traffic.route(name, subject);
+  if (!routed) throw notFound(core, name);
   const m = routed.model;
   if (routed.assignment !== "default") {
-    ctx.metrics.abAssignments.inc({
+    core.metrics.abAssignments.inc({
       model: name,
       version: m.artifact.version,
       assignment: routed.assignment,
@@ -90,60 +125,27 @@ export function splitModel(ctx: RouteContext, name: string, subject?: string): L
   return m;
 }
 
-/** findModel, recorded on the request (metrics labels, x-model-version). */
-export function resolveModel(
-  ctx: RouteContext,
-  request: FastifyRequest,
-  reply: FastifyReply,
-  name: string,
-  version?: string,
-): LoadedModel {
-  return answeredBy(request, reply, findModel(ctx, name, version));
-}
-
-/** splitModel by the request's subject header, recorded on the request. */
-export function routeModel(
-  ctx: RouteContext,
-  request: FastifyRequest,
-  reply: FastifyReply,
-  name: string,
-): LoadedModel {
-  const header = request.headers[ctx.config.AB_SUBJECT_HEADER];
-  const subject = Array.isArray(header) ? header.join(",") : header;
-  return answeredBy(request, reply, splitModel(ctx, name, subject));
-}
-
 /**
  * After an unversioned prediction: if the model has a MODEL_SHADOW version (other than the one
- * that answered), predicts the same validated input with it once the response has been sent, and
- * records only metrics. Any failure there is counted and logged, never seen by the client.
+ * that answered), the task that predicts the same validated input with it, to run once the
+ * response has been sent, recording only metrics; null without a shadow. Any failure there is
+ * counted and logged, never seen by the client.
  */
-export function queueShadow(
-  ctx: RouteContext,
-  request: FastifyRequest,
-  answered: LoadedModel,
-  input: FeatureColumns,
-  answer: Prediction,
-): void {
-  request.afterResponse = shadowTask(ctx, request.log, answered, input, answer);
-}
-
-/** The shadow prediction of an answered request, to run after the response, or null. */
 export function shadowTask(
-  ctx: RouteContext,
-  log: FastifyBaseLogger,
+  core: InferenceCore,
+  log: CoreLog,
   answered: LoadedModel,
   input: FeatureColumns,
   answer: Prediction,
 ): (() => void) | null {
-  const shadow = ctx.traffic.shadowFor(answered);
+  const shadow = core.traffic.shadowFor(answered);
   if (!shadow) return null;
-  return () => runShadow(ctx, log, answered, shadow, input, answer);
+  return () => runShadow(core, log, answered, shadow, input, answer);
 }
 
 function runShadow(
-  ctx: RouteContext,
-  log: FastifyBaseLogger,
+  core: InferenceCore,
+  log: CoreLog,
   answered: LoadedModel,
   shadow: LoadedModel,
   input: FeatureColumns,
@@ -153,35 +155,35 @@ function runShadow(
   const version = shadow.artifact.version;
   try {
     const p = shadow.predictor.predict(input);
-    ctx.metrics.shadowPredictions.inc({ model, version }, input.rows);
+    core.metrics.shadowPredictions.inc({ model, version }, input.rows);
     const labels = { model, version, primary_version: answered.artifact.version };
     if (p.kind === "regression" && answer.kind === "regression") {
       for (let r = 0; r < input.rows; r++) {
-        ctx.metrics.shadowAbsDiff.observe(labels, Math.abs(p.values[r] - answer.values[r]));
+        core.metrics.shadowAbsDiff.observe(labels, Math.abs(p.values[r] - answer.values[r]));
       }
     } else if (p.kind === "classification" && answer.kind === "classification") {
       let agree = 0;
       for (let r = 0; r < input.rows; r++) if (p.labels[r] === answer.labels[r]) agree++;
-      if (agree > 0) ctx.metrics.shadowAgreement.inc({ ...labels, agree: "true" }, agree);
+      if (agree > 0) core.metrics.shadowAgreement.inc({ ...labels, agree: "true" }, agree);
       if (agree < input.rows) {
-        ctx.metrics.shadowAgreement.inc({ ...labels, agree: "false" }, input.rows - agree);
+        core.metrics.shadowAgreement.inc({ ...labels, agree: "false" }, input.rows - agree);
       }
     }
   } catch (err) {
-    ctx.metrics.shadowErrors.inc({ model, version });
+    core.metrics.shadowErrors.inc({ model, version });
     log.warn({ err, model, version }, "shadow prediction failed");
   }
 }
 
 /** Predicts, then records drift and prediction counts (and maybe samples the payload to the log). */
 export function predict(
-  ctx: RouteContext,
-  log: FastifyBaseLogger,
+  core: InferenceCore,
+  log: CoreLog,
   model: LoadedModel,
   input: FeatureColumns,
   payload: unknown,
 ): Prediction {
-  const rate = ctx.config.PAYLOAD_LOG_SAMPLE_RATE;
+  const rate = core.config.PAYLOAD_LOG_SAMPLE_RATE;
   if (rate > 0 && Math.random() < rate) {
     log.info(
       { model: model.artifact.name, version: model.artifact.version, payload },
@@ -190,6 +192,6 @@ export function predict(
   }
   const prediction = model.predictor.predict(input);
   model.drift.observe(input);
-  ctx.metrics.predictionsFor(model).inc(input.rows);
+  core.metrics.predictionsFor(model).inc(input.rows);
   return prediction;
 }
