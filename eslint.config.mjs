@@ -15,6 +15,7 @@ export default tseslint.config(
       "service/public/**/*.js",
       "**/*.js",
       "**/*.mjs",
+      "**/*.cjs",
     ],
   },
   js.configs.recommended,

@@ -14,12 +14,12 @@ const SCOPES = {
   // which made a policy mutant's run 10 s; the policy suites check each policy input by input.
   policy: { policy: ["azure", "config", "kubernetes", "levels", "traffic"] },
   // The suites that test the model code directly, without a server or training: math, inputs,
-  // the artifact contract and the store, the predictor's edges, the A/B router. The route,
-  // property, closed-form HTTP, artifact-loading, training and A/B-process suites train the bundled
-  // models or start servers for every mutant's run: with them the scope ran 10 mutants a minute
-  // on 2 cores.
+  // client errors, the artifact contract and the store, the predictor's edges, the A/B router.
+  // The route, property, closed-form HTTP, artifact-loading, training and A/B-process suites
+  // train the bundled models or start servers for every mutant's run: with them the scope ran 10
+  // mutants a minute on 2 cores.
   model: {
-    service: ["ab-router", "artifact-contract", "closed-form-edges", "inputs", "math"],
+    service: ["ab-router", "artifact-contract", "closed-form-edges", "errors", "inputs", "math"],
   },
   // infra/config.ts is also loaded by the policy suites (stack settings, the program under mocks).
   // infra's parts run each static mutant against every suite of the part (stryker.config.mjs), so

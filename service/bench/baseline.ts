@@ -8,7 +8,7 @@
  */
 import Fastify from "fastify";
 import { installBodyParsers, RequestLog } from "../src/app";
-import { NO_MODEL } from "../src/metrics";
+import { NO_MODEL } from "../src/metrics/service-metrics";
 
 const FIXED = {
   model_name: "mpg-regressor",

@@ -1,5 +1,3 @@
-import { randomUUID } from "node:crypto";
-import type { IncomingMessage } from "node:http";
 import * as path from "node:path";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
@@ -13,23 +11,14 @@ import Fastify, {
   type onRequestHookHandler,
 } from "fastify";
 import FindMyWay, { type HTTPMethod } from "find-my-way";
-import {
-  createAuthenticator,
-  HEALTH_ROUTES,
-  isOpenRoute,
-  keyRingOf,
-  type Authenticator,
-  type AuthResult,
-} from "./auth";
+import { HEALTH_ROUTES, isOpenRoute, type Authenticator, type AuthResult } from "./auth";
 import { decodeBody, encodeResponse } from "./compression";
-import type { ServiceConfig } from "./config";
-import { NO_MODEL, ServiceMetrics } from "./metrics";
-import { InputError, show } from "./model/input";
-import type { ModelStore } from "./model/store";
-import { TrafficRouter } from "./model/traffic";
+import { createCore, type CoreOptions, type InferenceCore } from "./core/inference";
+import { REQUEST_ID_HEADER, requestId } from "./core/request-id";
+import { NO_MODEL, type ServiceMetrics } from "./metrics/service-metrics";
+import { InputError, show } from "./model/errors";
 import { packageInfo } from "./package-info";
 import { HEADER_LENGTH, parseInferBody } from "./protocol/tensor";
-import type { Readiness, RouteContext } from "./routes/context";
 import { extensionRoutes } from "./routes/extensions";
 import { perModelPaths } from "./routes/openapi";
 import { opsRoutes } from "./routes/ops";
@@ -37,20 +26,20 @@ import { v1Routes } from "./routes/v1";
 import { v2Routes } from "./routes/v2";
 import { webRoutes } from "./routes/web";
 
-export interface AppOptions {
-  readonly config: ServiceConfig;
-  readonly store: ModelStore;
-  /** Shared with server.ts, which flips it. @default { ready: true } */
-  readonly readiness?: Readiness;
+export interface HttpOptions {
   /** Fastify logger setting; false is a silent logger. @default JSON logs at config.LOG_LEVEL to stdout */
   readonly logger?: FastifyServerOptions["logger"];
   /** @default the service's public/ directory */
   readonly publicDir?: string;
-  /** A/B split and shadows. @default built from config.MODEL_TRAFFIC and config.MODEL_SHADOW */
-  readonly traffic?: TrafficRouter;
-  /** Who may call the protected routes. @default built from config.AUTH (closed with the app) */
-  readonly auth?: Authenticator;
 }
+
+/**
+ * The core the app serves (built, started and closed by its owner, as server.ts does), or what to
+ * build one from: then the app builds it (createCore), starts its key reload and closes it with
+ * itself.
+ */
+export type AppOptions = HttpOptions &
+  ({ readonly core: InferenceCore } | (CoreOptions & { readonly core?: undefined }));
 
 /** A log field that may carry request headers, with `authorization` replaced. */
 function withoutCredentials(value: unknown): unknown {
@@ -91,14 +80,6 @@ export const CREDENTIAL_SERIALIZERS = {
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- an OpenAPI path item, edited in place
 type Loose = any;
-
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-
-/** Honours a well-formed incoming x-request-id; otherwise mints a UUID. */
-export function requestId(req: IncomingMessage): string {
-  const h = req.headers["x-request-id"];
-  return typeof h === "string" && REQUEST_ID.test(h) ? h : randomUUID();
-}
 
 /** Longest error message sent to a client (they never echo more than a short prefix of input). */
 const MAX_ERROR_LENGTH = 300;
@@ -300,12 +281,9 @@ function markSecurity(paths: Record<string, Loose>): void {
 
 /** Builds the whole HTTP application; no listening, no process concerns. */
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
-  const { config, store } = opts;
-  const readiness = opts.readiness ?? { ready: true };
-  const traffic =
-    opts.traffic ?? new TrafficRouter(store, config.MODEL_TRAFFIC, config.MODEL_SHADOW);
-  const metrics = new ServiceMetrics(store, () => readiness.ready, traffic);
-  const auth = opts.auth ?? createAuthenticator(config.AUTH);
+  const owned = opts.core === undefined;
+  const core = opts.core === undefined ? createCore(opts) : opts.core;
+  const { config, store, readiness, metrics, auth } = core;
   const serializers = CREDENTIAL_SERIALIZERS;
   const app = Fastify({
     // Always a logger (false = silent): Fastify reports completed requests, which the metrics
@@ -319,7 +297,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     bodyLimit: config.BODY_LIMIT_BYTES,
     logController: new CompletedRequests(metrics),
     requestIdHeader: false,
-    genReqId: requestId,
+    genReqId: (req) => requestId(req.headers[REQUEST_ID_HEADER]),
     // During shutdown, requests on connections that are still open are served, not refused.
     return503OnClosing: false,
     // Errors the router raises before any route runs: the usual error body, no echo of the URL.
@@ -334,13 +312,9 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     },
     ajv: { customOptions: { coerceTypes: false, allErrors: false, removeAdditional: false } },
   });
-  const ctx: RouteContext = { store, config, metrics, readiness, traffic, auth };
-  app.decorate("inference", ctx);
-  if (opts.auth === undefined) app.addHook("onClose", async () => auth.close());
-  const ring = keyRingOf(auth);
-  if (ring && opts.auth === undefined) {
-    ring.watch(config.AUTH.reloadMs, (line) => app.log.warn(line));
-    for (const problem of ring.problems) app.log.warn(problem);
+  if (owned) {
+    app.addHook("onClose", async () => core.close());
+    core.watchKeys((line) => app.log.warn(line));
   }
   installGate(app, auth, config.MAX_IN_FLIGHT, config.RETRY_AFTER_SECONDS);
 
@@ -365,7 +339,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   // id, `connection: close` while not ready (starting, or draining for shutdown), and
   // Accept-Encoding for bodies of 1 KiB or more.
   app.addHook("onSend", (request, reply, payload, done) => {
-    reply.header("x-request-id", request.id);
+    reply.header(REQUEST_ID_HEADER, request.id);
     if (!readiness.ready) reply.header("connection", "close");
     encodeResponse(request, reply, payload, 1024, done);
   });
@@ -456,10 +430,10 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     handler: async () => app.swagger(),
   });
 
-  await app.register(async (scope) => v2Routes(scope, ctx));
-  await app.register(async (scope) => extensionRoutes(scope, ctx));
-  await app.register(async (scope) => v1Routes(scope, ctx));
-  await app.register(async (scope) => opsRoutes(scope, ctx));
+  await app.register(async (scope) => v2Routes(scope, core));
+  await app.register(async (scope) => extensionRoutes(scope, core));
+  await app.register(async (scope) => v1Routes(scope, core));
+  await app.register(async (scope) => opsRoutes(scope, core));
   await app.register(async (scope) =>
     webRoutes(scope, opts.publicDir ?? path.join(packageInfo().root, "public")),
   );

@@ -10,7 +10,7 @@
  */
 import * as zlib from "node:zlib";
 import type { FastifyReply, FastifyRequest } from "fastify";
-import { InputError, show } from "./model/input";
+import { InputError, show } from "./model/errors";
 
 const DECODERS: Readonly<Record<string, (body: Buffer, limit: number) => Buffer>> = {
   gzip: (b, limit) => zlib.gunzipSync(b, { maxOutputLength: limit }),

@@ -12,21 +12,17 @@ import { buildApp } from "./app";
 import { keyRingOf } from "./auth";
 import { bindGrpc, createGrpcServer, GRPC_EXTENSIONS } from "./grpc/server";
 import { ConfigError, loadConfig, type ServiceConfig } from "./config";
+import { createCore, type InferenceCore } from "./core/inference";
 import { ModelLoadError, ModelStore } from "./model/store";
 import { TrafficError, TrafficRouter } from "./model/traffic";
-import type { Readiness } from "./routes/context";
 
 function fatal(message: string): never {
   process.stderr.write(JSON.stringify({ level: 60, time: Date.now(), msg: message }) + "\n");
   process.exit(1);
 }
 
-function installShutdown(
-  app: FastifyInstance,
-  grpc: GrpcServer,
-  config: ServiceConfig,
-  readiness: Readiness,
-): void {
+function installShutdown(app: FastifyInstance, grpc: GrpcServer, core: InferenceCore): void {
+  const { config, readiness } = core;
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) return;
@@ -48,6 +44,7 @@ function installShutdown(
       const grpcClosed = new Promise<void>((resolve) => grpc.tryShutdown(() => resolve()));
       Promise.all([app.close(), grpcClosed]).then(
         () => {
+          core.close();
           app.log.info("shutdown complete");
           process.exit(0);
         },
@@ -87,14 +84,15 @@ async function main(): Promise<void> {
     if (e instanceof TrafficError) fatal(e.message);
     throw e;
   }
-  const readiness: Readiness = { ready: false };
-  const app = await buildApp({ config, store, readiness, traffic });
-  const grpc = createGrpcServer(app.inference, app.log, GRPC_EXTENSIONS);
-  installShutdown(app, grpc, config, readiness);
+  const core = createCore({ config, store, readiness: { ready: false }, traffic });
+  const app = await buildApp({ core });
+  core.watchKeys((line) => app.log.warn(line));
+  const grpc = createGrpcServer(core, app.log, GRPC_EXTENSIONS);
+  installShutdown(app, grpc, core);
   await app.listen({ port: config.PORT, host: config.HOST });
   const grpcPort = await bindGrpc(grpc, config.HOST, config.GRPC_PORT);
   app.log.info(`gRPC listening at ${config.HOST}:${grpcPort}`);
-  readiness.ready = true;
+  core.readiness.ready = true;
   app.log.info(
     {
       models: store.all().map((m) => `${m.artifact.name}@${m.artifact.version}`),
@@ -104,7 +102,7 @@ async function main(): Promise<void> {
       shadow: Object.fromEntries(config.MODEL_SHADOW),
       modelDir: config.MODEL_DIR,
       auth: config.AUTH.mode,
-      ...(config.AUTH.mode === "key" ? { keys: keyRingOf(app.inference.auth)?.describe() } : {}),
+      ...(config.AUTH.mode === "key" ? { keys: keyRingOf(core.auth)?.describe() } : {}),
       maxInFlight: config.MAX_IN_FLIGHT,
     },
     "ready",

@@ -15,6 +15,7 @@ import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from "j
 import { buildApp } from "../../service/src/app";
 import { bearerToken, isOpenRoute, KeyRing } from "../../service/src/auth";
 import { ConfigError, loadConfig } from "../../service/src/config";
+import { createCore, type InferenceCore } from "../../service/src/core/inference";
 import { createGrpcServer, GRPC_EXTENSIONS, inferenceService } from "../../service/src/grpc/server";
 import { ModelStore } from "../../service/src/model/store";
 import { artifacts, keysDir, MPG_ROW, randomKey, testConfig, type Loose } from "./helpers";
@@ -271,18 +272,16 @@ describe("entra mode: tokens checked against the issuer's JWKS", () => {
 });
 
 describe("gRPC: metadata authorization, the same gate", () => {
+  let core: InferenceCore;
   let app: FastifyInstance;
   let server: grpc.Server;
   let client: grpc.Client & Record<string, Loose>;
   let keys: ReturnType<typeof keysDir>;
   beforeAll(async () => {
     keys = keysDir();
-    app = await buildApp({
-      config: testConfig({ AUTH_MODE: "key", AUTH_KEYS_DIR: keys.dir }),
-      store,
-      logger: false,
-    });
-    server = createGrpcServer(app.inference, app.log, GRPC_EXTENSIONS);
+    core = createCore({ config: testConfig({ AUTH_MODE: "key", AUTH_KEYS_DIR: keys.dir }), store });
+    app = await buildApp({ core, logger: false });
+    server = createGrpcServer(core, app.log, GRPC_EXTENSIONS);
     const port = await new Promise<number>((resolve, reject) =>
       server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (e, p) =>
         e ? reject(e) : resolve(p),
@@ -295,6 +294,7 @@ describe("gRPC: metadata authorization, the same gate", () => {
     client.close();
     server.forceShutdown();
     await app.close();
+    core.close();
   });
 
   const call = (method: string, request: object, authorization?: string) =>

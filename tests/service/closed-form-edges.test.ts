@@ -4,7 +4,7 @@
  * artifact whose encoded columns miss a feature is refused when compiled.
  */
 import type { ModelArtifact } from "../../service/src/model/artifact";
-import { InputError } from "../../service/src/model/input";
+import { InputError } from "../../service/src/model/errors";
 import { encodedCategoryName, Predictor } from "../../service/src/model/predictor";
 
 /** y = 0 + 1·(a − 0)/1 + 1e300·(b − 0)/1 + 2·[c = p] + 0·[c = q]; only what the predictor reads. */

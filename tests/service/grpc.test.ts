@@ -6,6 +6,7 @@ import type { Server } from "@grpc/grpc-js";
 import type { AddressInfo } from "node:net";
 import type { FastifyInstance } from "fastify";
 import { buildApp } from "../../service/src/app";
+import { createCore, type InferenceCore } from "../../service/src/core/inference";
 import { bindGrpc, createGrpcServer, GRPC_EXTENSIONS } from "../../service/src/grpc/server";
 import { ModelStore } from "../../service/src/model/store";
 import {
@@ -18,6 +19,7 @@ import {
   tritonExpected,
 } from "./helpers";
 
+let core: InferenceCore;
 let app: FastifyInstance;
 let grpc: Server;
 let store: ModelStore;
@@ -32,14 +34,11 @@ beforeAll(async () => {
   // Key authentication on, as every stack deploys it: the client sends the key through
   // tritonclient's plugin hook (the script's INFERENCE_KEY), the library itself unmodified.
   keys = keysDir();
-  app = await buildApp({
-    config: testConfig({ AUTH_MODE: "key", AUTH_KEYS_DIR: keys.dir }),
-    store,
-    logger: false,
-  });
+  core = createCore({ config: testConfig({ AUTH_MODE: "key", AUTH_KEYS_DIR: keys.dir }), store });
+  app = await buildApp({ core, logger: false });
   await app.listen({ port: 0, host: "127.0.0.1" });
   httpPort = (app.server.address() as AddressInfo).port;
-  grpc = createGrpcServer(app.inference, app.log, GRPC_EXTENSIONS);
+  grpc = createGrpcServer(core, app.log, GRPC_EXTENSIONS);
   const port = await bindGrpc(grpc, "127.0.0.1", 0);
   result = await runPythonJson("triton_grpc.py", [`127.0.0.1:${port}`], {
     INFERENCE_KEY: keys.secondary,
@@ -48,6 +47,7 @@ beforeAll(async () => {
 afterAll(async () => {
   grpc?.forceShutdown();
   await app?.close();
+  core?.close();
 });
 
 describe("tritonclient.grpc 2.73, unmodified", () => {

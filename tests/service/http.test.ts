@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { buildApp } from "../../service/src/app";
 import { ModelStore } from "../../service/src/model/store";
-import type { Readiness } from "../../service/src/routes/context";
+import type { Readiness } from "../../service/src/core/inference";
 import {
   artifacts,
   localClient,

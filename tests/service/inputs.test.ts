@@ -3,14 +3,8 @@
  * refusal with its exact message and status, and what an accepted request becomes.
  */
 import type { ModelArtifact } from "../../service/src/model/artifact";
-import {
-  columnsFromV1,
-  columnsFromV2,
-  InputError,
-  quote,
-  show,
-  type V2InputTensor,
-} from "../../service/src/model/input";
+import { InputError } from "../../service/src/model/errors";
+import { columnsFromV1, columnsFromV2, type V2InputTensor } from "../../service/src/model/input";
 
 /** Only what the conversion reads of an artifact: its name and features. */
 const artifact = {
@@ -193,25 +187,5 @@ describe("columnsFromV1", () => {
     expect(refusal(() => columnsFromV1(artifact, [inst], 2)).message).toBe(
       "instance 0: missing feature 'c'",
     );
-  });
-});
-
-describe("show and quote", () => {
-  it("render client values short: at most 40 characters", () => {
-    expect(show(undefined)).toBe("nothing");
-    expect(show("a")).toBe('"a"');
-    expect(show(Symbol.for("s"))).toBe("Symbol(s)");
-    const cyclic: Record<string, unknown> = {};
-    cyclic.self = cyclic;
-    expect(show(cyclic)).toBe("[object Object]");
-    expect(show("x".repeat(38))).toBe(`"${"x".repeat(38)}"`);
-    expect(show("x".repeat(39))).toBe(`"${"x".repeat(36)}...`);
-    expect(quote("n".repeat(40))).toBe(`'${"n".repeat(40)}'`);
-    expect(quote("n".repeat(41))).toBe(`'${"n".repeat(37)}...'`);
-  });
-
-  it("InputError is a 400 unless told otherwise", () => {
-    expect(new InputError("m").statusCode).toBe(400);
-    expect(new InputError("m", 404).statusCode).toBe(404);
   });
 });

@@ -398,11 +398,11 @@ describe("dashboard (Grafana foundation SDK)", () => {
 });
 
 describe("one source of truth", () => {
-  /** The metric names service/src/metrics.ts registers (prom-client metrics by `name:`, the
-   * service's own fast counters and histograms by their first argument). */
+  /** The metric names service/src/metrics/service-metrics.ts registers (prom-client metrics by
+   * `name:`, the service's own fast counters and histograms by their first argument). */
   const exported = [
     ...fs
-      .readFileSync(path.join(REPO_ROOT, "service/src/metrics.ts"), "utf8")
+      .readFileSync(path.join(REPO_ROOT, "service/src/metrics/service-metrics.ts"), "utf8")
       .matchAll(/(?:name: |new Fast(?:Counter|Histogram)\(\s*)"(inference_[a-z_]+)"/g),
   ].map((m) => m[1]);
 

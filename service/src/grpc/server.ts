@@ -8,17 +8,17 @@ import * as path from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import type { FastifyBaseLogger } from "fastify";
-import { requestId } from "../app";
 import type { AuthResult } from "../auth";
-import { NO_MODEL } from "../metrics";
-import { InputError, quote } from "../model/input";
+import { findModel, MODEL_VERSION_HEADER, splitModel, type InferenceCore } from "../core/inference";
+import { modelMetadata, serverMetadata } from "../core/metadata";
+import { modelStatistics, repositoryIndex } from "../core/repository";
+import { REQUEST_ID_HEADER, requestId } from "../core/request-id";
+import { NO_MODEL } from "../metrics/service-metrics";
+import { InputError, quote } from "../model/errors";
 import type { LoadedModel } from "../model/store";
 import { packageInfo } from "../package-info";
 import { inferV2, type InferRequestV2 } from "../protocol/infer";
 import { decodeTensor, encodeTensor } from "../protocol/tensor";
-import { findModel, splitModel, type RouteContext } from "../routes/context";
-import { modelStatistics, repositoryIndex } from "../routes/extensions";
-import { modelMetadata } from "../routes/v2";
 
 /** Extensions the gRPC ServerMetadata advertises: statistics (ModelStatistics). */
 export const GRPC_EXTENSIONS: readonly string[] = ["statistics"];
@@ -139,12 +139,12 @@ export function toV2Request(r: GrpcInferRequest): InferRequestV2 {
  * method, code, model, version, ms) and counted in inference_grpc_requests_total.
  */
 export function createGrpcServer(
-  ctx: RouteContext,
+  core: InferenceCore,
   log: FastifyBaseLogger,
   extensions: readonly string[],
 ): grpc.Server {
   const server = new grpc.Server({
-    "grpc.max_receive_message_length": ctx.config.BODY_LIMIT_BYTES,
+    "grpc.max_receive_message_length": core.config.BODY_LIMIT_BYTES,
     "grpc.max_send_message_length": -1,
   });
 
@@ -160,10 +160,7 @@ export function createGrpcServer(
   ): grpc.handleUnaryCall<Req, Res> {
     const serve: grpc.handleUnaryCall<Req, Res> = (call, callback) => {
       const start = process.hrtime.bigint();
-      const idHeader = call.metadata.get("x-request-id")[0];
-      const reqId = requestId({
-        headers: { "x-request-id": typeof idHeader === "string" ? idHeader : undefined },
-      } as never);
+      const reqId = requestId(call.metadata.get(REQUEST_ID_HEADER)[0]);
       let model = NO_MODEL;
       let version = NO_MODEL;
       const answered = (m: LoadedModel) => {
@@ -173,7 +170,7 @@ export function createGrpcServer(
       let code = grpc.status.OK;
       let after: (() => void) | null = null;
       const md = new grpc.Metadata();
-      md.set("x-request-id", reqId);
+      md.set(REQUEST_ID_HEADER, reqId);
       try {
         const out = handle(call.request, call, answered);
         let response: Res;
@@ -181,7 +178,7 @@ export function createGrpcServer(
           response = out.response;
           after = out.after;
         } else response = out as Res;
-        if (version !== NO_MODEL) md.set("x-model-version", version);
+        if (version !== NO_MODEL) md.set(MODEL_VERSION_HEADER, version);
         call.sendMetadata(md);
         callback(null, response);
       } catch (err) {
@@ -198,7 +195,7 @@ export function createGrpcServer(
       }
       const ms = Number(process.hrtime.bigint() - start) / 1e6;
       const codeName = grpc.status[code];
-      const m = ctx.metrics.grpcChildren(method, codeName, model, version);
+      const m = core.metrics.grpcChildren(method, codeName, model, version);
       m.requests.inc();
       m.duration.observe(ms / 1000);
       log.info(
@@ -207,7 +204,7 @@ export function createGrpcServer(
       );
       if (after) setImmediate(after);
     };
-    if (open || ctx.auth.mode === "none") return serve;
+    if (open || core.auth.mode === "none") return serve;
     /** Refused before any work: the same answer as HTTP's 401/403/503, as a gRPC status. */
     const refuse = (
       result: Exclude<AuthResult, { ok: true }>,
@@ -215,13 +212,13 @@ export function createGrpcServer(
     ) => {
       const code = AUTH_STATUS[result.status];
       const codeName = grpc.status[code];
-      ctx.metrics.grpcChildren(method, codeName, NO_MODEL, NO_MODEL).requests.inc();
+      core.metrics.grpcChildren(method, codeName, NO_MODEL, NO_MODEL).requests.inc();
       log.info({ method, code: codeName }, "request refused");
       callback({ code, details: result.error });
     };
     return (call, callback) => {
       const header = call.metadata.get("authorization")[0];
-      const answer = ctx.auth.check(typeof header === "string" ? header : undefined);
+      const answer = core.auth.check(typeof header === "string" ? header : undefined);
       const next = (result: AuthResult) =>
         result.ok ? serve(call, callback) : refuse(result, callback);
       if (answer instanceof Promise) {
@@ -233,29 +230,25 @@ export function createGrpcServer(
     };
   }
 
-  const abHeader = ctx.config.AB_SUBJECT_HEADER;
+  const abHeader = core.config.AB_SUBJECT_HEADER;
   server.addService(inferenceService(), {
     // The probes stay open, as /v2/health/live and /v2/health/ready do.
     ServerLive: unary("ServerLive", () => ({ live: true }), true),
-    ServerReady: unary("ServerReady", () => ({ ready: ctx.readiness.ready }), true),
-    ServerMetadata: unary("ServerMetadata", () => ({
-      name: "mlops-platform-inference",
-      version: packageInfo().version,
-      extensions,
-    })),
+    ServerReady: unary("ServerReady", () => ({ ready: core.readiness.ready }), true),
+    ServerMetadata: unary("ServerMetadata", () => serverMetadata(extensions)),
     ModelReady: unary<{ name: string; version: string }, { ready: boolean }>(
       "ModelReady",
       (req, _call, answered) => {
-        answered(findModel(ctx, req.name, req.version || undefined));
+        answered(findModel(core, req.name, req.version || undefined));
         return { ready: true };
       },
     ),
     ModelMetadata: unary<{ name: string; version: string }, unknown>(
       "ModelMetadata",
       (req, _call, answered) => {
-        const m = findModel(ctx, req.name, req.version || undefined);
+        const m = findModel(core, req.name, req.version || undefined);
         answered(m);
-        const md = modelMetadata(ctx, m);
+        const md = modelMetadata(core, m);
         const tensor = (t: { name: string; datatype: string; shape: number[] }) => ({
           name: t.name,
           datatype: t.datatype,
@@ -271,20 +264,20 @@ export function createGrpcServer(
       },
     ),
     ModelStatistics: unary<{ name: string; version: string }, unknown>("ModelStatistics", (req) =>
-      modelStatistics(ctx, req.name || undefined, req.version || undefined),
+      modelStatistics(core, req.name || undefined, req.version || undefined),
     ),
-    RepositoryIndex: unary("RepositoryIndex", () => ({ models: repositoryIndex(ctx) })),
+    RepositoryIndex: unary("RepositoryIndex", () => ({ models: repositoryIndex(core) })),
     ModelInfer: unary<GrpcInferRequest, unknown>("ModelInfer", (req, call, answered) => {
       const versioned = req.model_version !== "";
       let m: LoadedModel;
-      if (versioned) m = findModel(ctx, req.model_name, req.model_version);
+      if (versioned) m = findModel(core, req.model_name, req.model_version);
       else {
         const subject = call.metadata.get(abHeader)[0];
-        m = splitModel(ctx, req.model_name, typeof subject === "string" ? subject : undefined);
+        m = splitModel(core, req.model_name, typeof subject === "string" ? subject : undefined);
       }
       answered(m);
       const body = toV2Request(req);
-      const result = inferV2(ctx, log, m, body, !versioned);
+      const result = inferV2(core, log, m, body, !versioned);
       return {
         response: {
           model_name: m.artifact.name,

@@ -1,6 +1,6 @@
 import type { DriftReference, ModelArtifact } from "./artifact";
 import { binIndex, psi } from "./math";
-import type { FeatureColumns } from "./predictor";
+import type { FeatureColumns } from "./input";
 
 /**
  * A sliding window over the most recent values of one feature, kept as bin indices with running

@@ -1,14 +1,10 @@
 import type { FeatureSpec, ModelArtifact } from "./artifact";
-import type { FeatureColumns } from "./predictor";
+import { InputError, show } from "./errors";
 
-/** A client mistake in an inference request; always a 4xx with a message naming the field. */
-export class InputError extends Error {
-  constructor(
-    message: string,
-    readonly statusCode = 400,
-  ) {
-    super(message);
-  }
+/** One validated column per feature, in the artifact's feature order; all of length `rows`. */
+export interface FeatureColumns {
+  readonly rows: number;
+  readonly columns: readonly (readonly number[] | readonly string[])[];
 }
 
 export const NUMBER_DATATYPES: ReadonlySet<string> = new Set(["FP64", "FP32", "INT64", "INT32"]);
@@ -22,23 +18,6 @@ export interface V2InputTensor {
   datatype: string;
   data: unknown[];
   parameters?: Record<string, unknown>;
-}
-
-/** Short, safe rendering of a client value for an error message. */
-export function show(v: unknown): string {
-  if (v === undefined) return "nothing";
-  let s: string;
-  try {
-    s = JSON.stringify(v) ?? String(v);
-  } catch {
-    s = String(v);
-  }
-  return s.length > 40 ? `${s.slice(0, 37)}...` : s;
-}
-
-/** A client-supplied name in single quotes, cut to a short prefix. */
-export function quote(name: string): string {
-  return `'${name.length > 40 ? `${name.slice(0, 37)}...` : name}'`;
 }
 
 function checkRows(rows: number, maxRows: number, what: string): void {

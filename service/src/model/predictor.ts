@@ -1,12 +1,7 @@
 import type { ModelArtifact } from "./artifact";
-import { InputError, show } from "./input";
+import { InputError, show } from "./errors";
+import type { FeatureColumns } from "./input";
 import { softmax } from "./math";
-
-/** One validated column per feature, in the artifact's feature order; all of length `rows`. */
-export interface FeatureColumns {
-  readonly rows: number;
-  readonly columns: readonly (readonly number[] | readonly string[])[];
-}
 
 export type Prediction =
   | { readonly kind: "regression"; readonly values: number[] }

@@ -2,11 +2,12 @@
  * Open Inference Protocol v2 inference, independent of the transport: REST (routes/v2.ts) and
  * gRPC (grpc/server.ts) both call inferV2 with a request already decoded into JSON form.
  */
-import type { FastifyBaseLogger } from "fastify";
-import { columnsFromV2, InputError, quote, type V2InputTensor } from "../model/input";
+import { InputError, quote } from "../model/errors";
+import { columnsFromV2, type V2InputTensor } from "../model/input";
 import type { LoadedModel } from "../model/store";
 import { add, nowNs } from "../model/stats";
-import { predict, shadowTask, type RouteContext } from "../routes/context";
+import { predict, shadowTask, type CoreLog, type InferenceCore } from "../core/inference";
+import { outputNames } from "../core/metadata";
 
 export interface InferRequestV2 {
   id?: string;
@@ -29,11 +30,6 @@ export interface InferResult {
   readonly shadow: (() => void) | null;
 }
 
-/** The outputs a model produces, as listed in its metadata. */
-export function outputNames(m: LoadedModel): string[] {
-  return m.artifact.kind === "regression" ? ["predict"] : ["predict", "probabilities"];
-}
-
 /**
  * Validates the request against the model, predicts, records drift, metrics and statistics, and
  * builds the output tensors (all requested outputs, or all outputs of the model). Client mistakes
@@ -41,8 +37,8 @@ export function outputNames(m: LoadedModel): string[] {
  * @param shadowed whether a MODEL_SHADOW version gets a copy (unversioned requests only)
  */
 export function inferV2(
-  ctx: RouteContext,
-  log: FastifyBaseLogger,
+  core: InferenceCore,
+  log: CoreLog,
   m: LoadedModel,
   body: InferRequestV2,
   shadowed: boolean,
@@ -50,7 +46,7 @@ export function inferV2(
   const stats = m.stats;
   const t0 = nowNs();
   try {
-    const available = outputNames(m);
+    const available = outputNames(m.artifact);
     let requested = available;
     if (body.outputs !== undefined) {
       requested = body.outputs.map((o) => o.name);
@@ -62,9 +58,9 @@ export function inferV2(
         }
       }
     }
-    const input = columnsFromV2(m.artifact, body.inputs, ctx.config.MAX_BATCH_ROWS);
+    const input = columnsFromV2(m.artifact, body.inputs, core.config.MAX_BATCH_ROWS);
     const t1 = nowNs();
-    const p = predict(ctx, log, m, input, body);
+    const p = predict(core, log, m, input, body);
     const t2 = nowNs();
     const outputs: OutputTensor[] = [];
     for (const name of requested) {
@@ -97,7 +93,7 @@ export function inferV2(
     stats.executionCount++;
     stats.inferenceCount += input.rows;
     stats.lastInference = Date.now();
-    return { outputs, shadow: shadowed ? shadowTask(ctx, log, m, input, p) : null };
+    return { outputs, shadow: shadowed ? shadowTask(core, log, m, input, p) : null };
   } catch (e) {
     add(stats.fail, nowNs() - t0);
     throw e;

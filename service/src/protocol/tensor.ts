@@ -6,7 +6,7 @@
  * 4-byte little-endian length followed by that many bytes.
  */
 import sjson from "secure-json-parse";
-import { InputError, quote, show } from "../model/input";
+import { InputError, quote, show } from "../model/errors";
 
 /** Element sizes of the fixed-size datatypes this service can decode. */
 const ELEMENT_BYTES: Readonly<Record<string, number>> = {

@@ -1,8 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { InferenceCore } from "../core/inference";
+import { MODEL_PLATFORM, outputNames } from "../core/metadata";
+import { modelStatistics, repositoryIndex } from "../core/repository";
 import type { LoadedModel } from "../model/store";
-import { statisticsJson } from "../model/stats";
-import { outputNames } from "../protocol/infer";
-import { findModel, resolveModel, type RouteContext } from "./context";
+import { resolveModel } from "./model-request";
 import { errorResponses, modelParams, versionedModelParams } from "./schemas";
 
 /**
@@ -17,14 +18,14 @@ interface ModelRoute {
 }
 
 /** Triton's model configuration, as far as it describes these models. */
-export function modelConfig(ctx: RouteContext, m: LoadedModel) {
+export function modelConfig(core: InferenceCore, m: LoadedModel) {
   const a = m.artifact;
   const classes = a.kind === "classification" ? a.classLabels.length : 0;
   return {
     name: a.name,
-    platform: "mlops-platform-linear",
+    platform: MODEL_PLATFORM,
     backend: "",
-    version_policy: { specific: { versions: ctx.store.versions(a.name) } },
+    version_policy: { specific: { versions: core.store.versions(a.name) } },
     // Inputs and outputs are whole batches ([N] tensors), so there is no implicit batch dimension.
     max_batch_size: 0,
     input: a.features.map((f) => ({
@@ -32,7 +33,7 @@ export function modelConfig(ctx: RouteContext, m: LoadedModel) {
       data_type: f.type === "number" ? "TYPE_FP64" : "TYPE_STRING",
       dims: [-1],
     })),
-    output: outputNames(m).map((name) =>
+    output: outputNames(a).map((name) =>
       name === "probabilities"
         ? { name, data_type: "TYPE_FP64", dims: [-1, classes], label_filename: "" }
         : { name, data_type: a.kind === "regression" ? "TYPE_FP64" : "TYPE_STRING", dims: [-1] },
@@ -40,35 +41,9 @@ export function modelConfig(ctx: RouteContext, m: LoadedModel) {
     parameters: {
       version: { string_value: a.version },
       kind: { string_value: a.kind },
-      max_batch_rows: { string_value: String(ctx.config.MAX_BATCH_ROWS) },
+      max_batch_rows: { string_value: String(core.config.MAX_BATCH_ROWS) },
     },
   };
-}
-
-/**
- * The statistics extension's answer: every loaded version (no name), every version of a model
- * (no version), or one version. Throws a 404 naming an unknown model or version.
- */
-export function modelStatistics(ctx: RouteContext, name?: string, version?: string) {
-  let models: LoadedModel[];
-  if (name === undefined) models = ctx.store.all();
-  else if (version !== undefined) models = [findModel(ctx, name, version)];
-  else {
-    findModel(ctx, name);
-    models = ctx.store.versions(name).map((v) => ctx.store.get(name, v)!);
-  }
-  return {
-    model_stats: models.map((m) => statisticsJson(m.artifact.name, m.artifact.version, m.stats)),
-  };
-}
-
-/** Every loaded model version; all are READY (so `ready: true` and no filter give the same list). */
-export function repositoryIndex(ctx: RouteContext) {
-  return ctx.store
-    .names()
-    .flatMap((name) =>
-      ctx.store.versions(name).map((version) => ({ name, version, state: "READY", reason: "" })),
-    );
 }
 
 const durationSchema = {
@@ -129,16 +104,16 @@ const configSchema = {
   required: ["name", "platform", "max_batch_size", "input", "output"],
 } as const;
 
-export async function extensionRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
+export async function extensionRoutes(app: FastifyInstance, core: InferenceCore): Promise<void> {
   const tags = ["Open Inference Protocol v2 extensions"];
 
   const config = async (request: FastifyRequest<ModelRoute>, reply: FastifyReply) =>
     modelConfig(
-      ctx,
-      resolveModel(ctx, request, reply, request.params.name, request.params.version),
+      core,
+      resolveModel(core, request, reply, request.params.name, request.params.version),
     );
   const stats = async (request: FastifyRequest<ModelRoute>) =>
-    modelStatistics(ctx, request.params.name, request.params.version);
+    modelStatistics(core, request.params.name, request.params.version);
 
   app.get("/v2/models/stats", {
     schema: {
@@ -204,6 +179,6 @@ export async function extensionRoutes(app: FastifyInstance, ctx: RouteContext): 
       if (request.body === undefined) request.body = {};
       done();
     },
-    handler: async () => repositoryIndex(ctx),
+    handler: async () => repositoryIndex(core),
   });
 }

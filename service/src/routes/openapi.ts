@@ -11,6 +11,7 @@
  */
 import type { FeatureSpec, ModelArtifact } from "../model/artifact";
 import type { ModelStore } from "../model/store";
+import { outputNames } from "../core/metadata";
 import { errorSchema, inferResponseSchema, v1PredictResponseSchema } from "./schemas";
 
 type Schema = Record<string, unknown>;
@@ -78,17 +79,13 @@ export function v2RequestSchema(a: ModelArtifact, maxRows: number): Schema {
           type: "object",
           required: ["name"],
           properties: {
-            name: { type: "string", enum: outputNamesOf(a) },
+            name: { type: "string", enum: outputNames(a) },
             parameters: { type: "object" },
           },
         },
       },
     },
   };
-}
-
-function outputNamesOf(a: ModelArtifact): string[] {
-  return a.kind === "regression" ? ["predict"] : ["predict", "probabilities"];
 }
 
 /** The v1 request schema of one model version. */
@@ -173,7 +170,7 @@ export function perModelPaths(store: ModelStore, maxRows: number): Record<string
           summary: prefix.endsWith(`/${name}`)
             ? `Inference: ${name}, default version (or the MODEL_TRAFFIC split)`
             : `Inference: ${name} version ${a.version}`,
-          description: `${a.description}. Outputs: ${outputNamesOf(a).join(", ")}.`,
+          description: `${a.description}. Outputs: ${outputNames(a).join(", ")}.`,
           requestBody: {
             required: true,
             content: {

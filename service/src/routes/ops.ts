@@ -1,8 +1,8 @@
 import type { FastifyInstance } from "fastify";
-import type { RouteContext } from "./context";
+import type { InferenceCore } from "../core/inference";
 
 /** Prometheus exposition of the service's own registry. */
-export async function opsRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
+export async function opsRoutes(app: FastifyInstance, core: InferenceCore): Promise<void> {
   app.get("/metrics", {
     schema: {
       tags: ["Operations"],
@@ -11,8 +11,8 @@ export async function opsRoutes(app: FastifyInstance, ctx: RouteContext): Promis
       response: { 200: { type: "string" } },
     },
     handler: async (_request, reply) => {
-      const text = await ctx.metrics.registry.metrics();
-      return reply.header("content-type", ctx.metrics.registry.contentType).send(text);
+      const text = await core.metrics.registry.metrics();
+      return reply.header("content-type", core.metrics.registry.contentType).send(text);
     },
   });
 }

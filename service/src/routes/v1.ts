@@ -1,6 +1,8 @@
 import type { FastifyInstance } from "fastify";
-import { columnsFromV1, InputError } from "../model/input";
-import { predict, queueShadow, resolveModel, routeModel, type RouteContext } from "./context";
+import { InputError } from "../model/errors";
+import { columnsFromV1 } from "../model/input";
+import { predict, type InferenceCore } from "../core/inference";
+import { queueShadow, resolveModel, routeModel } from "./model-request";
 import {
   errorResponses,
   modelParams,
@@ -13,7 +15,7 @@ import {
  * KServe v1 (data plane v1): list, model readiness, `:predict`. Readiness uses each model's default
  * version; `:predict` is answered by the MODEL_TRAFFIC split (or the default version) and shadowed.
  */
-export async function v1Routes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
+export async function v1Routes(app: FastifyInstance, core: InferenceCore): Promise<void> {
   const tags = ["KServe v1"];
 
   app.get("/v1/models", {
@@ -28,7 +30,7 @@ export async function v1Routes(app: FastifyInstance, ctx: RouteContext): Promise
         },
       },
     },
-    handler: async () => ({ models: ctx.store.names() }),
+    handler: async () => ({ models: core.store.names() }),
   });
 
   // find-my-way cannot split "name:predict" inside one segment, so the segment is parsed here.
@@ -40,7 +42,7 @@ export async function v1Routes(app: FastifyInstance, ctx: RouteContext): Promise
       response: { 200: modelReadySchema, ...errorResponses },
     },
     handler: async (request, reply) => {
-      const m = resolveModel(ctx, request, reply, request.params.name);
+      const m = resolveModel(core, request, reply, request.params.name);
       return { name: m.artifact.name, ready: true };
     },
   });
@@ -72,10 +74,10 @@ export async function v1Routes(app: FastifyInstance, ctx: RouteContext): Promise
           404,
         );
       }
-      const m = routeModel(ctx, request, reply, target.slice(0, colon));
-      const input = columnsFromV1(m.artifact, request.body.instances, ctx.config.MAX_BATCH_ROWS);
-      const p = predict(ctx, request.log, m, input, request.body);
-      queueShadow(ctx, request, m, input, p);
+      const m = routeModel(core, request, reply, target.slice(0, colon));
+      const input = columnsFromV1(m.artifact, request.body.instances, core.config.MAX_BATCH_ROWS);
+      const p = predict(core, request.log, m, input, request.body);
+      queueShadow(core, request, m, input, p);
       if (p.kind === "regression") return { predictions: p.values };
       const labels = m.artifact.kind === "classification" ? m.artifact.classLabels : [];
       return {

@@ -1,9 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import type { LoadedModel } from "../model/store";
-import { packageInfo } from "../package-info";
+import type { InferenceCore } from "../core/inference";
+import { modelMetadata, serverMetadata } from "../core/metadata";
 import { inferV2, type InferRequestV2, type OutputTensor } from "../protocol/infer";
 import { encodeTensor, HEADER_LENGTH } from "../protocol/tensor";
-import { resolveModel, routeModel, type RouteContext } from "./context";
+import { resolveModel, routeModel } from "./model-request";
 import {
   errorResponses,
   inferRequestSchema,
@@ -46,65 +46,8 @@ function binaryOutputs(body: InferRequestV2, outputs: OutputTensor[]): Buffer[] 
   return buffers;
 }
 
-export function modelMetadata(ctx: RouteContext, m: LoadedModel) {
-  const a = m.artifact;
-  const weights = ctx.traffic.weights(a.name);
-  const shadow = ctx.traffic.shadowVersion(a.name);
-  const outputs =
-    a.kind === "regression"
-      ? [{ name: "predict", datatype: "FP64", shape: [-1], parameters: { target: a.target.name } }]
-      : [
-          {
-            name: "predict",
-            datatype: "BYTES",
-            shape: [-1],
-            parameters: { content_type: "str", target: a.target.name },
-          },
-          {
-            name: "probabilities",
-            datatype: "FP64",
-            shape: [-1, a.classLabels.length],
-            parameters: { class_names: a.classLabels },
-          },
-        ];
-  return {
-    name: a.name,
-    versions: ctx.store.versions(a.name),
-    platform: "mlops-platform-linear",
-    inputs: a.features.map((f) =>
-      f.type === "number"
-        ? {
-            name: f.name,
-            datatype: "FP64",
-            shape: [-1],
-            parameters: { content_type: "np", training_min: f.min, training_max: f.max },
-          }
-        : {
-            name: f.name,
-            datatype: "BYTES",
-            shape: [-1],
-            parameters: { content_type: "str", categories: f.categories },
-          },
-    ),
-    outputs,
-    parameters: {
-      version: a.version,
-      kind: a.kind,
-      description: a.description,
-      target: a.target.name,
-      ...(a.kind === "classification" ? { class_names: a.classLabels } : {}),
-      metrics: a.metrics,
-      created_at: a.createdAt,
-      data_sha256: a.training.dataSha256,
-      // How unversioned requests are answered (MODEL_TRAFFIC / MODEL_SHADOW), when configured.
-      ...(weights ? { traffic: Object.fromEntries(weights) } : {}),
-      ...(shadow !== undefined ? { shadow_version: shadow } : {}),
-    },
-  };
-}
-
 /** Open Inference Protocol v2 (REST). */
-export async function v2Routes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
+export async function v2Routes(app: FastifyInstance, core: InferenceCore): Promise<void> {
   const tags = ["Open Inference Protocol v2"];
 
   app.get("/v2", {
@@ -124,11 +67,7 @@ export async function v2Routes(app: FastifyInstance, ctx: RouteContext): Promise
         ...errorResponses,
       },
     },
-    handler: async () => ({
-      name: "mlops-platform-inference",
-      version: packageInfo().version,
-      extensions: EXTENSIONS,
-    }),
+    handler: async () => serverMetadata(EXTENSIONS),
   });
 
   app.get("/v2/health/live", {
@@ -154,18 +93,18 @@ export async function v2Routes(app: FastifyInstance, ctx: RouteContext): Promise
       response: { 200: readySchema, 503: readySchema },
     },
     handler: async (_request, reply) => {
-      const ready = ctx.readiness.ready;
+      const ready = core.readiness.ready;
       return reply.code(ready ? 200 : 503).send({ ready });
     },
   });
 
   const metadata = async (request: FastifyRequest<ModelRoute>, reply: FastifyReply) =>
     modelMetadata(
-      ctx,
-      resolveModel(ctx, request, reply, request.params.name, request.params.version),
+      core,
+      resolveModel(core, request, reply, request.params.name, request.params.version),
     );
   const ready = async (request: FastifyRequest<ModelRoute>, reply: FastifyReply) => {
-    const m = resolveModel(ctx, request, reply, request.params.name, request.params.version);
+    const m = resolveModel(core, request, reply, request.params.name, request.params.version);
     return { name: m.artifact.name, ready: true };
   };
   const infer = async (request: FastifyRequest<InferRoute>, reply: FastifyReply) => {
@@ -173,10 +112,10 @@ export async function v2Routes(app: FastifyInstance, ctx: RouteContext): Promise
     // Only unversioned requests are split (MODEL_TRAFFIC) and shadowed (MODEL_SHADOW).
     const m =
       version === undefined
-        ? routeModel(ctx, request, reply, name)
-        : resolveModel(ctx, request, reply, name, version);
+        ? routeModel(core, request, reply, name)
+        : resolveModel(core, request, reply, name, version);
     const body = request.body;
-    const result = inferV2(ctx, request.log, m, body, version === undefined);
+    const result = inferV2(core, request.log, m, body, version === undefined);
     request.afterResponse = result.shadow;
     const response = {
       model_name: m.artifact.name,

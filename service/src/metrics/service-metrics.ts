@@ -5,8 +5,8 @@ import {
   type CounterHandle,
   type HistogramHandle,
 } from "./fast-metrics";
-import type { LoadedModel, ModelStore } from "./model/store";
-import type { TrafficRouter } from "./model/traffic";
+import type { LoadedModel, ModelStore } from "../model/store";
+import type { TrafficRouter } from "../model/traffic";
 
 /** Label value for requests that concern no (known) model. */
 export const NO_MODEL = "none";
