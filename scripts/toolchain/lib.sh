@@ -21,6 +21,9 @@ KARPENTER_VERSION="v1.15.0"
 KARPENTER_GOTOOLCHAIN="go1.26.9+auto"
 
 TOOLCHAIN_CACHE="${MLOPS_TOOLCHAIN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mlops-platform/toolchain}"
+# The real nodes' sandbox image (containerd's sandbox_image): built from scripts/node/pause by
+# scripts/node/images.sh pause, set by scripts/control-plane/node.sh.
+PAUSE_IMAGE=localhost/mlops-pause:1
 
 # log <message>, die <message> (exit 1), usage_error <message> (exit 2): one line on stderr,
 # "[<LOG_TAG>] ..." ("[<LOG_TAG>] ERROR: ..." for the last two). A script sets its own LOG_TAG
@@ -46,7 +49,7 @@ apt_install() {
 
 # lock_version <npm package>: the version package-lock.json pins for it.
 lock_version() {
-  command -v node >/dev/null || die "node is required to read versions from package-lock.json"
+  command -v node >/dev/null || die "Node.js 20+ is required (the scripts read versions from package-lock.json with it)"
   node -p "(require(process.argv[1]).packages['node_modules/' + process.argv[2]] || {}).version || ''" \
     "$REPO_ROOT/package-lock.json" "$1"
 }
