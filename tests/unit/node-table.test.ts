@@ -8,23 +8,9 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parse, parseAllDocuments } from "yaml";
+import { nodeOfRole, nodeTable } from "../support/node-table";
 
 const ROOT = path.resolve(__dirname, "../..");
-const TABLE = path.join(ROOT, "scripts/control-plane/nodes.tsv");
-
-type Row = { name: string; role: string; labels: string[]; taints: string[] };
-
-/** nodes.tsv read directly: the rows the scripts must follow. */
-function tableRows(text = fs.readFileSync(TABLE, "utf8")): Row[] {
-  const list = (cell: string) => (cell === "-" ? [] : cell.split(","));
-  return text
-    .split("\n")
-    .filter((line) => line !== "" && !line.startsWith("#"))
-    .map((line) => {
-      const [name, role, labels, taints] = line.split("\t");
-      return { name, role, labels: list(labels), taints: list(taints) };
-    });
-}
 
 /** Runs bash with lib.sh and node-table.sh sourced; NODE_TABLE, when given, replaces nodes.tsv. */
 function withTable(script: string, table?: string) {
@@ -54,9 +40,10 @@ function taintObject(t: string) {
   return value === undefined ? { key, effect } : { key, value, effect };
 }
 
-const rows = tableRows();
+const rows = nodeTable();
 
 test("the table names the application node and the training node, with its label and taint", () => {
+  expect([nodeOfRole("app"), nodeOfRole("training")]).toEqual(["mlops-node-1", "mlops-training-1"]);
   expect(rows.map((r) => [r.name, r.role])).toEqual([
     ["mlops-node-1", "app"],
     ["mlops-training-1", "training"],
