@@ -1,6 +1,6 @@
 # shellcheck shell=bash
-# Shared definitions for the project's scripts: the log/die helpers (every script under scripts/
-# sources this file for them), and for scripts/toolchain/*.sh versions and cache layout.
+# Shared definitions for the project's scripts: the log/die helpers (the scripts under scripts/ and
+# .ci/run source this file for them), and for scripts/toolchain/*.sh versions and cache layout.
 # Sourced, never executed. Everything version-related is derived from the repo:
 #   - Pulumi CLI + Node language host: @pulumi/pulumi in package-lock.json
 #   - Kubernetes provider plugin:      @pulumi/kubernetes in package-lock.json
