@@ -1,19 +1,18 @@
 #!/usr/bin/env bash
 # A local Kubernetes cluster on this machine, for `npm run up` and the real-engine tests:
 # etcd, kube-apiserver (static-token auth, Node+RBAC authorization, service-account signing keys,
-# self-signed serving cert) on loopback, kube-controller-manager, kube-scheduler, and two nodes:
-#   mlops-node-1     no taints: the application's pods schedule here
-#   mlops-training-1 label mlops-platform/pool=training,
-#                    taint mlops-platform/pool=training:NoSchedule (the training pool contract)
+# self-signed serving cert) on loopback, kube-controller-manager, kube-scheduler, and the nodes of
+# scripts/control-plane/nodes.tsv (their names, roles, labels and taints): an application node and
+# a training node with the training pool's label and taint.
 #
 # MLOPS_NODES=real (default): real nodes that run containers (scripts/control-plane/node.sh):
 #   a kubelet + containerd + runc + CNI bridge per node, kube-proxy (iptables; NodePorts on
 #   127.0.0.1) and CoreDNS. Needs root and Linux; missing packages are installed
 #   (scripts/node/install.sh).
-# MLOPS_NODES=kwok: API only, fast: kwok plays both kubelets, pods are marked Ready but no
+# MLOPS_NODES=kwok: API only, fast: kwok plays every kubelet, pods are marked Ready but no
 #   container runs. For whoever only needs the API (object diffs, admission, policies).
-# MLOPS_TRAINING_NODE=static (default): mlops-training-1 is always there.
-# MLOPS_TRAINING_NODE=none (kwok only): no training node at rest, only mlops-node-1; training
+# MLOPS_TRAINING_NODE=static (default): the training node is always there.
+# MLOPS_TRAINING_NODE=none (kwok only): no training node at rest, only the other nodes; training
 #   nodes come from an autoscaler (Karpenter's kwok provider creates them, kwok plays them).
 # MLOPS_AUTOSCALER=karpenter (kwok only): also apply Karpenter's CRDs and run Karpenter's kwok
 #   provider (scripts/toolchain/build.sh karpenter) as the cluster's node autoscaler; it acts
@@ -23,7 +22,7 @@
 #   this script, on 127.0.0.1.
 #
 # usage: scripts/control-plane.sh start|stop|status|kubeconfig|logs|load <image>...|footprint
-#                                |socket <node>
+#                                |socket <node>|nodes
 #   start       start what is not running (idempotent), wait for /readyz and Ready nodes, and
 #               install the Gateway API CRDs (standard channel, scripts/toolchain/gateway-api)
 #   stop        stop the processes this script started (by their PID files only); with real
@@ -34,6 +33,8 @@
 #   load        copy images from buildah's store (scripts/node/images.sh) into every real node
 #   footprint   what real nodes left on this machine, one line each (nothing after a clean stop)
 #   socket      print the containerd socket of a real node (for ctr)
+#   nodes       print the node table with what is derived from it (bridge, pod subnet, node IP,
+#               kubelet healthz port), tab-separated; starts nothing
 #
 # Binaries come from scripts/toolchain/build.sh (its cache; etcd falls back to an
 # `etcd` on PATH, e.g. Debian's etcd-server). State (etcd data, certificates,
@@ -42,8 +43,8 @@
 # Ports (loopback, override with env): MLOPS_APISERVER_PORT=16443, MLOPS_ETCD_PORT=12379,
 # MLOPS_ETCD_PEER_PORT=12380, MLOPS_KCM_PORT=16257, MLOPS_SCHEDULER_PORT=16259, MLOPS_KWOK_PORT=16247;
 # Karpenter: MLOPS_KARPENTER_METRICS_PORT=16290, MLOPS_KARPENTER_HEALTH_PORT=16291;
-# real nodes: kubelets on their node IPs (10.244.0.1, 10.244.1.1) port 10250, healthz on
-# 127.0.0.1:16248/16258; MLOPS_KUBE_PROXY_HEALTHZ_PORT=16256, MLOPS_KUBE_PROXY_METRICS_PORT=16249,
+# real nodes: kubelets on their node IPs port 10250, healthz on 127.0.0.1 (a port per node; both
+# in `nodes`); MLOPS_KUBE_PROXY_HEALTHZ_PORT=16256, MLOPS_KUBE_PROXY_METRICS_PORT=16249,
 # MLOPS_COREDNS_HEALTH_PORT=16280, MLOPS_COREDNS_READY_PORT=16281.
 # MLOPS_KUBE_CONTEXT=<context>: use that existing cluster instead; start/stop do nothing
 # and kubeconfig prints ${KUBECONFIG:-~/.kube/config}.
@@ -52,6 +53,7 @@ set -euo pipefail
 SCRIPTS_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=scripts/toolchain/lib.sh
 source "$SCRIPTS_DIR/toolchain/lib.sh"
+LOG_TAG=control-plane
 
 STATE="${MLOPS_STATE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/mlops-platform/control-plane}"
 PKI="$STATE/pki"
@@ -68,39 +70,48 @@ KARPENTER_METRICS_PORT="${MLOPS_KARPENTER_METRICS_PORT:-16290}"
 KARPENTER_HEALTH_PORT="${MLOPS_KARPENTER_HEALTH_PORT:-16291}"
 SERVER="https://$HOST:$APISERVER_PORT"
 ADMIN_KUBECONFIG="$STATE/admin.kubeconfig"
-NODES=(mlops-node-1 mlops-training-1)
 NODE_MODE="${MLOPS_NODES:-real}"
-case "$NODE_MODE" in
-  real | kwok) ;;
-  *) printf '[control-plane] ERROR: MLOPS_NODES: got "%s"; allowed: real (containers run), kwok (API only)\n' "$NODE_MODE" >&2; exit 2 ;;
-esac
 TRAINING_NODE="${MLOPS_TRAINING_NODE:-static}"
-case "$NODE_MODE:$TRAINING_NODE" in
-  *:static | kwok:none) ;;
-  real:none) printf '[control-plane] ERROR: MLOPS_TRAINING_NODE=none needs MLOPS_NODES=kwok: a real training node is a kubelet that runs the training pod, no autoscaler adds one here\n' >&2; exit 2 ;;
-  *) printf '[control-plane] ERROR: MLOPS_TRAINING_NODE: got "%s"; allowed: static (mlops-training-1 always there), none (kwok only: no training node at rest)\n' "$TRAINING_NODE" >&2; exit 2 ;;
-esac
 AUTOSCALER="${MLOPS_AUTOSCALER:-none}"
-case "$NODE_MODE:$AUTOSCALER" in
-  *:none | kwok:karpenter) ;;
-  real:karpenter) printf '[control-plane] ERROR: MLOPS_AUTOSCALER=karpenter needs MLOPS_NODES=kwok: its kwok provider creates kwok nodes, not kubelets\n' >&2; exit 2 ;;
-  *) printf '[control-plane] ERROR: MLOPS_AUTOSCALER: got "%s"; allowed: none, karpenter (kwok only)\n' "$AUTOSCALER" >&2; exit 2 ;;
-esac
 CONTROL_COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler)
+COMPONENTS=()
 TIMEOUT="${MLOPS_CONTROL_PLANE_TIMEOUT:-120}"
 
+# shellcheck source=scripts/control-plane/node-table.sh
+source "$SCRIPTS_DIR/control-plane/node-table.sh"
 # shellcheck source=scripts/control-plane/node.sh
 source "$SCRIPTS_DIR/control-plane/node.sh"
-if [[ "$NODE_MODE" == real ]]; then
-  # shellcheck disable=SC2207 # component names have no spaces
-  COMPONENTS=("${CONTROL_COMPONENTS[@]}" $(node_components))
-else
-  COMPONENTS=("${CONTROL_COMPONENTS[@]}" kwok)
-  [[ "$AUTOSCALER" != karpenter ]] || COMPONENTS+=(karpenter)
-fi
 
-cp_log() { printf '[control-plane] %s\n' "$*" >&2; }
-cp_die() { printf '[control-plane] ERROR: %s\n' "$*" >&2; exit 1; }
+# check_options: the node options that cannot work together stop the script (exit 2) before it
+# does anything.
+check_options() {
+  case "$NODE_MODE" in
+    real | kwok) ;;
+    *) usage_error "MLOPS_NODES: got \"$NODE_MODE\"; allowed: real (containers run), kwok (API only)" ;;
+  esac
+  case "$NODE_MODE:$TRAINING_NODE" in
+    *:static | kwok:none) ;;
+    real:none) usage_error "MLOPS_TRAINING_NODE=none needs MLOPS_NODES=kwok: a real training node is a kubelet that runs the training pod, no autoscaler adds one here" ;;
+    *) usage_error "MLOPS_TRAINING_NODE: got \"$TRAINING_NODE\"; allowed: static ($(nodes_except_role app | paste -sd, -) always there), none (kwok only: no training node at rest)" ;;
+  esac
+  case "$NODE_MODE:$AUTOSCALER" in
+    *:none | kwok:karpenter) ;;
+    real:karpenter) usage_error "MLOPS_AUTOSCALER=karpenter needs MLOPS_NODES=kwok: its kwok provider creates kwok nodes, not kubelets" ;;
+    *) usage_error "MLOPS_AUTOSCALER: got \"$AUTOSCALER\"; allowed: none, karpenter (kwok only)" ;;
+  esac
+}
+
+# set_components: the processes of this mode, in start order (status, logs and start go by it).
+set_components() {
+  local node_parts
+  if [[ "$NODE_MODE" == real ]]; then
+    read -r -a node_parts <<<"$(node_components)"
+    COMPONENTS=("${CONTROL_COMPONENTS[@]}" "${node_parts[@]}")
+  else
+    COMPONENTS=("${CONTROL_COMPONENTS[@]}" kwok)
+    [[ "$AUTOSCALER" != karpenter ]] || COMPONENTS+=(karpenter)
+  fi
+}
 
 # --- binaries ----------------------------------------------------------------------
 
@@ -117,7 +128,7 @@ bin() {
   elif [[ "$name" == etcd ]] && command -v etcd >/dev/null; then
     command -v etcd
   else
-    cp_die "$name not found in $dir: run scripts/toolchain/build.sh first"
+    die "$name not found in $dir: run scripts/toolchain/build.sh first"
   fi
 }
 
@@ -147,7 +158,7 @@ require_free_port() {
   shift
   for port in "$@"; do
     if port_in_use "$port"; then
-      cp_die "$component: port $HOST:$port is already in use by another process; free it or set the MLOPS_*_PORT variables (see the header of $0)"
+      die "$component: port $HOST:$port is already in use by another process; free it or set the MLOPS_*_PORT variables (see the header of $0)"
     fi
   done
 }
@@ -158,7 +169,7 @@ require_free_port() {
 launch() {
   local component="$1"
   shift
-  cp_log "starting $component (log: $LOGS/$component.log)"
+  log "starting $component (log: $LOGS/$component.log)"
   (umask 022 && exec setsid "$@") >>"$LOGS/$component.log" 2>&1 </dev/null &
   echo $! >"$(pidfile "$component")"
 }
@@ -169,7 +180,7 @@ wait_for() {
   shift
   until "$@" >/dev/null 2>&1; do
     if ((SECONDS >= deadline)); then
-      cp_die "timed out after ${TIMEOUT}s waiting for $what; see the logs in $LOGS"
+      die "timed out after ${TIMEOUT}s waiting for $what; see the logs in $LOGS"
     fi
     sleep 1
   done
@@ -183,7 +194,7 @@ alive_or_die() {
     ((--tries > 0)) || break
     sleep 0.2
   done
-  running "$1" || cp_die "$1 exited right after start; last lines of $LOGS/$1.log:
+  running "$1" || die "$1 exited right after start; last lines of $LOGS/$1.log:
 $(tail -n 20 "$LOGS/$1.log" 2>/dev/null)"
 }
 
@@ -193,8 +204,8 @@ ensure_pki() {
   [[ -f "$PKI/apiserver.crt" && -f "$PKI/apiserver-kubelet-client.crt" && -f "$PKI/sa.key" && -f "$STATE/tokens.csv" ]] &&
     grep -q ',system:kube-proxy,' "$STATE/tokens.csv" &&
     { [[ "$AUTOSCALER" != karpenter ]] || grep -q ',karpenter,' "$STATE/tokens.csv"; } && return 0
-  command -v openssl >/dev/null || cp_die "openssl is required to create the control plane's certificates"
-  cp_log "creating certificates, service-account keys and tokens in $STATE"
+  command -v openssl >/dev/null || die "openssl is required to create the control plane's certificates"
+  log "creating certificates, service-account keys and tokens in $STATE"
   mkdir -p "$PKI"
   local old_umask
   old_umask="$(umask)"
@@ -350,7 +361,7 @@ start_kwok() {
 
 # Karpenter's CRDs (NodePool, NodeClaim, NodeOverlay, KWOKNodeClass), from the toolchain cache.
 ensure_karpenter_crds() {
-  [[ -d "$KARPENTER_DIR/crds" ]] || cp_die "no Karpenter CRDs in $KARPENTER_DIR/crds: run scripts/toolchain/build.sh karpenter"
+  [[ -d "$KARPENTER_DIR/crds" ]] || die "no Karpenter CRDs in $KARPENTER_DIR/crds: run scripts/toolchain/build.sh karpenter"
   kc apply --server-side --force-conflicts -f "$KARPENTER_DIR/crds/" >/dev/null
   wait_for "Karpenter's CRDs to be established" \
     kc wait --for=condition=Established --timeout=5s \
@@ -361,7 +372,7 @@ karpenter_ready() { curl -fsS --max-time 2 -o /dev/null "http://$HOST:$KARPENTER
 
 start_karpenter() {
   require_free_port karpenter "$KARPENTER_METRICS_PORT" "$KARPENTER_HEALTH_PORT"
-  command -v curl >/dev/null || cp_die "curl is needed to wait for Karpenter's /readyz"
+  command -v curl >/dev/null || die "curl is needed to wait for Karpenter's /readyz"
   # Outside the cluster: no leader election (one replica), its own identity, and the ports above.
   launch karpenter env KUBECONFIG="$STATE/karpenter.kubeconfig" DISABLE_LEADER_ELECTION=true \
     METRICS_PORT="$KARPENTER_METRICS_PORT" HEALTH_PROBE_PORT="$KARPENTER_HEALTH_PORT" \
@@ -373,13 +384,9 @@ start_karpenter() {
 
 ensure_nodes() {
   local n nodes=("${NODES[@]}")
-  if [[ "$TRAINING_NODE" == none ]]; then
-    # Only the nodes without the training pool's label.
-    kc apply -f "$SCRIPTS_DIR/control-plane/nodes.yaml" -l '!mlops-platform/pool' >/dev/null
-    nodes=("${NODES[0]}")
-  else
-    kc apply -f "$SCRIPTS_DIR/control-plane/nodes.yaml" >/dev/null
-  fi
+  # Without a training node at rest: only the nodes of the other roles.
+  [[ "$TRAINING_NODE" != none ]] || mapfile -t nodes < <(nodes_except_role training)
+  kwok_nodes_yaml "${nodes[@]}" | kc apply -f - >/dev/null
   for n in "${nodes[@]}"; do
     wait_for "node $n to become Ready" kc wait --for=condition=Ready "node/$n" --timeout=5s
   done
@@ -394,9 +401,9 @@ ensure_nodes() {
 ensure_gateway_api_crds() {
   local mod="$SCRIPTS_DIR/toolchain/gateway-api" json dir
   json="$(cd "$mod" && GOFLAGS=-mod=mod go mod download -json sigs.k8s.io/gateway-api)" ||
-    cp_die "could not download the Gateway API module pinned in $mod/go.mod: $json"
+    die "could not download the Gateway API module pinned in $mod/go.mod: $json"
   dir="$(gomod_dir "$json")"
-  [[ -d "$dir/config/crd/standard" ]] || cp_die "no config/crd/standard in the Gateway API module ($dir)"
+  [[ -d "$dir/config/crd/standard" ]] || die "no config/crd/standard in the Gateway API module ($dir)"
   kc apply --server-side --force-conflicts -f "$dir/config/crd/standard/" >/dev/null
   wait_for "the Gateway API CRDs to be established" \
     kc wait --for=condition=Established --timeout=5s \
@@ -407,13 +414,13 @@ ensure_gateway_api_crds() {
 
 cmd_start() {
   if [[ -n "${MLOPS_KUBE_CONTEXT:-}" ]]; then
-    cp_log "MLOPS_KUBE_CONTEXT=$MLOPS_KUBE_CONTEXT: using that existing cluster; nothing to start"
+    log "MLOPS_KUBE_CONTEXT=$MLOPS_KUBE_CONTEXT: using that existing cluster; nothing to start"
     return 0
   fi
   local c all=1 start=$SECONDS
   for c in "${COMPONENTS[@]}"; do running "$c" || all=0; done
   if ((all)); then
-    cp_log "already running"
+    log "already running"
     cmd_status
     ensure_gateway_api_crds
     [[ "$AUTOSCALER" != karpenter ]] || ensure_karpenter_crds
@@ -452,7 +459,7 @@ cmd_start() {
     wait_for "the default ServiceAccount" kc -n default get serviceaccount default
   fi
   ensure_gateway_api_crds
-  cp_log "ready in $((SECONDS - start))s ($NODE_MODE nodes): export KUBECONFIG=$ADMIN_KUBECONFIG"
+  log "ready in $((SECONDS - start))s ($NODE_MODE nodes): export KUBECONFIG=$ADMIN_KUBECONFIG"
 }
 
 # stop_group <component...>: SIGTERM them all at once, then wait (SIGKILL after 10 s).
@@ -461,7 +468,7 @@ stop_group() {
   for c in "$@"; do
     if running "$c"; then
       pid="$(<"$(pidfile "$c")")"
-      cp_log "stopping $c (pid $pid)"
+      log "stopping $c (pid $pid)"
       kill "$pid" 2>/dev/null || true
       pids+=("$c:$pid")
     fi
@@ -470,7 +477,7 @@ stop_group() {
     pid="${c#*:}"
     for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
     if kill -0 "$pid" 2>/dev/null; then
-      cp_log "${c%%:*} did not exit in 10s; killing pid $pid"
+      log "${c%%:*} did not exit in 10s; killing pid $pid"
       kill -9 "$pid" 2>/dev/null || true
     fi
   done
@@ -479,7 +486,7 @@ stop_group() {
 
 cmd_stop() {
   if [[ -n "${MLOPS_KUBE_CONTEXT:-}" ]]; then
-    cp_log "MLOPS_KUBE_CONTEXT=$MLOPS_KUBE_CONTEXT: not ours to stop"
+    log "MLOPS_KUBE_CONTEXT=$MLOPS_KUBE_CONTEXT: not ours to stop"
     return 0
   fi
   # Nodes (whichever mode started them) and clients first, then the apiserver, etcd last.
@@ -489,12 +496,12 @@ cmd_stop() {
   stop_group kwok kube-scheduler kube-controller-manager
   stop_group kube-apiserver
   stop_group etcd
-  cp_log "stopped (state kept in $STATE; delete it for a fresh cluster)"
+  log "stopped (state kept in $STATE; delete it for a fresh cluster)"
 }
 
 cmd_status() {
   if [[ -n "${MLOPS_KUBE_CONTEXT:-}" ]]; then
-    cp_log "using existing context $MLOPS_KUBE_CONTEXT"
+    log "using existing context $MLOPS_KUBE_CONTEXT"
     return 0
   fi
   local c down=0
@@ -520,7 +527,7 @@ cmd_kubeconfig() {
     echo "${KUBECONFIG:-$HOME/.kube/config}"
     return 0
   fi
-  [[ -f "$ADMIN_KUBECONFIG" ]] || cp_die "no kubeconfig yet: run $0 start"
+  [[ -f "$ADMIN_KUBECONFIG" ]] || die "no kubeconfig yet: run $0 start"
   echo "$ADMIN_KUBECONFIG"
 }
 
@@ -532,25 +539,34 @@ cmd_logs() {
   done
 }
 
-case "${1:-}" in
-  start) cmd_start ;;
-  stop) cmd_stop ;;
-  status) cmd_status ;;
-  kubeconfig) cmd_kubeconfig ;;
-  logs) cmd_logs ;;
-  footprint) node_footprint ;;
-  socket)
-    [[ " ${NODES[*]} " == *" ${2:-} "* ]] || cp_die "usage: $0 socket <node> (one of: ${NODES[*]})"
-    node_socket "$2"
-    ;;
-  load)
-    shift
-    (($#)) || cp_die "usage: $0 load <image>..."
-    if [[ -n "${MLOPS_KUBE_CONTEXT:-}" || "$NODE_MODE" != real ]]; then
-      cp_log "no real nodes of ours (MLOPS_KUBE_CONTEXT or MLOPS_NODES=kwok): nothing to load"
-    else
-      load_images "$@"
-    fi
-    ;;
-  *) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0" >&2; exit 2 ;;
-esac
+cmd_load() {
+  (($#)) || die "usage: $0 load <image>..."
+  if [[ -n "${MLOPS_KUBE_CONTEXT:-}" || "$NODE_MODE" != real ]]; then
+    log "no real nodes of ours (MLOPS_KUBE_CONTEXT or MLOPS_NODES=kwok): nothing to load"
+  else
+    load_images "$@"
+  fi
+}
+
+main() {
+  read_node_table
+  check_options
+  set_components
+  case "${1:-}" in
+    start) cmd_start ;;
+    stop) cmd_stop ;;
+    status) cmd_status ;;
+    kubeconfig) cmd_kubeconfig ;;
+    logs) cmd_logs ;;
+    footprint) node_footprint ;;
+    nodes) print_nodes ;;
+    socket)
+      [[ " ${NODES[*]} " == *" ${2:-} "* ]] || die "usage: $0 socket <node> (one of: ${NODES[*]})"
+      node_socket "$2"
+      ;;
+    load) shift; cmd_load "$@" ;;
+    *) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0" >&2; exit 2 ;;
+  esac
+}
+
+main "$@"

@@ -11,91 +11,101 @@
 #
 # usage: scripts/endpoint.sh <stack outputs as JSON> [<stack>]
 set -euo pipefail
-REPO_ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-fail() { printf '[endpoint] ERROR: %s\n' "$*" >&2; exit 1; }
-say() { printf '[endpoint] %s\n' "$*" >&2; }
+# shellcheck source=scripts/toolchain/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/toolchain/lib.sh"
+LOG_TAG=endpoint
 
-outputs="${1:?usage: scripts/endpoint.sh <stack outputs as JSON> [<stack>]}"
-stack="${2:-local}"
-command -v curl >/dev/null || fail "curl is needed to check the endpoint"
+BODY="$REPO_ROOT/.github/smoke/mpg-regressor-infer.json"
+outputs="" url="" key="" infer_url="" forward_pid=""
+
+# output <name>: a stack output, "" when absent.
 output() { node -e 'const o = JSON.parse(process.argv[1]); process.stdout.write(String(o[process.argv[2]] ?? ""))' "$outputs" "$1"; }
-url="$(output nodePortUrl)"
-namespace="$(output namespace)"
-[[ -n "$namespace" ]] || fail "the stack outputs name no namespace: $outputs"
-forward_pid=""
-trap '[[ -z "$forward_pid" ]] || kill "$forward_pid" 2>/dev/null || true' EXIT
-
 answers() { curl -fsS --max-time 3 -o /dev/null "$1" 2>/dev/null; }
-if [[ -z "$url" ]] || ! answers "${url}v2/health/live"; then
-  log="$(mktemp)"
-  kubectl -n "$namespace" port-forward service/inference 0:80 >"$log" 2>&1 &
+
+# reach_service <namespace>: keeps url when it answers, else a port-forward to the Service.
+reach_service() {
+  local namespace="$1" pf_log port=""
+  if [[ -n "$url" ]] && answers "${url}v2/health/live"; then return 0; fi
+  pf_log="$(mktemp)"
+  kubectl -n "$namespace" port-forward service/inference 0:80 >"$pf_log" 2>&1 &
   forward_pid=$!
-  port=""
   for _ in $(seq 1 50); do
-    port="$(sed -n 's/^Forwarding from 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$log" | head -n 1)"
+    port="$(sed -n 's/^Forwarding from 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$pf_log" | head -n 1)"
     [[ -n "$port" ]] && break
     sleep 0.2
   done
-  [[ -n "$port" ]] || fail "kubectl port-forward to service/inference in $namespace failed: $(cat "$log")"
-  say "${url:+$url does not answer from here; }checking through: kubectl -n $namespace port-forward service/inference $port:80"
+  [[ -n "$port" ]] || die "kubectl port-forward to service/inference in $namespace failed: $(cat "$pf_log")"
+  log "${url:+$url does not answer from here; }checking through: kubectl -n $namespace port-forward service/inference $port:80"
   url="http://127.0.0.1:$port/"
-fi
+}
 
-ready=""
-for _ in $(seq 1 60); do
-  if answers "${url}v2/health/ready"; then ready=1; break; fi
-  sleep 1
-done
-[[ -n "$ready" ]] || fail "${url}v2/health/ready did not answer 200 within 60 s (kubectl -n $namespace get pods; kubectl -n $namespace logs deploy/inference)"
-body="$REPO_ROOT/.github/smoke/mpg-regressor-infer.json"
-infer_url="${url}v2/models/mpg-regressor/infer"
-auth_mode="$(output authMode)"
-key=""
-case "$auth_mode" in
-  key)
-    key="$(node "$REPO_ROOT/node_modules/ts-node/dist/bin.js" --transpile-only "$REPO_ROOT/tools/keys.ts" show --stack "$stack" --key primary)" ||
-      fail "cannot read the keys of stack $stack (npm run keys -- show --stack $stack)"
-    ;;
-  none | "") ;;
-  *) say "auth.mode $auth_mode: the check below sends no token, so it expects 401" ;;
-esac
+wait_ready() {
+  local namespace="$1"
+  for _ in $(seq 1 60); do
+    answers "${url}v2/health/ready" && return 0
+    sleep 1
+  done
+  die "${url}v2/health/ready did not answer 200 within 60 s (kubectl -n $namespace get pods; kubectl -n $namespace logs deploy/inference)"
+}
+
 # One inference; the key goes to curl on its standard input. Prints "<status> <body>".
 infer() {
   local out status
   out="$(mktemp)"
   status="$(printf 'authorization: Bearer %s\n' "$key" | curl -sS --max-time 10 -o "$out" -w '%{http_code}' \
-    -H @- -H 'content-type: application/json' --data @"$body" "$infer_url")" || status=000
+    -H @- -H 'content-type: application/json' --data @"$BODY" "$infer_url")" || status=000
   printf '%s %s' "$status" "$(cat "$out")"
   rm -f "$out"
 }
-# A new key reaches the pods' key files on the kubelet's next sync of the pod (seconds here).
-reply=""
-for _ in $(seq 1 120); do
-  reply="$(infer)"
-  [[ "$reply" == 503* ]] || break
-  sleep 1
-done
-status="${reply%% *}"
-answer="${reply#* }"
-if [[ "$auth_mode" == entra ]]; then
-  [[ "$status" == 401 ]] || fail "without a token $infer_url answered $status, not 401: $answer"
-  cat <<MSG
+
+main() {
+  outputs="${1:?usage: scripts/endpoint.sh <stack outputs as JSON> [<stack>]}"
+  local stack="${2:-local}" namespace auth_mode reply status answer anonymous mpg
+  command -v curl >/dev/null || die "curl is needed to check the endpoint"
+  url="$(output nodePortUrl)"
+  namespace="$(output namespace)"
+  [[ -n "$namespace" ]] || die "the stack outputs name no namespace: $outputs"
+  trap '[[ -z "$forward_pid" ]] || kill "$forward_pid" 2>/dev/null || true' EXIT
+  reach_service "$namespace"
+  wait_ready "$namespace"
+  infer_url="${url}v2/models/mpg-regressor/infer"
+  auth_mode="$(output authMode)"
+  case "$auth_mode" in
+    key)
+      key="$(node "$REPO_ROOT/node_modules/ts-node/dist/bin.js" --transpile-only "$REPO_ROOT/tools/keys.ts" show --stack "$stack" --key primary)" ||
+        die "cannot read the keys of stack $stack (npm run keys -- show --stack $stack)"
+      ;;
+    none | "") ;;
+    *) log "auth.mode $auth_mode: the check below sends no token, so it expects 401" ;;
+  esac
+  # A new key reaches the pods' key files on the kubelet's next sync of the pod (seconds here).
+  reply=""
+  for _ in $(seq 1 120); do
+    reply="$(infer)"
+    [[ "$reply" == 503* ]] || break
+    sleep 1
+  done
+  status="${reply%% *}"
+  answer="${reply#* }"
+  if [[ "$auth_mode" == entra ]]; then
+    [[ "$status" == 401 ]] || die "without a token $infer_url answered $status, not 401: $answer"
+    cat <<MSG
 
 Serving at $url (Entra ID tokens required; docs/azure.md, Authentication)
   \$ curl -H "authorization: Bearer \$(az account get-access-token --resource <auth.audience> --query accessToken -o tsv)" \\
       -H 'content-type: application/json' -d @.github/smoke/mpg-regressor-infer.json ${infer_url}
 MSG
-  exit 0
-fi
-[[ "$status" == 200 ]] || fail "the inference request to $infer_url answered $status: $answer"
-if [[ "$auth_mode" == key ]]; then
-  anonymous="$(curl -sS --max-time 10 -o /dev/null -w '%{http_code}' -H 'content-type: application/json' --data @"$body" "$infer_url")" || anonymous=000
-  [[ "$anonymous" == 401 ]] || fail "without a key $infer_url answered $anonymous, not 401"
-fi
-mpg="$(node -e 'const a = JSON.parse(process.argv[1]); const d = a.outputs && a.outputs[0] && a.outputs[0].data; if (!Array.isArray(d) || typeof d[0] !== "number") process.exit(1); process.stdout.write(d[0].toFixed(1))' "$answer")" ||
-  fail "unexpected inference answer: $answer"
-if [[ "$auth_mode" == key ]]; then
-  cat <<MSG
+    return 0
+  fi
+  [[ "$status" == 200 ]] || die "the inference request to $infer_url answered $status: $answer"
+  if [[ "$auth_mode" == key ]]; then
+    anonymous="$(curl -sS --max-time 10 -o /dev/null -w '%{http_code}' -H 'content-type: application/json' --data @"$BODY" "$infer_url")" || anonymous=000
+    [[ "$anonymous" == 401 ]] || die "without a key $infer_url answered $anonymous, not 401"
+  fi
+  mpg="$(node -e 'const a = JSON.parse(process.argv[1]); const d = a.outputs && a.outputs[0] && a.outputs[0].data; if (!Array.isArray(d) || typeof d[0] !== "number") process.exit(1); process.stdout.write(d[0].toFixed(1))' "$answer")" ||
+    die "unexpected inference answer: $answer"
+  if [[ "$auth_mode" == key ]]; then
+    cat <<MSG
 
 Serving at $url (web form: $url, API docs: ${url}docs; key authentication)
   \$ KEY="\$(npm run --silent keys -- show --stack $stack --key primary)"
@@ -103,12 +113,15 @@ Serving at $url (web form: $url, API docs: ${url}docs; key authentication)
   $answer
   (a 1971 4-cylinder, 2,264 lb car with 90 hp: $mpg mpg predicted; without the key: 401)
 MSG
-else
-  cat <<MSG
+  else
+    cat <<MSG
 
 Serving at $url (web form: $url, API docs: ${url}docs; auth.mode none: anyone can score)
   \$ curl -H 'content-type: application/json' -d @.github/smoke/mpg-regressor-infer.json ${infer_url}
   $answer
   (a 1971 4-cylinder, 2,264 lb car with 90 hp: $mpg mpg predicted)
 MSG
-fi
+  fi
+}
+
+main "$@"

@@ -4,6 +4,7 @@
 # stack_config_value <repo root> <stack> <key>: a value of mlops:<key> in Pulumi.<stack>.yaml
 # (dotted path); exits 1 naming the key when the file sets none.
 stack_config_value() {
+  # shellcheck disable=SC2016 # JavaScript, not shell
   node -e '
     const yaml = require(require.resolve("yaml", { paths: [process.argv[1]] }));
     const fs = require("fs");

@@ -1,14 +1,11 @@
 # shellcheck shell=bash
 # Real nodes for scripts/control-plane.sh (sourced by it; uses its helpers and variables).
 #
-# Two nodes, each a kubelet with a containerd of its own (so neither kubelet takes the other's
-# containers for orphans), runc, and a CNI bridge:
-#   mlops-node-1      bridge mlops0, pods 10.244.0.0/24, node IP 10.244.0.1: the application
-#   mlops-training-1  bridge mlops1, pods 10.244.1.0/24, node IP 10.244.1.1: label
-#                     mlops-platform/pool=training, taint mlops-platform/pool=training:NoSchedule
-#                     (the training pool's contract; only the training CronJob tolerates it)
-# plus one kube-proxy (iptables mode; NodePorts on 127.0.0.1) and CoreDNS (cluster.local, served
-# on both bridges' addresses). Pods get routes to the pod and service ranges only: no default
+# The nodes of scripts/control-plane/nodes.tsv (read by node-table.sh, which derives each one's
+# bridge, pod subnet, node IP, labels and taints), each a kubelet with a containerd of its own (so
+# neither kubelet takes the other's containers for orphans), runc, and a CNI bridge; plus one
+# kube-proxy (iptables mode; NodePorts on 127.0.0.1) and CoreDNS (cluster.local, served on every
+# bridge's address). Pods get routes to the pod and service ranges only: no default
 # route, so nothing a pod sends leaves this machine. Every process, container, mount, interface,
 # iptables chain, cgroup and sysctl that start creates, stop removes or restores.
 
@@ -16,7 +13,6 @@ NODE_STATE="$STATE/nodes"
 POD_CIDR=10.244.0.0/16
 SERVICE_CIDR=10.96.0.0/16
 CLUSTER_DOMAIN=cluster.local
-PAUSE_IMAGE=localhost/mlops-pause:1
 KUBE_PROXY_HEALTHZ_PORT="${MLOPS_KUBE_PROXY_HEALTHZ_PORT:-16256}"
 KUBE_PROXY_METRICS_PORT="${MLOPS_KUBE_PROXY_METRICS_PORT:-16249}"
 COREDNS_HEALTH_PORT="${MLOPS_COREDNS_HEALTH_PORT:-16280}"
@@ -24,12 +20,6 @@ COREDNS_READY_PORT="${MLOPS_COREDNS_READY_PORT:-16281}"
 # The sysctls the nodes need; their values before start are restored by stop.
 NODE_SYSCTLS=(net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1 net.ipv4.conf.all.route_localnet=1)
 
-# node_index <node>: 0 for the application node, 1 for the training node.
-node_index() { case "$1" in mlops-node-1) echo 0 ;; mlops-training-1) echo 1 ;; *) cp_die "unknown node $1" ;; esac; }
-node_bridge() { echo "mlops$(node_index "$1")"; }
-node_ip() { echo "10.244.$(node_index "$1").1"; }
-node_subnet() { echo "10.244.$(node_index "$1").0/24"; }
-node_healthz_port() { echo $((16248 + 10 * $(node_index "$1"))); }
 node_dir() { echo "$NODE_STATE/$1"; }
 # containerd's sockets and the kubelets' root dirs live in a short directory of their own: a unix
 # socket path may not exceed 104 characters (108 for the kubelet's), and the state directory can be
@@ -59,12 +49,12 @@ http_ok() {
 # --- host prerequisites --------------------------------------------------------------
 
 node_prerequisites() {
-  ((EUID == 0)) || cp_die "real nodes run containers: run as root (or use kwok: MLOPS_NODES=kwok, API only; or a kind cluster: MLOPS_KUBE_CONTEXT)"
+  ((EUID == 0)) || die "real nodes run containers: run as root (or use kwok: MLOPS_NODES=kwok, API only; or a kind cluster: MLOPS_KUBE_CONTEXT)"
   bash "$SCRIPTS_DIR/node/install.sh"
   local b
   for b in kubelet kube-proxy coredns; do bin "$b" >/dev/null; done
   [[ -d /proc/sys/net/bridge ]] ||
-    cp_die "the kernel has no bridge netfilter (/proc/sys/net/bridge): load br_netfilter (modprobe br_netfilter)"
+    die "the kernel has no bridge netfilter (/proc/sys/net/bridge): load br_netfilter (modprobe br_netfilter)"
   bash "$SCRIPTS_DIR/node/images.sh" pause
 }
 
@@ -90,7 +80,7 @@ node_restore_sysctls() {
   [[ -f "$saved" ]] || return 0
   while IFS= read -r kv; do
     key="${kv%%=*}"
-    [[ -n "$key" ]] && echo "${kv#*=}" >"/proc/sys/${key//.//}" 2>/dev/null || true
+    [[ -z "$key" ]] || echo "${kv#*=}" >"/proc/sys/${key//.//}" 2>/dev/null || true
   done <"$saved"
   rm -f "$saved"
 }
@@ -102,8 +92,8 @@ node_network() {
   local n br
   # One cluster with real nodes per machine: the bridges, the pod and service ranges and
   # kube-proxy's iptables chains are the machine's, not a state directory's.
-  if [[ ! -f "$NODE_STATE/network.owned" ]] && ip link show "$(node_bridge "${NODES[0]}")" >/dev/null 2>&1; then
-    cp_die "bridge $(node_bridge "${NODES[0]}") exists but was not made from $STATE: another local cluster with real nodes is running (npm run down, or scripts/control-plane.sh stop with its MLOPS_STATE_DIR, stops it)"
+  if [[ ! -f "$NODE_STATE/network.owned" ]] && ip link show "$(node_bridge "$APP_NODE")" >/dev/null 2>&1; then
+    die "bridge $(node_bridge "$APP_NODE") exists but was not made from $STATE: another local cluster with real nodes is running (npm run down, or scripts/control-plane.sh stop with its MLOPS_STATE_DIR, stops it)"
   fi
   : >"$NODE_STATE/network.owned"
   for n in "${NODES[@]}"; do
@@ -114,7 +104,7 @@ node_network() {
     fi
     ip link set "$br" up
   done
-  ip route replace "$SERVICE_CIDR" dev "$(node_bridge "${NODES[0]}")" src "$(node_ip "${NODES[0]}")"
+  ip route replace "$SERVICE_CIDR" dev "$(node_bridge "$APP_NODE")" src "$(node_ip "$APP_NODE")"
 }
 
 node_remove_network() {
@@ -237,7 +227,7 @@ resolvConf: $dir/kubelet/resolv.conf
 # would delete each other's (and the containers would fail to start).
 podLogsDir: $dir/kubelet/pod-logs
 maxPods: 30
-registerWithTaints: $(if [[ "$n" == mlops-training-1 ]]; then echo '[{ key: mlops-platform/pool, value: training, effect: NoSchedule }]'; else echo '[]'; fi)
+registerWithTaints: $(node_taints_yaml "$n")
 # Images cannot be pulled again here (no registry): never collect them, and keep eviction for
 # real memory pressure only.
 imageGCHighThresholdPercent: 100
@@ -267,10 +257,9 @@ node_cgroups() {
 }
 
 start_kubelet() {
-  local n="$1" labels=""
+  local n="$1" labels="${NODE_LABELS[$1]}"
   write_kubelet_config "$n"
   node_cgroups "$n"
-  [[ "$n" != mlops-training-1 ]] || labels="mlops-platform/pool=training"
   launch "kubelet@$n" "$(bin kubelet)" \
     --config "$(node_dir "$n")/kubelet/config.yaml" \
     --kubeconfig "$STATE/node-$n.kubeconfig" \
@@ -290,7 +279,7 @@ apiVersion: kubeproxy.config.k8s.io/v1alpha1
 kind: KubeProxyConfiguration
 mode: iptables
 clientConnection: { kubeconfig: $STATE/kube-proxy.kubeconfig }
-hostnameOverride: ${NODES[0]}
+hostnameOverride: $APP_NODE
 bindAddress: 127.0.0.1
 healthzBindAddress: 127.0.0.1:$KUBE_PROXY_HEALTHZ_PORT
 metricsBindAddress: 127.0.0.1:$KUBE_PROXY_METRICS_PORT
@@ -378,18 +367,17 @@ start_nodes() {
 }
 
 # Containers a stopped kubelet left behind (a pod still running at `stop`): their tasks killed,
-# containers deleted, sandboxes' network namespaces unmounted and removed.
+# containers deleted (node_remove_netns then removes their sandboxes' network namespaces).
 node_remove_containers() {
-  local n sock ids id netns
+  local n sock ids id
   for n in "${NODES[@]}"; do
     sock="$(node_socket "$n")"
-    [[ -S "$sock" ]] && running "containerd@$n" || continue
+    [[ -S "$sock" ]] || continue
+    running "containerd@$n" || continue
     ids="$(ctr_of "$n" containers ls -q 2>/dev/null || true)"
     [[ -n "$ids" ]] || continue
-    cp_log "removing $(wc -w <<<"$ids") container(s) left on $n"
+    log "removing $(wc -w <<<"$ids") container(s) left on $n"
     for id in $ids; do
-      netns="$(ctr_of "$n" containers info "$id" 2>/dev/null |
-        node -e 'try { const c = JSON.parse(require("fs").readFileSync(0, "utf8")); const ns = ((c.Spec || {}).linux || {}).namespaces || []; const net = ns.find((x) => x.type === "network" && x.path); process.stdout.write(net ? net.path : ""); } catch {}')"
       ctr_of "$n" tasks kill -s SIGKILL "$id" >/dev/null 2>&1 || true
     done
     sleep 1
@@ -401,12 +389,11 @@ node_remove_containers() {
 }
 
 # Network namespaces the CNI plugin made for sandboxes (they live in /var/run/netns as cni-*),
-# only those whose veth peer sits on one of our bridges.
+# only those with an address in one of our nodes' pod subnets.
 node_remove_netns() {
-  local ns n br
+  local ns n
   for ns in $(ip netns list 2>/dev/null | awk '$1 ~ /^cni-/ { print $1 }'); do
     for n in "${NODES[@]}"; do
-      br="$(node_bridge "$n")"
       if ip -n "$ns" -o addr show 2>/dev/null | grep -q " inet $(node_subnet "$n" | cut -d. -f1-3)\."; then
         ip netns delete "$ns" 2>/dev/null || true
         break
@@ -480,7 +467,7 @@ stop_nodes() {
 load_images() {
   local n socks=()
   for n in "${NODES[@]}"; do
-    running "containerd@$n" || cp_die "node $n is not running: run $0 start"
+    running "containerd@$n" || die "node $n is not running: run $0 start"
     socks+=("$(node_socket "$n")")
   done
   bash "$SCRIPTS_DIR/node/images.sh" import "${socks[@]}" -- "$@"

@@ -21,7 +21,9 @@
 set -euo pipefail
 
 SCRIPTS_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-REPO_ROOT="$(cd "$SCRIPTS_DIR/.." && pwd)"
+# shellcheck source=scripts/toolchain/lib.sh
+source "$SCRIPTS_DIR/toolchain/lib.sh"
+LOG_TAG=images
 # shellcheck source=scripts/stack-config.sh
 source "$SCRIPTS_DIR/stack-config.sh"
 CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/mlops-platform/node"
@@ -31,11 +33,7 @@ NODE_RUNTIME_VERSION="${MLOPS_NODE_RUNTIME_VERSION:-20.20.2}"
 NPM_VERSION="${MLOPS_NPM_VERSION:-10.8.2}"
 DEBIAN_SUITE=bookworm
 BASE_IMAGE="localhost/mlops-node-base:$NODE_RUNTIME_VERSION"
-PAUSE_VERSION=1
-PAUSE_IMAGE="localhost/mlops-pause:$PAUSE_VERSION"
 
-log() { printf '[images] %s\n' "$*" >&2; }
-die() { printf '[images] ERROR: %s\n' "$*" >&2; exit 1; }
 need() { command -v "$1" >/dev/null || die "$1 is missing: run scripts/node/install.sh"; }
 
 bah() { buildah --log-level error "$@"; }
@@ -221,12 +219,16 @@ cmd_import() {
   [[ -z "$archive" ]] || rm -rf "$archive"
 }
 
-case "${1:-}" in
-  base) cmd_base ;;
-  pause) cmd_pause ;;
-  service) shift; cmd_service "$@" ;;
-  digest) shift; [[ $# -eq 2 ]] || die "usage: $0 digest <containerd socket> <image>"; manifest_digest "$1" "$(qualify "$2")" ;;
-  release) shift; [[ $# -eq 3 ]] || die "usage: $0 release <image> <tag> <version>"; cmd_release "$@" ;;
-  import) shift; cmd_import "$@" ;;
-  *) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
-esac
+main() {
+  case "${1:-}" in
+    base) cmd_base ;;
+    pause) cmd_pause ;;
+    service) shift; cmd_service "$@" ;;
+    digest) shift; [[ $# -eq 2 ]] || die "usage: $0 digest <containerd socket> <image>"; manifest_digest "$1" "$(qualify "$2")" ;;
+    release) shift; [[ $# -eq 3 ]] || die "usage: $0 release <image> <tag> <version>"; cmd_release "$@" ;;
+    import) shift; cmd_import "$@" ;;
+    *) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+  esac
+}
+
+main "$@"

@@ -7,6 +7,10 @@
 # usage: scripts/node/install.sh [--check]
 set -euo pipefail
 
+# shellcheck source=scripts/toolchain/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../toolchain/lib.sh"
+LOG_TAG=node-install
+
 # command -> Debian package
 declare -A PACKAGES=(
   [containerd]=containerd
@@ -19,30 +23,20 @@ declare -A PACKAGES=(
   [ip]=iproute2
 )
 
-log() { printf '[node-install] %s\n' "$*" >&2; }
-die() { printf '[node-install] ERROR: %s\n' "$*" >&2; exit 1; }
-
 have() { if [[ "$1" == /* ]]; then [[ -x "$1" ]]; else command -v "$1" >/dev/null; fi; }
 
-missing=()
-for cmd in "${!PACKAGES[@]}"; do
-  have "$cmd" || missing+=("${PACKAGES[$cmd]}")
-done
-if ((${#missing[@]} == 0)); then
-  exit 0
-fi
-# shellcheck disable=SC2207 # package names have no spaces
-missing=($(printf '%s\n' "${missing[@]}" | sort -u))
-[[ "${1:-}" != --check ]] || die "missing: ${missing[*]}"
-command -v apt-get >/dev/null ||
-  die "missing: ${missing[*]}; this script installs them with apt-get (Debian/Ubuntu). Elsewhere install them yourself, or deploy to kind instead: MLOPS_KUBE_CONTEXT=kind-kind npm run up"
-((EUID == 0)) || die "missing: ${missing[*]}; run as root to install them (apt-get), or deploy to kind instead: MLOPS_KUBE_CONTEXT=kind-kind npm run up"
-log "installing ${missing[*]} (first run only) ..."
-start=$SECONDS
-export DEBIAN_FRONTEND=noninteractive
-apt_get() { apt-get -o DPkg::Lock::Timeout=300 -qq "$@"; }
-# A fresh machine may have no package lists yet.
-apt_get update >/dev/null || die "apt-get update failed (see above)"
-apt_get install -y --no-install-recommends "${missing[@]}" >/dev/null ||
-  die "apt-get install ${missing[*]} failed (see above)"
-log "installed in $((SECONDS - start))s"
+main() {
+  local cmd missing=()
+  for cmd in "${!PACKAGES[@]}"; do
+    have "$cmd" || missing+=("${PACKAGES[$cmd]}")
+  done
+  ((${#missing[@]})) || return 0
+  mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
+  [[ "${1:-}" != --check ]] || die "missing: ${missing[*]}"
+  command -v apt-get >/dev/null ||
+    die "missing: ${missing[*]}; this script installs them with apt-get (Debian/Ubuntu). Elsewhere install them yourself, or deploy to kind instead: MLOPS_KUBE_CONTEXT=kind-kind npm run up"
+  ((EUID == 0)) || die "missing: ${missing[*]}; run as root to install them (apt-get), or deploy to kind instead: MLOPS_KUBE_CONTEXT=kind-kind npm run up"
+  apt_install "${missing[@]}"
+}
+
+main "$@"

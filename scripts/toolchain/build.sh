@@ -24,20 +24,22 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 CHECK_ONLY=0
 targets=()
-for arg in "$@"; do
-  case "$arg" in
-    --check) CHECK_ONLY=1 ;;
-    all | pulumi | kubernetes | kwok | coredns | karpenter) targets+=("$arg") ;;
-    -h | --help) sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) die "unknown argument '$arg' (expected --check, all, pulumi, kubernetes, kwok, coredns or karpenter)" ;;
-  esac
-done
-[[ ${#targets[@]} -gt 0 ]] || targets=(all)
+parse_args() {
+  local arg
+  for arg in "$@"; do
+    case "$arg" in
+      --check) CHECK_ONLY=1 ;;
+      all | pulumi | kubernetes | kwok | coredns | karpenter) targets+=("$arg") ;;
+      -h | --help) sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+      *) die "unknown argument '$arg' (expected --check, all, pulumi, kubernetes, kwok, coredns or karpenter)" ;;
+    esac
+  done
+  [[ ${#targets[@]} -gt 0 ]] || targets=(all)
+}
 want() { [[ " ${targets[*]} " == *" all "* || " ${targets[*]} " == *" $1 "* ]]; }
 # named <target>: asked for by name (a target `all` leaves out).
 named() { [[ " ${targets[*]} " == *" $1 "* ]]; }
 
-command -v go >/dev/null || die "go is required (Go >= 1.25) to build the toolchain"
 MISSING=()
 FAILED=()
 
@@ -328,42 +330,47 @@ wait_streams() {
   STREAM_PIDS=()
 }
 
-start=$SECONDS
-log "cache: $TOOLCHAIN_CACHE"
-pulumi_fns=() kube_fns=()
-want pulumi && pulumi_fns+=(do_pulumi)
-want kubernetes && kube_fns+=(do_kubernetes)
-want kwok && kube_fns+=(do_kwok)
-want coredns && kube_fns+=(do_coredns)
-named karpenter && kube_fns+=(do_karpenter)
+main() {
+  parse_args "$@"
+  command -v go >/dev/null || die "go is required (Go >= 1.25) to build the toolchain"
+  local start=$SECONDS fn pulumi_fns=() kube_fns=()
+  log "cache: $TOOLCHAIN_CACHE"
+  want pulumi && pulumi_fns+=(do_pulumi)
+  want kubernetes && kube_fns+=(do_kubernetes)
+  want kwok && kube_fns+=(do_kwok)
+  want coredns && kube_fns+=(do_coredns)
+  named karpenter && kube_fns+=(do_karpenter)
 
-if ((CHECK_ONLY)); then
-  for fn in "${pulumi_fns[@]}" "${kube_fns[@]}"; do "$fn"; done
-else
-  mkdir -p "$TOOLCHAIN_CACHE"
-  # One build at a time per cache: a second run (another terminal, the e2e suite) waits for the
-  # first and then finds everything cached, instead of both writing the same files.
-  if command -v flock >/dev/null; then
-    exec 9>"$TOOLCHAIN_CACHE/.build.lock"
-    flock -n 9 || { log "another build is using $TOOLCHAIN_CACHE; waiting for it to finish ..."; flock 9; }
+  if ((CHECK_ONLY)); then
+    for fn in "${pulumi_fns[@]}" "${kube_fns[@]}"; do "$fn"; done
   else
-    log "note: no flock on this machine; do not run two builds of one cache at once"
+    mkdir -p "$TOOLCHAIN_CACHE"
+    # One build at a time per cache: a second run (another terminal, the e2e suite) waits for the
+    # first and then finds everything cached, instead of both writing the same files.
+    if command -v flock >/dev/null; then
+      exec 9>"$TOOLCHAIN_CACHE/.build.lock"
+      flock -n 9 || { log "another build is using $TOOLCHAIN_CACHE; waiting for it to finish ..."; flock 9; }
+    else
+      log "note: no flock on this machine; do not run two builds of one cache at once"
+    fi
+    FAILED_FILE="$(mktemp)"
+    trap 'rm -f "$FAILED_FILE"' EXIT
+    # The Pulumi and Kubernetes streams share nothing but Go's caches (safe for concurrent use).
+    # Run side by side, one stream's downloads and single-threaded links fill the other's idle
+    # core. MLOPS_TOOLCHAIN_PARALLEL=0 runs them one after the other.
+    ((${#pulumi_fns[@]} == 0)) || stream "${pulumi_fns[@]}"
+    [[ "${MLOPS_TOOLCHAIN_PARALLEL:-1}" != 0 ]] || wait_streams
+    ((${#kube_fns[@]} == 0)) || stream "${kube_fns[@]}"
+    wait_streams
+    if [[ -s "$FAILED_FILE" ]]; then
+      die "could not build: $(cat "$FAILED_FILE")see the reasons above"
+    fi
   fi
-  FAILED_FILE="$(mktemp)"
-  trap 'rm -f "$FAILED_FILE"' EXIT
-  # The Pulumi and Kubernetes streams share nothing but Go's caches (safe for concurrent use).
-  # Run side by side, one stream's downloads and single-threaded links fill the other's idle
-  # core. MLOPS_TOOLCHAIN_PARALLEL=0 runs them one after the other.
-  ((${#pulumi_fns[@]} == 0)) || stream "${pulumi_fns[@]}"
-  [[ "${MLOPS_TOOLCHAIN_PARALLEL:-1}" != 0 ]] || wait_streams
-  ((${#kube_fns[@]} == 0)) || stream "${kube_fns[@]}"
-  wait_streams
-  if [[ -s "$FAILED_FILE" ]]; then
-    die "could not build: $(cat "$FAILED_FILE")see the reasons above"
+  if ((${#MISSING[@]})); then
+    log "not built yet: ${MISSING[*]} (run scripts/toolchain/build.sh)"
+    exit 1
   fi
-fi
-if ((${#MISSING[@]})); then
-  log "not built yet: ${MISSING[*]} (run scripts/toolchain/build.sh)"
-  exit 1
-fi
-log "toolchain ready in $((SECONDS - start))s; environment: eval \"\$(scripts/toolchain/env.sh)\""
+  log "toolchain ready in $((SECONDS - start))s; environment: eval \"\$(scripts/toolchain/env.sh)\""
+}
+
+main "$@"

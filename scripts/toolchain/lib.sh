@@ -1,5 +1,6 @@
 # shellcheck shell=bash
-# Shared definitions for scripts/toolchain/*.sh: versions, cache layout, helpers.
+# Shared definitions for the project's scripts: the log/die helpers (the scripts under scripts/ and
+# .ci/run source this file for them), and for scripts/toolchain/*.sh versions and cache layout.
 # Sourced, never executed. Everything version-related is derived from the repo:
 #   - Pulumi CLI + Node language host: @pulumi/pulumi in package-lock.json
 #   - Kubernetes provider plugin:      @pulumi/kubernetes in package-lock.json
@@ -20,13 +21,35 @@ KARPENTER_VERSION="v1.15.0"
 KARPENTER_GOTOOLCHAIN="go1.26.9+auto"
 
 TOOLCHAIN_CACHE="${MLOPS_TOOLCHAIN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mlops-platform/toolchain}"
+# The real nodes' sandbox image (containerd's sandbox_image): built from scripts/node/pause by
+# scripts/node/images.sh pause, set by scripts/control-plane/node.sh.
+PAUSE_IMAGE=localhost/mlops-pause:1
 
-log() { printf '[toolchain] %s\n' "$*" >&2; }
-die() { printf '[toolchain] ERROR: %s\n' "$*" >&2; exit 1; }
+# log <message>, die <message> (exit 1), usage_error <message> (exit 2): one line on stderr,
+# "[<LOG_TAG>] ..." ("[<LOG_TAG>] ERROR: ..." for the last two). A script sets its own LOG_TAG
+# after sourcing this file; what fails while it is sourced is the toolchain's.
+LOG_TAG=toolchain
+log() { printf '[%s] %s\n' "$LOG_TAG" "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+usage_error() { log "ERROR: $*"; exit 2; }
+
+# apt_install <package>...: installs Debian packages with apt-get (as root; a fresh machine may
+# have no package lists yet, so they are updated first), quietly, waiting for a held dpkg lock.
+apt_install() {
+  local start=$SECONDS
+  command -v apt-get >/dev/null || die "apt-get is missing: install $* with this system's package manager"
+  ((EUID == 0)) || die "installing $* needs root: run as root, or install them yourself: sudo apt-get update && sudo apt-get install -y $*"
+  log "installing $* (first run only) ..."
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 -qq update >/dev/null ||
+    die "apt-get update failed (see above)"
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 -qq install -y --no-install-recommends "$@" >/dev/null ||
+    die "apt-get install $* failed (see above)"
+  log "installed $* in $((SECONDS - start))s"
+}
 
 # lock_version <npm package>: the version package-lock.json pins for it.
 lock_version() {
-  command -v node >/dev/null || die "node is required to read versions from package-lock.json"
+  command -v node >/dev/null || die "Node.js 20+ is required (the scripts read versions from package-lock.json with it)"
   node -p "(require(process.argv[1]).packages['node_modules/' + process.argv[2]] || {}).version || ''" \
     "$REPO_ROOT/package-lock.json" "$1"
 }

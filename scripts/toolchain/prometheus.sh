@@ -28,58 +28,36 @@ PROM_VERSION="3.$((minor - 300)).${BASH_REMATCH[2]}"
 PROM_BIN_DIR="$TOOLCHAIN_CACHE/prometheus-v$PROM_VERSION/bin"
 
 CHECK_ONLY=0
-targets=()
-for arg in "$@"; do
-  case "$arg" in
-    --check) CHECK_ONLY=1 ;;
-    --print-bin-dir) printf '%s\n' "$PROM_BIN_DIR"; exit 0 ;;
-    all | promtool | prometheus) targets+=("$arg") ;;
-    -h | --help) sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) die "unknown argument '$arg' (expected --check, --print-bin-dir, all, promtool or prometheus)" ;;
-  esac
-done
-[[ ${#targets[@]} -gt 0 ]] || targets=(all)
 wanted=()
-for t in "${targets[@]}"; do
-  case "$t" in
-    all) wanted+=(promtool prometheus) ;;
-    *) wanted+=("$t") ;;
-  esac
-done
+parse_args() {
+  local arg t targets=()
+  for arg in "$@"; do
+    case "$arg" in
+      --check) CHECK_ONLY=1 ;;
+      --print-bin-dir) printf '%s\n' "$PROM_BIN_DIR"; exit 0 ;;
+      all | promtool | prometheus) targets+=("$arg") ;;
+      -h | --help) sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+      *) die "unknown argument '$arg' (expected --check, --print-bin-dir, all, promtool or prometheus)" ;;
+    esac
+  done
+  [[ ${#targets[@]} -gt 0 ]] || targets=(all)
+  for t in "${targets[@]}"; do
+    case "$t" in
+      all) wanted+=(promtool prometheus) ;;
+      *) wanted+=("$t") ;;
+    esac
+  done
+}
 
 cached() { [[ -x "$PROM_BIN_DIR/$1" ]]; }
 
-missing=()
-for bin in "${wanted[@]}"; do
-  if cached "$bin"; then
-    log "cached  $bin: $("$PROM_BIN_DIR/$bin" --version 2>&1 | head -n 1)"
-  else
-    missing+=("$bin")
-  fi
-done
-((${#missing[@]})) || exit 0
-if ((CHECK_ONLY)); then
-  log "not built yet: ${missing[*]} (run scripts/toolchain/prometheus.sh ${missing[*]})"
-  exit 1
-fi
-
-command -v go >/dev/null || die "go is required (Go >= 1.26) to build promtool and prometheus"
-mkdir -p "$TOOLCHAIN_CACHE"
-# One build per cache at a time (a second caller waits, then finds the binaries cached).
-if command -v flock >/dev/null; then
-  exec 9>"$TOOLCHAIN_CACHE/.prometheus.lock"
-  flock -n 9 || { log "another prometheus build is using $TOOLCHAIN_CACHE; waiting ..."; flock 9; }
-fi
-
-# The same version stamp as the release binaries (`promtool --version`).
-ld="-s -w"
-for kv in "Version=$PROM_VERSION" "Branch=HEAD" "BuildUser=mlops-platform" "Revision=$PROM_MODULE_VERSION"; do
-  ld+=" -X github.com/prometheus/common/version.$kv"
-done
-
-for bin in "${missing[@]}"; do
-  cached "$bin" && continue # built by the run we waited for
-  start=$SECONDS
+# build <binary>: one of Prometheus's commands, into the cache.
+build() {
+  local bin="$1" start=$SECONDS ld="-s -w" kv
+  # The same version stamp as the release binaries (`promtool --version`).
+  for kv in "Version=$PROM_VERSION" "Branch=HEAD" "BuildUser=mlops-platform" "Revision=$PROM_MODULE_VERSION"; do
+    ld+=" -X github.com/prometheus/common/version.$kv"
+  done
   log "building $bin v$PROM_VERSION ($PROM_MODULE_VERSION; first build only, minutes) ..."
   mkdir -p "$PROM_BIN_DIR"
   # Only the Kubernetes service discovery (what the rendered scrape config uses): Prometheus's
@@ -89,4 +67,35 @@ for bin in "${missing[@]}"; do
       -o "$PROM_BIN_DIR/$bin.tmp" "github.com/prometheus/prometheus/cmd/$bin")
   mv "$PROM_BIN_DIR/$bin.tmp" "$PROM_BIN_DIR/$bin"
   log "built   $bin in $((SECONDS - start))s: $PROM_BIN_DIR/$bin"
-done
+}
+
+main() {
+  local bin missing=()
+  parse_args "$@"
+  for bin in "${wanted[@]}"; do
+    if cached "$bin"; then
+      log "cached  $bin: $("$PROM_BIN_DIR/$bin" --version 2>&1 | head -n 1)"
+    else
+      missing+=("$bin")
+    fi
+  done
+  ((${#missing[@]})) || return 0
+  if ((CHECK_ONLY)); then
+    log "not built yet: ${missing[*]} (run scripts/toolchain/prometheus.sh ${missing[*]})"
+    exit 1
+  fi
+
+  command -v go >/dev/null || die "go is required (Go >= 1.26) to build promtool and prometheus"
+  mkdir -p "$TOOLCHAIN_CACHE"
+  # One build per cache at a time (a second caller waits, then finds the binaries cached).
+  if command -v flock >/dev/null; then
+    exec 9>"$TOOLCHAIN_CACHE/.prometheus.lock"
+    flock -n 9 || { log "another prometheus build is using $TOOLCHAIN_CACHE; waiting ..."; flock 9; }
+  fi
+  for bin in "${missing[@]}"; do
+    cached "$bin" && continue # built by the run we waited for
+    build "$bin"
+  done
+}
+
+main "$@"

@@ -34,6 +34,7 @@ import {
   toolchainDirs,
 } from "./support/autoscaling";
 import { CONTROL_PLANE_ENV } from "./support/context";
+import { nodeOfRole } from "../support/node-table";
 import {
   condition,
   kubectl,
@@ -44,7 +45,7 @@ import {
 } from "./support/kube";
 
 const POOL_LABEL = "mlops-platform/pool=training";
-const GENERAL_NODE = "mlops-node-1";
+const GENERAL_NODE = nodeOfRole("app");
 const POLL_MS = 300;
 
 /** The dev stack's config with the test's two overrides, through the same validation. */

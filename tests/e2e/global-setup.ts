@@ -16,6 +16,7 @@ import {
   type E2eContext,
 } from "./support/context";
 import { run, runOk, tail } from "./support/proc";
+import { nodeOfRole } from "../support/node-table";
 
 /** A cold build of everything takes tens of minutes on 2 cores; CI allows 90 for all of .ci/run. */
 const BUILD_TIMEOUT_MS = 70 * 60 * 1000;
@@ -128,7 +129,7 @@ async function loadImages(env: NodeJS.ProcessEnv): Promise<string> {
     10 * 60000,
   );
   const socket = (
-    await runOk("bash", [path.join(SCRIPTS_DIR, "control-plane.sh"), "socket", "mlops-node-1"], {
+    await runOk("bash", [path.join(SCRIPTS_DIR, "control-plane.sh"), "socket", nodeOfRole("app")], {
       env,
       timeoutMs: 30000,
     })

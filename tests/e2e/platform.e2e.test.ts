@@ -35,6 +35,7 @@ import {
   type ServiceProcess,
 } from "./support/service";
 import { keySecretUrn } from "../../tools/keys";
+import { nodeOfRole } from "../support/node-table";
 import { changed, E2eStack, localConfig, STACK_NAME, type Run, type Step } from "./support/stack";
 import {
   describeTraffic,
@@ -52,8 +53,8 @@ const NS = "mlops";
  */
 const BASE = process.env.MLOPS_E2E_SERVICE_URL ?? "http://127.0.0.1:30080/";
 /** The node names of the suite's own cluster (another context has its own). */
-const APP_NODE = "mlops-node-1";
-const TRAINING_NODE = "mlops-training-1";
+const APP_NODE = nodeOfRole("app");
+const TRAINING_NODE = nodeOfRole("training");
 let context: E2eContext;
 /** Whether the cluster is the suite's own (its node names and containerd sockets are known). */
 const ownCluster = () => context.startedControlPlane || !process.env.MLOPS_E2E_KUBE_CONTEXT;
