@@ -81,6 +81,8 @@ TIMEOUT="${MLOPS_CONTROL_PLANE_TIMEOUT:-120}"
 source "$SCRIPTS_DIR/control-plane/node-table.sh"
 # shellcheck source=scripts/control-plane/node.sh
 source "$SCRIPTS_DIR/control-plane/node.sh"
+# shellcheck source=scripts/control-plane/edge.sh
+source "$SCRIPTS_DIR/control-plane/edge.sh"
 
 # check_options: the node options that cannot work together stop the script (exit 2) before it
 # does anything.
@@ -121,6 +123,7 @@ bin() {
     kwok) dir="$KWOK_BIN_DIR" ;;
     karpenter-kwok) dir="$KARPENTER_BIN_DIR" ;;
     coredns) dir="$COREDNS_BIN_DIR" ;;
+    netpol) dir="$NETPOL_BIN_DIR" ;;
     *) dir="$KUBE_BIN_DIR" ;;
   esac
   if [[ -x "$dir/$name" ]]; then
@@ -245,6 +248,7 @@ ensure_pki() {
     done
     echo "$(openssl rand -hex 24),system:kube-proxy,system:kube-proxy,\"\""
     echo "$(openssl rand -hex 24),mlops:coredns,mlops:coredns,\"\""
+    echo "$(openssl rand -hex 24),mlops:netpol,mlops:netpol,\"\""
   } >"$STATE/tokens.csv.tmp"
   mv "$STATE/tokens.csv.tmp" "$STATE/tokens.csv"
   rm -f "$STATE"/*.kubeconfig
@@ -252,6 +256,20 @@ ensure_pki() {
 }
 
 token_of() { awk -F, -v u="$1" '$2 == u { print $1 }' "$STATE/tokens.csv"; }
+
+# ensure_token <user>: a token for a user that a newer version of this script added (the PKI and
+# every other token stay). The API server reads the token file when it starts: a running one is
+# stopped here, so that start brings it back with the new token.
+ensure_token() {
+  grep -q ",$1," "$STATE/tokens.csv" && return 0
+  log "adding a token for $1"
+  (umask 077 && echo "$(openssl rand -hex 24),$1,$1,\"\"" >>"$STATE/tokens.csv")
+  rm -f "$STATE/${1#mlops:}.kubeconfig"
+  if running kube-apiserver; then
+    log "restarting kube-apiserver to read it"
+    stop_group kube-apiserver
+  fi
+}
 
 write_kubeconfig() {
   local file="$1" user="$2" ca old_umask
@@ -282,6 +300,8 @@ EOF
 }
 
 ensure_kubeconfigs() {
+  # A user a newer version of this script added (ensure_token) gets its kubeconfig alone.
+  [[ -f "$STATE/netpol.kubeconfig" ]] || write_kubeconfig "$STATE/netpol.kubeconfig" mlops:netpol
   [[ -f "$ADMIN_KUBECONFIG" ]] && grep -q "server: $SERVER\$" "$ADMIN_KUBECONFIG" && return 0
   write_kubeconfig "$ADMIN_KUBECONFIG" admin
   write_kubeconfig "$STATE/kube-controller-manager.kubeconfig" system:kube-controller-manager
@@ -424,6 +444,7 @@ cmd_start() {
     cmd_status
     ensure_gateway_api_crds
     [[ "$AUTOSCALER" != karpenter ]] || ensure_karpenter_crds
+    [[ "$NODE_MODE" != real ]] || ensure_traefik
     return 0
   fi
   # Resolve every binary and check every port before starting anything.
@@ -440,6 +461,7 @@ cmd_start() {
   [[ "$NODE_MODE" != real ]] || node_prerequisites
   mkdir -p "$RUN" "$LOGS"
   ensure_pki
+  ensure_token mlops:netpol
   ensure_kubeconfigs
   running etcd || start_etcd
   running kube-apiserver || start_apiserver
@@ -459,6 +481,8 @@ cmd_start() {
     wait_for "the default ServiceAccount" kc -n default get serviceaccount default
   fi
   ensure_gateway_api_crds
+  # The edge's GatewayClass needs the Gateway API CRDs.
+  [[ "$NODE_MODE" != real ]] || start_edge
   log "ready in $((SECONDS - start))s ($NODE_MODE nodes): export KUBECONFIG=$ADMIN_KUBECONFIG"
 }
 

@@ -24,14 +24,16 @@ source "$SCRIPTS_DIR/stack-config.sh"
 
 [[ -d "$REPO_ROOT/node_modules/@pulumi/pulumi" ]] || die "dependencies are missing: run npm ci first"
 
-# What the local cluster needs besides Kubernetes: CoreDNS for real nodes, kwok for fake ones.
+# What the local cluster needs besides Kubernetes: CoreDNS, Traefik (the Gateway data plane) and
+# the NetworkPolicy engine for real nodes, kwok for fake ones.
+node_tools=()
 case "${MLOPS_NODES:-real}" in
-  real) node_tools=coredns ;;
-  kwok) node_tools=kwok ;;
+  real) node_tools=(coredns traefik netpol) ;;
+  kwok) node_tools=(kwok) ;;
   *) die "MLOPS_NODES: got \"$MLOPS_NODES\"; allowed: real (containers run), kwok (API only)" ;;
 esac
 toolchain_targets=()
-[[ -n "${MLOPS_KUBE_CONTEXT:-}" ]] || toolchain_targets+=(kubernetes "$node_tools")
+[[ -n "${MLOPS_KUBE_CONTEXT:-}" ]] || toolchain_targets+=(kubernetes "${node_tools[@]}")
 # The Pulumi CLI: an installed one when present, else the one built from source (cached).
 if [[ "${MLOPS_TOOLCHAIN:-auto}" != build ]] && command -v pulumi >/dev/null; then
   log "using the installed pulumi CLI ($(command -v pulumi))"

@@ -31,7 +31,7 @@ node_root_dir() { echo "$NODE_RUN_DIR/$(node_index "$1")/kubelet"; }
 node_components() {
   local n
   for n in "${NODES[@]}"; do printf 'containerd@%s kubelet@%s ' "$n" "$n"; done
-  printf 'kube-proxy coredns\n'
+  printf 'kube-proxy coredns %s\n' "${EDGE_COMPONENTS[*]}"
 }
 
 ctr_of() { ctr --address "$(node_socket "$1")" -n k8s.io "${@:2}"; }
@@ -173,7 +173,8 @@ EOF
         "ranges": [[{ "subnet": "$(node_subnet "$n")", "gateway": "$(node_ip "$n")" }]],
         "routes": [{ "dst": "$POD_CIDR" }, { "dst": "$SERVICE_CIDR" }]
       }
-    }
+    },
+    { "type": "portmap", "capabilities": { "portMappings": true }, "snat": true }
   ]
 }
 EOF
@@ -402,8 +403,9 @@ node_remove_netns() {
   done
 }
 
-# Every KUBE-* chain (kube-proxy's and the kubelets' canaries and firewall), and the rules of the
-# built-in chains that jump to one, in every table, IPv4 and IPv6.
+# Every KUBE-* chain (kube-proxy's and the kubelets' canaries and firewall) and CNI-HOSTPORT-* and
+# CNI-DN-* chain (the portmap plugin's hostPorts), and the rules of the built-in chains that jump
+# to one, in every table, IPv4 and IPv6.
 node_remove_iptables() {
   local cmd table rule chain
   for cmd in iptables ip6tables; do
@@ -412,11 +414,11 @@ node_remove_iptables() {
       while IFS= read -r rule; do
         # A rule as iptables-save prints it: words, with quoted comments.
         eval "\"\$cmd\" -t \"\$table\" -D ${rule#-A }" 2>/dev/null || true
-      done < <("$cmd-save" -t "$table" 2>/dev/null | grep -E '^-A [A-Z]+ .*-j KUBE-' | grep -vE '^-A KUBE-')
-      for chain in $("$cmd-save" -t "$table" 2>/dev/null | awk '/^:KUBE-/ { print substr($1, 2) }'); do
+      done < <("$cmd-save" -t "$table" 2>/dev/null | grep -E '^-A [A-Z]+ .*-j (KUBE|CNI-HOSTPORT|CNI-DN)-' | grep -vE '^-A (KUBE|CNI-HOSTPORT|CNI-DN)-')
+      for chain in $("$cmd-save" -t "$table" 2>/dev/null | awk '/^:(KUBE|CNI-HOSTPORT|CNI-DN)-/ { print substr($1, 2) }'); do
         "$cmd" -t "$table" -F "$chain" 2>/dev/null || true
       done
-      for chain in $("$cmd-save" -t "$table" 2>/dev/null | awk '/^:KUBE-/ { print substr($1, 2) }'); do
+      for chain in $("$cmd-save" -t "$table" 2>/dev/null | awk '/^:(KUBE|CNI-HOSTPORT|CNI-DN)-/ { print substr($1, 2) }'); do
         "$cmd" -t "$table" -X "$chain" 2>/dev/null || true
       done
     done
@@ -444,6 +446,7 @@ node_remove_cgroups() {
 
 stop_nodes() {
   local n
+  stop_edge
   stop_group coredns
   for n in "${NODES[@]}"; do stop_group "kubelet@$n"; done
   node_remove_containers
@@ -496,9 +499,10 @@ node_footprint() {
     ip -n "$ns" -o addr show 2>/dev/null | grep -q ' inet 10\.244\.' && echo "netns $ns"
   done
   awk -v p="$NODE_STATE/" -v r="$NODE_RUN_DIR/" 'index($2, p) == 1 || index($2, r) == 1 { print "mount " $2 }' /proc/self/mounts
-  for chain in $( (iptables-save; ip6tables-save) 2>/dev/null | awk '/^:KUBE-/ { print substr($1, 2) }' | sort -u); do
+  for chain in $( (iptables-save; ip6tables-save) 2>/dev/null | awk '/^:(KUBE|CNI-HOSTPORT|CNI-DN)-/ { print substr($1, 2) }' | sort -u); do
     echo "iptables chain $chain"
   done
+  edge_footprint
   ip route show "$SERVICE_CIDR" 2>/dev/null | grep -q . && echo "route $SERVICE_CIDR"
   [[ ! -e "$NODE_RUN_DIR" ]] || echo "directory $NODE_RUN_DIR"
   return 0

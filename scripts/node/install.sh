@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what a real node of the local cluster needs, from the distribution's packages, when
 # missing: containerd, runc, the CNI plugins, iptables, conntrack, buildah (image builds without a
-# Docker engine) and debootstrap (the locally made base image). Debian/Ubuntu only, as root; on
+# Docker engine), debootstrap (the locally made base image) and socat (pods' path to the API
+# server, scripts/control-plane/edge.sh). Debian/Ubuntu only, as root; on
 # anything else it names what is missing and exits 1 (on a laptop, use kind: MLOPS_KUBE_CONTEXT).
 #
 # usage: scripts/node/install.sh [--check]
@@ -21,6 +22,7 @@ declare -A PACKAGES=(
   [buildah]=buildah
   [debootstrap]=debootstrap
   [ip]=iproute2
+  [socat]=socat
 )
 
 have() { if [[ "$1" == /* ]]; then [[ -x "$1" ]]; else command -v "$1" >/dev/null; fi; }

@@ -3,10 +3,13 @@
 #   pulumi CLI + pulumi-language-nodejs (one bin dir), and in our own PULUMI_HOME's
 #   plugin cache the Kubernetes provider and pulumi-analyzer-policy-nodejs,
 #   kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, kubelet, kube-proxy,
-#   etcd, kwok, and CoreDNS (with the plugins scripts/toolchain/coredns/main.go imports);
-#   and, only when named, Karpenter's kwok provider with its CRDs (not part of `all`).
+#   etcd, kwok, CoreDNS (with the plugins scripts/toolchain/coredns/main.go imports), Traefik
+#   (the local cluster's Gateway API data plane) and netpol (its NetworkPolicy engine,
+#   scripts/toolchain/netpol); and, only when named, Karpenter's kwok provider with its CRDs
+#   (not part of `all`).
 #
-# usage: scripts/toolchain/build.sh [--check] [all|pulumi|kubernetes|kwok|coredns|karpenter]...
+# usage: scripts/toolchain/build.sh [--check]
+#          [all|pulumi|kubernetes|kwok|coredns|traefik|netpol|karpenter]...
 #   --check   build nothing; report what is cached (exit 1 if something is missing)
 #
 # Idempotent: every artifact is cached by version under
@@ -29,9 +32,9 @@ parse_args() {
   for arg in "$@"; do
     case "$arg" in
       --check) CHECK_ONLY=1 ;;
-      all | pulumi | kubernetes | kwok | coredns | karpenter) targets+=("$arg") ;;
-      -h | --help) sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
-      *) die "unknown argument '$arg' (expected --check, all, pulumi, kubernetes, kwok, coredns or karpenter)" ;;
+      all | pulumi | kubernetes | kwok | coredns | traefik | netpol | karpenter) targets+=("$arg") ;;
+      -h | --help) sed -n '2,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+      *) die "unknown argument '$arg' (expected --check, all, pulumi, kubernetes, kwok, coredns, traefik, netpol or karpenter)" ;;
     esac
   done
   [[ ${#targets[@]} -gt 0 ]] || targets=(all)
@@ -288,6 +291,67 @@ do_karpenter() {
   timed "karpenter $KARPENTER_VERSION (kwok provider, $KARPENTER_GOTOOLCHAIN)" build_karpenter
 }
 
+# --- Traefik (the local cluster's Gateway API data plane) -----------------------------
+
+# Traefik's module builds from its own directory after three changes, each made here to a copy:
+#  1. go.mod replaces the nested module github.com/traefik/traefik/dynamic/ext with
+#     ./pkg/config/dynamic/ext, which the module zip leaves out: that module is a go.mod and two
+#     empty structs (HTTP, Router, inlined into the dynamic configuration); written here.
+#  2. its fork of github.com/abbot/go-http-auth (basic and digest auth middlewares) at a 2026
+#     pseudo-version is refused by the module proxy; the fork's served
+#     v0.4.1-0.20200324110947-a37a7636d23e is used. The local cluster's routes use neither
+#     middleware (docs/traffic.md).
+#  3. the registry of every lego ACME DNS-01 provider imports cloud SDKs the proxy refuses: that
+#     one import goes, and a DNS-01 challenge answers an error naming the alternatives. HTTP-01,
+#     TLS-ALPN-01 and certificates from Secrets (what the Gateway listeners use) are unaffected.
+build_traefik() {
+  local mod="github.com/traefik/traefik/v3@$TRAEFIK_VERSION" src="$BUILD_DIR/traefik-$TRAEFIK_VERSION"
+  go_module_source "$mod" "$src"
+  mkdir -p "$src/pkg/config/dynamic/ext" "$TRAEFIK_BIN_DIR"
+  printf '%s\n' "module github.com/traefik/traefik/dynamic/ext" "" "go 1.24" >"$src/pkg/config/dynamic/ext/go.mod"
+  printf '%s\n' "// Package ext: extension points of the dynamic configuration (none in this build)." \
+    "package ext" "" "// HTTP holds extension HTTP configuration." "type HTTP struct{}" "" \
+    "// Router holds extension router configuration." "type Router struct{}" >"$src/pkg/config/dynamic/ext/ext.go"
+  local acme="$src/pkg/provider/acme/provider.go"
+  if ! grep -q '"github.com/go-acme/lego/v5/providers/dns"' "$acme" ||
+    ! grep -q 'provider, err = dns.NewDNSChallengeProviderByName(p.DNSChallenge.Provider)' "$acme"; then
+    die "traefik $TRAEFIK_VERSION: $acme no longer has the DNS-01 provider registry this build removes; update build_traefik"
+  fi
+  sed -i -e '/"github.com\/go-acme\/lego\/v5\/providers\/dns"/d' \
+    -e 's|provider, err = dns.NewDNSChallengeProviderByName(p.DNSChallenge.Provider)|provider, err = nil, errors.New("ACME DNS-01 challenge providers are not part of this build: use the HTTP-01 or TLS-ALPN-01 challenge, or certificates from Secrets")|' "$acme"
+  (cd "$src" &&
+    go mod edit -replace github.com/abbot/go-http-auth=github.com/containous/go-http-auth@v0.4.1-0.20200324110947-a37a7636d23e &&
+    # -e: packages only the removed registry imported cannot be resolved; nothing else needs them.
+    GOFLAGS=-mod=mod go mod tidy -e >/dev/null 2>&1 &&
+    CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath \
+      -ldflags "-s -w -X github.com/traefik/traefik/v3/pkg/version.Version=$TRAEFIK_VERSION -X github.com/traefik/traefik/v3/pkg/version.BuildDate=$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
+      -o "$TRAEFIK_BIN_DIR/traefik.tmp" ./cmd/traefik)
+  mv "$TRAEFIK_BIN_DIR/traefik.tmp" "$TRAEFIK_BIN_DIR/traefik"
+  rm -rf "$src"
+}
+
+do_traefik() {
+  ready "$TRAEFIK_BIN_DIR/traefik" "$TRAEFIK_BIN_DIR/traefik" version && return 0
+  if ((CHECK_ONLY)); then MISSING+=("traefik $TRAEFIK_VERSION"); return 0; fi
+  timed "traefik $TRAEFIK_VERSION" build_traefik
+}
+
+# --- the NetworkPolicy engine (kube-network-policies' controller, scripts/toolchain/netpol) ------
+
+build_netpol() {
+  mkdir -p "$NETPOL_BIN_DIR"
+  (cd "$TOOLCHAIN_DIR/netpol" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" \
+    -o "$NETPOL_BIN_DIR/netpol.tmp" .)
+  mv "$NETPOL_BIN_DIR/netpol.tmp" "$NETPOL_BIN_DIR/netpol"
+}
+
+do_netpol() {
+  # The binary's version is its module's: the directory name carries it.
+  ready "$NETPOL_BIN_DIR/netpol" echo "kube-network-policies $NETPOL_VERSION" && return 0
+  if ((CHECK_ONLY)); then MISSING+=("netpol (kube-network-policies $NETPOL_VERSION)"); return 0; fi
+  timed "netpol (kube-network-policies $NETPOL_VERSION)" build_netpol
+}
+
 # --- CoreDNS ----------------------------------------------------------------------
 
 build_coredns() {
@@ -340,6 +404,9 @@ main() {
   want kwok && kube_fns+=(do_kwok)
   want coredns && kube_fns+=(do_coredns)
   named karpenter && kube_fns+=(do_karpenter)
+  # The edge's two: beside the Pulumi CLI, the shorter of the two streams on a cold cache.
+  want traefik && pulumi_fns+=(do_traefik)
+  want netpol && pulumi_fns+=(do_netpol)
 
   if ((CHECK_ONLY)); then
     for fn in "${pulumi_fns[@]}" "${kube_fns[@]}"; do "$fn"; done

@@ -8,6 +8,8 @@
 #   - kwok:                            KWOK_VERSION below
 #   - Karpenter (kwok provider):       KARPENTER_VERSION below
 #   - CoreDNS (the real nodes' DNS):   scripts/toolchain/coredns/go.mod
+#   - Traefik (the Gateway data plane): TRAEFIK_VERSION below
+#   - NetworkPolicy engine:            scripts/toolchain/netpol/go.mod (kube-network-policies)
 
 # shellcheck disable=SC2034 # variables are used by the scripts that source this file
 TOOLCHAIN_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -18,6 +20,8 @@ KWOK_VERSION="v0.8.0"
 # autoscaler for the local cluster. Its go.mod needs Go >= 1.26.9, newer than the installed Go:
 # the go command fetches that toolchain as the module golang.org/x/toolchain@v0.0.1-go1.26.9.
 KARPENTER_VERSION="v1.15.0"
+# Traefik, the local cluster's Gateway API data plane (scripts/control-plane/traefik.yaml).
+TRAEFIK_VERSION="v3.7.13"
 KARPENTER_GOTOOLCHAIN="go1.26.9+auto"
 
 TOOLCHAIN_CACHE="${MLOPS_TOOLCHAIN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mlops-platform/toolchain}"
@@ -81,6 +85,11 @@ KWOK_BIN_DIR="$TOOLCHAIN_CACHE/kwok-$KWOK_VERSION/bin"
 KARPENTER_DIR="$TOOLCHAIN_CACHE/karpenter-$KARPENTER_VERSION"
 KARPENTER_BIN_DIR="$KARPENTER_DIR/bin"
 COREDNS_BIN_DIR="$TOOLCHAIN_CACHE/coredns-$COREDNS_VERSION/bin"
+TRAEFIK_BIN_DIR="$TOOLCHAIN_CACHE/traefik-$TRAEFIK_VERSION/bin"
+TRAEFIK_IMAGE="localhost/mlops-traefik:$TRAEFIK_VERSION"
+# The NetworkPolicy engine: kube-network-policies' controller (scripts/toolchain/netpol/go.mod).
+NETPOL_VERSION="$(gomod_version "$TOOLCHAIN_DIR/netpol/go.mod" sigs.k8s.io/kube-network-policies)"
+NETPOL_BIN_DIR="$TOOLCHAIN_CACHE/netpol-$NETPOL_VERSION/bin"
 BUILD_DIR="$TOOLCHAIN_CACHE/build"
 # PULUMI_HOME lives in the cache, so the air-gapped toolchain never touches ~/.pulumi.
 TOOLCHAIN_PULUMI_HOME="$TOOLCHAIN_CACHE/pulumi-home"

@@ -31,8 +31,11 @@ export default async function globalSetup(): Promise<void> {
   delete baseEnv.MLOPS_KUBE_CONTEXT;
 
   // With a cluster of its own, only Pulumi is needed (and built only when no CLI is installed);
-  // the suite's own cluster has real nodes: Kubernetes (with kubelet, kube-proxy) and CoreDNS.
-  const targets = kubeContext ? ["pulumi"] : ["pulumi", "kubernetes", "coredns"];
+  // the suite's own cluster has real nodes: Kubernetes (with kubelet, kube-proxy), CoreDNS, and
+  // the edge (Traefik, the NetworkPolicy engine).
+  const targets = kubeContext
+    ? ["pulumi"]
+    : ["pulumi", "kubernetes", "coredns", "traefik", "netpol"];
   process.stderr.write(`\n[e2e] toolchain: scripts/toolchain/build.sh ${targets.join(" ")}\n`);
   const build = await run("bash", [path.join(SCRIPTS_DIR, "toolchain/build.sh"), ...targets], {
     env: baseEnv,
