@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # The last step of `npm run up` (run by scripts/up.sh, in its environment): checks the stack's
 # endpoint the way a user would and prints it: readiness, then one OIP v2 inference (a known car,
-# .github/smoke/), with the answer. Uses the stack's nodePortUrl (the local cluster: kube-proxy
-# on 127.0.0.1) when it answers; on any other cluster (kind...) a `kubectl port-forward` to the
-# Service for the check.
+# .github/smoke/), with the answer. Through the Gateway when it is Programmed with an address
+# (the local cluster: Traefik on 127.0.0.1): the stack's endpointUrl, its host resolved to that
+# address, HTTPS verified against the stack's CA (output caCertificate, written to
+# <cache>/mlops-platform/<stack>-ca.pem). Otherwise (a cluster without a Gateway implementation
+# for the class) the stack's nodePortUrl when it answers, else a `kubectl port-forward` to the
+# Service.
 #
 # With key authentication (the default), it reads the stack's primary key (npm run keys), sends it
 # as `Authorization: Bearer` through curl's standard input (never on a command line), waits for it
@@ -17,10 +20,57 @@ LOG_TAG=endpoint
 
 BODY="$REPO_ROOT/.github/smoke/mpg-regressor-infer.json"
 outputs="" url="" key="" infer_url="" forward_pid=""
+# curl's options for the endpoint: --resolve and --cacert through the Gateway.
+CURL_OPTS=()
+# What a user adds to curl to call it (printed).
+CURL_HINT=""
 
 # output <name>: a stack output, "" when absent.
 output() { node -e 'const o = JSON.parse(process.argv[1]); process.stdout.write(String(o[process.argv[2]] ?? ""))' "$outputs" "$1"; }
-answers() { curl -fsS --max-time 3 -o /dev/null "$1" 2>/dev/null; }
+answers() { curl "${CURL_OPTS[@]}" -fsS --max-time 3 -o /dev/null "$1" 2>/dev/null; }
+
+# gateway_address <namespace>: the Gateway's address once it is Programmed (up to 60 s), else "".
+gateway_address() {
+  local namespace="$1" programmed address
+  kubectl -n "$namespace" get gateway inference >/dev/null 2>&1 || return 0
+  for _ in $(seq 1 60); do
+    programmed="$(kubectl -n "$namespace" get gateway inference -o jsonpath='{.status.conditions[?(@.type=="Programmed")].status}' 2>/dev/null || true)"
+    address="$(kubectl -n "$namespace" get gateway inference -o jsonpath='{.status.addresses[0].value}' 2>/dev/null || true)"
+    if [[ "$programmed" == True && -n "$address" ]]; then
+      echo "$address"
+      return 0
+    fi
+    sleep 1
+  done
+}
+
+# through_gateway <namespace> <stack>: url is the endpoint, reached through the Gateway; false
+# when no Gateway of the stack is Programmed.
+through_gateway() {
+  local namespace="$1" stack="$2" endpoint address host port ca
+  endpoint="$(output endpointUrl)"
+  [[ "$endpoint" =~ ^(https?)://([^/:]+)/$ ]] || return 1
+  address="$(gateway_address "$namespace")"
+  if [[ -z "$address" ]]; then
+    log "the Gateway of $namespace is not Programmed (no implementation for its GatewayClass?): checking the Service instead"
+    return 1
+  fi
+  host="${BASH_REMATCH[2]}"
+  port=80
+  [[ "${BASH_REMATCH[1]}" == http ]] || port=443
+  CURL_OPTS=(--resolve "$host:$port:$address")
+  CURL_HINT="--resolve $host:$port:$address "
+  ca="$(output caCertificate)"
+  if [[ -n "$ca" ]]; then
+    local file="${XDG_CACHE_HOME:-$HOME/.cache}/mlops-platform/$stack-ca.pem"
+    mkdir -p "$(dirname "$file")"
+    printf '%s\n' "$ca" >"$file"
+    CURL_OPTS+=(--cacert "$file")
+    CURL_HINT+="--cacert $file "
+  fi
+  url="$endpoint"
+  log "through the Gateway: $url at $address${ca:+, HTTPS verified against the stack CA}"
+}
 
 # reach_service <namespace>: keeps url when it answers, else a port-forward to the Service.
 reach_service() {
@@ -52,7 +102,7 @@ wait_ready() {
 infer() {
   local out status
   out="$(mktemp)"
-  status="$(printf 'authorization: Bearer %s\n' "$key" | curl -sS --max-time 10 -o "$out" -w '%{http_code}' \
+  status="$(printf 'authorization: Bearer %s\n' "$key" | curl "${CURL_OPTS[@]}" -sS --max-time 10 -o "$out" -w '%{http_code}' \
     -H @- -H 'content-type: application/json' --data @"$BODY" "$infer_url")" || status=000
   printf '%s %s' "$status" "$(cat "$out")"
   rm -f "$out"
@@ -66,7 +116,7 @@ main() {
   namespace="$(output namespace)"
   [[ -n "$namespace" ]] || die "the stack outputs name no namespace: $outputs"
   trap '[[ -z "$forward_pid" ]] || kill "$forward_pid" 2>/dev/null || true' EXIT
-  reach_service "$namespace"
+  through_gateway "$namespace" "$stack" || reach_service "$namespace"
   wait_ready "$namespace"
   infer_url="${url}v2/models/mpg-regressor/infer"
   auth_mode="$(output authMode)"
@@ -93,13 +143,13 @@ main() {
 
 Serving at $url (Entra ID tokens required; docs/azure.md, Authentication)
   \$ curl -H "authorization: Bearer \$(az account get-access-token --resource <auth.audience> --query accessToken -o tsv)" \\
-      -H 'content-type: application/json' -d @.github/smoke/mpg-regressor-infer.json ${infer_url}
+      -H 'content-type: application/json' -d @.github/smoke/mpg-regressor-infer.json ${CURL_HINT}${infer_url}
 MSG
     return 0
   fi
   [[ "$status" == 200 ]] || die "the inference request to $infer_url answered $status: $answer"
   if [[ "$auth_mode" == key ]]; then
-    anonymous="$(curl -sS --max-time 10 -o /dev/null -w '%{http_code}' -H 'content-type: application/json' --data @"$BODY" "$infer_url")" || anonymous=000
+    anonymous="$(curl "${CURL_OPTS[@]}" -sS --max-time 10 -o /dev/null -w '%{http_code}' -H 'content-type: application/json' --data @"$BODY" "$infer_url")" || anonymous=000
     [[ "$anonymous" == 401 ]] || die "without a key $infer_url answered $anonymous, not 401"
   fi
   mpg="$(node -e 'const a = JSON.parse(process.argv[1]); const d = a.outputs && a.outputs[0] && a.outputs[0].data; if (!Array.isArray(d) || typeof d[0] !== "number") process.exit(1); process.stdout.write(d[0].toFixed(1))' "$answer")" ||
@@ -109,7 +159,7 @@ MSG
 
 Serving at $url (web form: $url, API docs: ${url}docs; key authentication)
   \$ KEY="\$(npm run --silent keys -- show --stack $stack --key primary)"
-  \$ curl -H "authorization: Bearer \$KEY" -H 'content-type: application/json' -d @.github/smoke/mpg-regressor-infer.json ${infer_url}
+  \$ curl -H "authorization: Bearer \$KEY" -H 'content-type: application/json' -d @.github/smoke/mpg-regressor-infer.json ${CURL_HINT}${infer_url}
   $answer
   (a 1971 4-cylinder, 2,264 lb car with 90 hp: $mpg mpg predicted; without the key: 401)
 MSG
@@ -117,7 +167,7 @@ MSG
     cat <<MSG
 
 Serving at $url (web form: $url, API docs: ${url}docs; auth.mode none: anyone can score)
-  \$ curl -H 'content-type: application/json' -d @.github/smoke/mpg-regressor-infer.json ${infer_url}
+  \$ curl -H 'content-type: application/json' -d @.github/smoke/mpg-regressor-infer.json ${CURL_HINT}${infer_url}
   $answer
   (a 1971 4-cylinder, 2,264 lb car with 90 hp: $mpg mpg predicted)
 MSG
