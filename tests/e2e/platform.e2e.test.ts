@@ -38,11 +38,18 @@ import { keySecretUrn } from "../../tools/keys";
 import { nodeOfRole } from "../support/node-table";
 import { changed, E2eStack, localConfig, STACK_NAME, type Run, type Step } from "./support/stack";
 import {
+  gatewayRequest,
+  gatewayTarget,
+  splitThroughGateway,
+  type GatewayTarget,
+} from "./support/gateway";
+import {
   describeTraffic,
   MPG_ROW,
   send,
   underLoad,
   useKey,
+  credentialHeaders,
   type TrafficReport,
 } from "./support/traffic";
 
@@ -83,76 +90,105 @@ function report(label: string, t: TrafficReport): TrafficReport {
   return t;
 }
 
-/**
- * Where a Gateway API implementation serves the stack's Gateway, on loopback (e.g. a
- * `kubectl port-forward` to its proxy Service; docs/traffic.md). Set with MLOPS_E2E_KUBE_CONTEXT
- * pointing at a cluster that runs one: the canary step then measures the weighted split.
- */
+/** Requests the canary split is measured over, through the Gateway. */
 const SPLIT_REQUESTS = 400;
 
-/** Loopback or a private network address: where this machine's own test clusters listen. */
-const onThisMachine = (host: string): boolean =>
-  /^(localhost$|127\.|10\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.)/.test(host);
-
-/**
- * Where to measure the split: MLOPS_E2E_GATEWAY_URL, else, on another context
- * (MLOPS_E2E_KUBE_CONTEXT), the address of the stack's Gateway once an implementation has
- * programmed it (up to 60 s) — an address of this machine only (loopback or a private network,
- * such as kind's). Undefined on the suite's own cluster, which runs no implementation.
- */
-async function gatewayUrl(): Promise<string | undefined> {
-  if (process.env.MLOPS_E2E_GATEWAY_URL) return process.env.MLOPS_E2E_GATEWAY_URL;
-  if (!process.env.MLOPS_E2E_KUBE_CONTEXT) return undefined;
-  const address = await waitFor(
-    "an implementation to program the Gateway",
-    async () => {
-      const gw = await get("gateway", "inference", NS);
-      const value = (gw.status?.addresses as KubeObject[] | undefined)?.[0]?.value as
-        string | undefined;
-      return condition(gw, "Programmed") === "True" && value ? value : undefined;
-    },
-    60000,
-    2000,
-  ).catch(() => undefined);
-  if (address === undefined) {
-    process.stderr.write(
-      "[e2e] no Gateway API implementation programmed the Gateway: split not measured\n",
-    );
-    return undefined;
-  }
-  if (!onThisMachine(address)) {
-    throw new Error(
-      `the Gateway's address ${address} is not on this machine: set MLOPS_E2E_GATEWAY_URL (e.g. a port-forward)`,
-    );
-  }
-  return `http://${address}/`;
+/** The stack's Gateway, as a client reaches it (Traefik on this machine; support/gateway.ts). */
+let edgeTarget: GatewayTarget | undefined;
+async function edge(): Promise<GatewayTarget> {
+  if (edgeTarget) return edgeTarget;
+  const outputs = await stack.outputs();
+  edgeTarget = await gatewayTarget(NS, String(outputs.endpointUrl), String(outputs.caCertificate));
+  return edgeTarget;
 }
 
-/** GET /v2 `n` times through the Gateway (Host: the stack's host); the versions that answered. */
-async function splitThroughGateway(
-  base: string,
-  n: number,
-): Promise<{ failed: number; counts: Record<string, number> }> {
-  const url = new URL("/v2", base);
-  if (!onThisMachine(url.hostname)) {
-    throw new Error(`the Gateway must be on this machine (loopback or private), not ${url.host}`);
-  }
-  const host = (localConfig()["mlops:ingress"] as { host: string }).host;
-  const counts: Record<string, number> = {};
-  let failed = 0;
-  for (let i = 0; i < n; i++) {
-    const res = await fetch(url, {
-      headers: { host, connection: "close" },
-      signal: AbortSignal.timeout(10000),
-    }).catch(() => undefined);
-    if (res?.status !== 200) {
-      failed++;
-      continue;
-    }
-    const version = String(((await res.json()) as { version: string }).version);
-    counts[version] = (counts[version] ?? 0) + 1;
-  }
-  return { failed, counts };
+/** The scraper's namespace (`ingress.metricsNamespace`): the NetworkPolicy admits it to 8080. */
+const SCRAPER_NS = "monitoring";
+/** A namespace the NetworkPolicy admits nowhere. */
+const OTHER_NS = "e2e-netpol";
+
+/**
+ * A pod of the inference image in `namespace` that runs `command` (default: sleeps), for
+ * `kubectl exec` probes: created once (namespace too), Ready before it is returned.
+ */
+async function probePod(
+  namespace: string,
+  name = "probe",
+  spec: Record<string, unknown> = {},
+  labels: Record<string, string> = {},
+): Promise<string> {
+  const manifest = [
+    { apiVersion: "v1", kind: "Namespace", metadata: { name: namespace } },
+    {
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name, namespace, labels: { "e2e-probe": "true", ...labels } },
+      spec: {
+        automountServiceAccountToken: false,
+        securityContext: {
+          runAsNonRoot: true,
+          runAsUser: 10001,
+          seccompProfile: { type: "RuntimeDefault" },
+        },
+        containers: [
+          {
+            name: "probe",
+            image: "mlops-inference:0.1.0",
+            imagePullPolicy: "IfNotPresent",
+            command: ["node", "-e", "setInterval(() => {}, 1 << 30)"],
+            securityContext: {
+              allowPrivilegeEscalation: false,
+              readOnlyRootFilesystem: true,
+              capabilities: { drop: ["ALL"] },
+            },
+          },
+        ],
+        ...spec,
+      },
+    },
+  ];
+  const applied = await kubectlWithInput(
+    manifest.map((o) => JSON.stringify(o)).join("\n"),
+    "apply",
+    "-f",
+    "-",
+  );
+  if (applied.code !== 0) throw new Error(`probe pod ${namespace}/${name}: ${applied.stderr}`);
+  await kubectl("wait", "--for=condition=Ready", `pod/${name}`, "-n", namespace, "--timeout=120s");
+  return (await get("pod", name, namespace)).status.podIP as string;
+}
+
+/** From `namespace`/`pod`: a TCP connection to ip:port within 3 s. "connected", "timeout" (a
+ * dropped SYN: refused by a policy) or "error <code>" (e.g. ECONNREFUSED: reached, nothing
+ * listening). */
+async function connectFrom(
+  namespace: string,
+  pod: string,
+  ip: string,
+  port: number,
+  container = "probe",
+): Promise<string> {
+  const script =
+    `const s = require("net").connect({ host: process.argv[1], port: +process.argv[2], timeout: 3000 });` +
+    `s.on("connect", () => { console.log("connected"); s.destroy(); });` +
+    `s.on("timeout", () => { console.log("timeout"); s.destroy(); });` +
+    `s.on("error", (e) => console.log("error " + e.code));`;
+  return (
+    await kubectl(
+      "exec",
+      "-n",
+      namespace,
+      pod,
+      "-c",
+      container,
+      "--",
+      "node",
+      "-e",
+      script,
+      ip,
+      String(port),
+    )
+  ).trim();
 }
 
 /** `hits` of `n` is within 4 standard deviations of a binomial(n, p) mean. */
@@ -527,7 +563,7 @@ describe("deploy: preview, up, and the cluster read back", () => {
     expect(pathRule.stderr).toMatch(/must be an absolute path/);
   });
 
-  test("NetworkPolicies: only the Gateway's data plane and the scraper reach 8080; nothing reaches training; egress DNS only", async () => {
+  test("NetworkPolicies: only the Gateway's data plane (8080, 8081) and the scraper (8080) reach the pods; nothing reaches training; egress DNS only", async () => {
     const dnsOnly = [
       {
         ports: [
@@ -544,12 +580,19 @@ describe("deploy: preview, up, and the cluster read back", () => {
       "app.kubernetes.io/instance": STACK_NAME,
       "app.kubernetes.io/component": "inference",
     });
-    expect(inference.spec.ingress).toEqual(
-      ["envoy-gateway-system", "monitoring"].map((ns) => ({
-        from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": ns } } }],
-        ports: [{ protocol: "TCP", port: 8080 }],
-      })),
-    );
+    const from = (ns: string) => [
+      { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": ns } } },
+    ];
+    expect(inference.spec.ingress).toEqual([
+      {
+        from: from("traefik"),
+        ports: [
+          { protocol: "TCP", port: 8080 },
+          { protocol: "TCP", port: 8081 },
+        ],
+      },
+      { from: from(SCRAPER_NS), ports: [{ protocol: "TCP", port: 8080 }] },
+    ]);
     const training = await get("networkpolicy", "training", NS);
     expect(training.spec.policyTypes).toEqual(["Ingress", "Egress"]);
     expect(training.spec.egress).toEqual(dnsOnly);
@@ -638,7 +681,7 @@ describe("authentication on real pods: nobody scores anonymously", () => {
     );
   });
 
-  test("from a pod in another namespace, through the Service's cluster DNS name: 401, 401, 200", async () => {
+  test("from a pod in another namespace the NetworkPolicy admits (the scraper's), through the Service's cluster DNS name: 401, 401, 200", async () => {
     const url = `${(await stack.outputs()).serviceUrl as string}${INFER_PATH}`;
     const script =
       `const go = (h) => fetch(process.env.URL, { method: "POST", headers: { "content-type": "application/json", ...h }, body: process.env.BODY }).then((r) => r.status);` +
@@ -646,17 +689,17 @@ describe("authentication on real pods: nobody scores anonymously", () => {
       `.then((s) => console.log(s.join(" ")), (e) => { console.error(e.message); process.exit(1); })`;
     // The key reaches the pod from a Secret (stdin to kubectl), never on a command line.
     const manifest = [
-      { apiVersion: "v1", kind: "Namespace", metadata: { name: "e2e-client" } },
+      { apiVersion: "v1", kind: "Namespace", metadata: { name: SCRAPER_NS } },
       {
         apiVersion: "v1",
         kind: "Secret",
-        metadata: { name: "client-key", namespace: "e2e-client" },
+        metadata: { name: "client-key", namespace: SCRAPER_NS },
         stringData: { KEY: keys.primary },
       },
       {
         apiVersion: "v1",
         kind: "Pod",
-        metadata: { name: "client", namespace: "e2e-client" },
+        metadata: { name: "client", namespace: SCRAPER_NS },
         spec: {
           restartPolicy: "Never",
           containers: [
@@ -686,19 +729,27 @@ describe("authentication on real pods: nobody scores anonymously", () => {
       await waitFor(
         "the client pod to finish",
         async () => {
-          const pod = await get("pod", "client", "e2e-client");
+          const pod = await get("pod", "client", SCRAPER_NS);
           return ["Succeeded", "Failed"].includes(pod.status.phase as string) ? pod : undefined;
         },
         120000,
         1000,
       );
-      const printed = (await kubectl("logs", "-n", "e2e-client", "client")).trim();
+      const printed = (await kubectl("logs", "-n", SCRAPER_NS, "client")).trim();
       expect(printed).toBe("401 401 200");
       process.stderr.write(
-        `[e2e] from namespace e2e-client: no key, wrong key, key -> ${printed}\n`,
+        `[e2e] from namespace ${SCRAPER_NS}: no key, wrong key, key -> ${printed}\n`,
       );
     } finally {
-      await kubectl("delete", "namespace", "e2e-client", "--wait=false").catch(() => undefined);
+      await kubectl(
+        "delete",
+        "pod,secret",
+        "client",
+        "client-key",
+        "-n",
+        SCRAPER_NS,
+        "--ignore-not-found",
+      ).catch(() => undefined);
     }
   });
 
@@ -963,25 +1014,16 @@ describe("real traffic: the deployed pods serve from the cluster", () => {
     }
   });
 
-  test("in-cluster DNS: from a pod, the serviceUrl output resolves and answers", async () => {
+  test("in-cluster DNS: from a pod of the scraper's namespace, the serviceUrl output resolves and answers", async () => {
     const url = (await stack.outputs()).serviceUrl as string;
     const script =
       `require("dns").promises.lookup(new URL(${JSON.stringify(url)}).hostname)` +
       `.then((a) => fetch(${JSON.stringify(`${url}/v2/health/ready`)}).then((r) => console.log(a.address, r.status)))` +
       `.catch((e) => { console.error(e.message); process.exit(1); })`;
+    // From the scraper's namespace: the one besides the data plane the NetworkPolicy admits.
+    await probePod(SCRAPER_NS);
     const printed = (
-      await kubectl(
-        "exec",
-        "-n",
-        NS,
-        "deploy/inference",
-        "-c",
-        "inference",
-        "--",
-        "node",
-        "-e",
-        script,
-      )
+      await kubectl("exec", "-n", SCRAPER_NS, "probe", "--", "node", "-e", script)
     ).trim();
     const svc = await get("service", "inference", NS);
     expect(printed).toBe(`${svc.spec.clusterIP} 200`);
@@ -1002,6 +1044,252 @@ describe("real traffic: the deployed pods serve from the cluster", () => {
     const d = await get("deployment", "inference", NS);
     const pods = await list("pods", ["-n", NS, "-l", "mlops-platform/track=stable"]);
     expect(pods.filter((p) => p.status.phase === "Running").length).toBe(d.status.replicas);
+  });
+});
+
+describe("the edge on real pods: the Traefik data plane, TLS from the stack's CA, gRPC, enforced NetworkPolicies", () => {
+  test("through the Gateway: HTTPS verified against the stack's CA (refused without it); the host's paths routed to the service", async () => {
+    const gateway = await edge();
+    expect(gateway).toMatchObject({ address: "127.0.0.1", host: "mlops.localtest.me", port: 443 });
+    const gw = await get("gateway", "inference", NS);
+    expect(gw.spec.gatewayClassName).toBe("traefik");
+    expect(condition(gw, "Programmed")).toBe("True");
+    // The listener's certificate: issued for the host by the stack's CA, which the stack made.
+    const secret = await get("secret", "mlops-tls", "traefik");
+    const cert = new crypto.X509Certificate(Buffer.from(secret.data["tls.crt"], "base64"));
+    const ca = new crypto.X509Certificate(gateway.ca!);
+    expect(cert.checkIssued(ca)).toBe(true);
+    expect(cert.verify(ca.publicKey)).toBe(true);
+    expect(cert.subjectAltName).toBe("DNS:mlops.localtest.me");
+    expect(ca.ca).toBe(true);
+    const days = (Date.parse(cert.validTo) - Date.now()) / 86400000;
+    expect(days).toBeGreaterThan(29);
+    expect(days).toBeLessThanOrEqual(30);
+    // Another CA's trust refuses the chain: the client checks the certificate for real.
+    const other = await gatewayRequest(gateway, "/v2/health/ready", { ca: cert.toString() }).catch(
+      (e: Error & { code?: string }) => e.code ?? e.message,
+    );
+    expect(other).toMatch(/UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED|UNABLE_TO_GET_ISSUER/);
+    const auth = credentialHeaders();
+    const paths: Record<string, number> = {};
+    for (const [p, headers] of [
+      ["/v2/health/ready", {}],
+      ["/v2", auth],
+      ["/v2/models/mpg-regressor", auth],
+      ["/docs", {}],
+      ["/openapi.json", {}],
+      ["/v2/models/mpg-regressor/infer", {}],
+    ] as const) {
+      paths[p] = (
+        await gatewayRequest(gateway, p, {
+          headers,
+          ...(p.endsWith("/infer") ? { body: { inputs: MPG_ROW } } : {}),
+        })
+      ).status;
+    }
+    process.stderr.write(`[e2e] through the Gateway (HTTPS, stack CA): ${JSON.stringify(paths)}\n`);
+    // Every path of the host reaches the service; without the key an inference is refused there.
+    expect(paths).toEqual({
+      "/v2/health/ready": 200,
+      "/v2": 200,
+      "/v2/models/mpg-regressor": 200,
+      "/docs": 200,
+      "/openapi.json": 200,
+      "/v2/models/mpg-regressor/infer": 401,
+    });
+    const answer = await gatewayRequest(gateway, "/v2/models/mpg-regressor/infer", {
+      body: { inputs: MPG_ROW },
+      headers: auth,
+    });
+    const direct = await send(BASE, "/v2/models/mpg-regressor/infer", { inputs: MPG_ROW });
+    expect(answer.status).toBe(200);
+    expect(JSON.parse(answer.body).outputs).toEqual(JSON.parse(direct.body).outputs);
+  });
+
+  test("unmodified tritonclient.grpc through the Gateway (TLS, the GRPCRoute) answers as it does on the Service's gRPC port", async () => {
+    const gateway = await edge();
+    const venv = await runOk("bash", [path.join(REPO_ROOT, "service/scripts/pyenv.sh")], {
+      timeoutMs: 900000,
+    });
+    const python = venv.stdout.trim().split("\n").at(-1)!;
+    const script = path.join(REPO_ROOT, "tests/service/python/triton_grpc.py");
+    const caFile = path.join(os.tmpdir(), `e2e-stack-ca-${process.pid}.pem`);
+    fs.writeFileSync(caFile, gateway.ca!);
+    const key = credentialHeaders().authorization.replace(/^Bearer /, "");
+    const svc = await get("service", "inference", NS);
+    const grpcPort = (svc.spec.ports as KubeObject[]).find((p) => p.name === "grpc")!;
+    expect(grpcPort).toMatchObject({ port: 8081, appProtocol: "kubernetes.io/h2c" });
+    const runScript = async (target: string, env: Record<string, string>) => {
+      const r = await run(python, [script, target], {
+        timeoutMs: 300000,
+        env: { ...process.env, INFERENCE_KEY: key, ...env },
+      });
+      if (r.code !== 0) throw new Error(`triton_grpc.py ${target} exited ${r.code}:\n${r.stderr}`);
+      const out = JSON.parse(r.stdout) as Record<string, unknown>;
+      // Cumulative counters differ between two runs; everything else must be equal.
+      delete out.statistics;
+      delete out.statistics_all;
+      return out;
+    };
+    try {
+      const through = await runScript(`${gateway.address}:443`, {
+        TRITON_TLS_CA: caFile,
+        TRITON_TLS_HOST: gateway.host,
+      });
+      const direct = await runScript(`127.0.0.1:${grpcPort.nodePort}`, {});
+      expect(through.ready).toBe(true);
+      expect(
+        (through.infer as Record<string, { mpg: number[] }>)["None"].mpg.length,
+      ).toBeGreaterThan(0);
+      expect(through).toEqual(direct);
+      process.stderr.write(
+        `[e2e] tritonclient.grpc through the Gateway (TLS, GRPCRoute): ${Object.keys(through).length} checks equal to the Service's gRPC port\n`,
+      );
+    } finally {
+      fs.rmSync(caFile, { force: true });
+    }
+  });
+
+  test("NetworkPolicies enforced: another namespace is refused, the data plane and the scraper admitted, nothing reaches training, inference pods reach DNS only", async () => {
+    const pod = (await list("pod", ["-n", NS, "-l", "app.kubernetes.io/component=inference"]))[0];
+    const inferenceIp = pod.status.podIP as string;
+    const otherIp = await probePod(OTHER_NS);
+    const scraperIp = await probePod(SCRAPER_NS);
+    const training = await get("networkpolicy", "training", NS);
+    const listen = (port: number): Record<string, unknown> => ({
+      containers: [
+        {
+          name: "probe",
+          image: "mlops-inference:0.1.0",
+          imagePullPolicy: "IfNotPresent",
+          command: [
+            "node",
+            "-e",
+            `require("net").createServer((s) => s.end("hi")).listen(${port})`,
+          ],
+          securityContext: {
+            allowPrivilegeEscalation: false,
+            readOnlyRootFilesystem: true,
+            capabilities: { drop: ["ALL"] },
+          },
+        },
+      ],
+    });
+    const pool = {
+      nodeSelector: { "mlops-platform/pool": "training" },
+      tolerations: [
+        { key: "mlops-platform/pool", operator: "Equal", value: "training", effect: "NoSchedule" },
+      ],
+    };
+    try {
+      // A listener the training policy selects (its labels), and the same listener unselected.
+      const trainingIp = await probePod(
+        NS,
+        "e2e-training-listener",
+        { ...listen(9000), ...pool },
+        training.spec.podSelector.matchLabels,
+      );
+      const controlIp = await probePod(NS, "e2e-control-listener", { ...listen(9000), ...pool });
+      const started = Date.now();
+      const seen = {
+        "other namespace -> inference:8080": await connectFrom(
+          OTHER_NS,
+          "probe",
+          inferenceIp,
+          8080,
+        ),
+        "other namespace -> inference:8081": await connectFrom(
+          OTHER_NS,
+          "probe",
+          inferenceIp,
+          8081,
+        ),
+        "scraper -> inference:8080": await connectFrom(SCRAPER_NS, "probe", inferenceIp, 8080),
+        "scraper -> inference:8081": await connectFrom(SCRAPER_NS, "probe", inferenceIp, 8081),
+        "scraper -> training listener:9000": await connectFrom(
+          SCRAPER_NS,
+          "probe",
+          trainingIp,
+          9000,
+        ),
+        "scraper -> unselected listener:9000": await connectFrom(
+          SCRAPER_NS,
+          "probe",
+          controlIp,
+          9000,
+        ),
+        "other namespace -> scraper pod:9 (no listener)": await connectFrom(
+          OTHER_NS,
+          "probe",
+          scraperIp,
+          9,
+        ),
+        "inference -> other namespace pod:9": await connectFrom(
+          NS,
+          pod.metadata.name,
+          otherIp,
+          9,
+          "inference",
+        ),
+        "inference -> the API server (node address)": await connectFrom(
+          NS,
+          pod.metadata.name,
+          "10.244.0.1",
+          6443,
+          "inference",
+        ),
+      };
+      const dns = (
+        await kubectl(
+          "exec",
+          "-n",
+          NS,
+          pod.metadata.name,
+          "-c",
+          "inference",
+          "--",
+          "node",
+          "-e",
+          `require("dns").promises.lookup("inference.${NS}.svc.cluster.local").then((a) => console.log(a.address))`,
+        )
+      ).trim();
+      const seconds = (Date.now() - started) / 1000;
+      process.stderr.write(
+        `[e2e] NetworkPolicy enforcement (kube-network-policies), ${seconds.toFixed(1)} s:\n` +
+          Object.entries(seen)
+            .map(([k, v]) => `  ${k}: ${v}`)
+            .join("\n") +
+          `\n  inference -> DNS: ${dns}\n`,
+      );
+      recordTiming("NetworkPolicy probes", seconds, JSON.stringify(seen));
+      expect(seen).toEqual({
+        "other namespace -> inference:8080": "timeout",
+        "other namespace -> inference:8081": "timeout",
+        "scraper -> inference:8080": "connected",
+        "scraper -> inference:8081": "timeout",
+        "scraper -> training listener:9000": "timeout",
+        "scraper -> unselected listener:9000": "connected",
+        // Unfiltered, a closed port answers at once: the timeouts above are the policy's drops.
+        "other namespace -> scraper pod:9 (no listener)": "error ECONNREFUSED",
+        "inference -> other namespace pod:9": "timeout",
+        "inference -> the API server (node address)": "timeout",
+      });
+      expect(dns).toBe((await get("service", "inference", NS)).spec.clusterIP);
+      // The data plane is admitted: the Gateway's requests above and here reach the pods.
+      expect((await gatewayRequest(await edge(), "/v2/health/ready")).status).toBe(200);
+    } finally {
+      await kubectl(
+        "delete",
+        "pod",
+        "e2e-training-listener",
+        "e2e-control-listener",
+        "-n",
+        NS,
+        "--ignore-not-found",
+        "--wait=true",
+      ).catch(() => undefined);
+      await kubectl("delete", "namespace", OTHER_NS, "--wait=false").catch(() => undefined);
+    }
   });
 });
 
@@ -1341,8 +1629,12 @@ describe("release strategies on the real engine", () => {
     const r = await preview("preview (blue -> green)");
     expect(objectChanges(r)).toEqual([`update ${SVC} ${NS}/inference`]);
     const restartsBefore = await restarts();
-    const { traffic } = await underLoad(BASE, () => up("up (blue -> green)"));
-    report("blue-green switch blue -> green under load", traffic);
+    // The user's path: through the Gateway (the route's backend is the Service that switches).
+    const gateway = await edge();
+    const { traffic } = await underLoad(BASE, () => up("up (blue -> green)"), {
+      send: (p, body) => gatewayRequest(gateway, p, { body, headers: credentialHeaders() }),
+    });
+    report("blue-green switch blue -> green under load, through the Gateway", traffic);
     expect(traffic.failures).toEqual([]);
     expect(traffic.failed).toBe(0);
     expect(traffic.sequence[0]).toBe("0.1.0");
@@ -1440,13 +1732,26 @@ describe("release strategies on the real engine", () => {
     await up("up (canary 30%)");
     expect(await weights()).toEqual([["inference:80=70", "inference-canary:80=30"]]);
     expect((await stack.outputs()).release).toMatchObject({ strategy: "canary", canaryWeight: 30 });
-    const gateway = await gatewayUrl();
-    if (gateway) {
-      const split = await splitThroughGateway(gateway, SPLIT_REQUESTS);
-      process.stderr.write(`[e2e] canary 30% through the Gateway: ${JSON.stringify(split)}\n`);
-      expect(split.failed).toBe(0);
-      expectBinomial(split.counts["0.2.0"] ?? 0, SPLIT_REQUESTS, 0.3);
-    }
+    // Through the data plane: each request on a new connection, the route's weights decide.
+    const gateway = await edge();
+    const split = await waitFor(
+      "the data plane to take the new weights",
+      async () => {
+        const r = await splitThroughGateway(gateway, SPLIT_REQUESTS, credentialHeaders());
+        return r.counts["0.2.0"] !== undefined && r.counts["0.2.0"] > SPLIT_REQUESTS / 5
+          ? r
+          : undefined;
+      },
+      60000,
+      1000,
+    );
+    process.stderr.write(
+      `[e2e] canary 30% through the Gateway: ${SPLIT_REQUESTS} requests, ${JSON.stringify(split.counts)} (expected 30% = ${0.3 * SPLIT_REQUESTS} +- ${(4 * Math.sqrt(SPLIT_REQUESTS * 0.21)).toFixed(0)}), ${split.failed} failed\n`,
+    );
+    recordTiming("canary 30% through the Gateway", 0, JSON.stringify(split.counts));
+    expect(split.failed).toBe(0);
+    expect(Object.keys(split.counts).sort()).toEqual(["0.1.0", "0.2.0"]);
+    expectBinomial(split.counts["0.2.0"], SPLIT_REQUESTS, 0.3);
 
     // Abort: the canary keeps running but the route sends it nothing.
     canary(0);
@@ -1455,10 +1760,17 @@ describe("release strategies on the real engine", () => {
     await up("up (canary 0%)");
     expect(await weights()).toEqual([["inference:80=100", "inference-canary:80=0"]]);
     expect(condition(await get("deployment", "inference-canary", NS), "Available")).toBe("True");
-    if (gateway) {
-      const split = await splitThroughGateway(gateway, 100);
-      expect(split).toEqual({ failed: 0, counts: { "0.1.0": 100 } });
-    }
+    const stable = await waitFor(
+      "the data plane to send the canary nothing",
+      async () => {
+        const r = await splitThroughGateway(gateway, 200, credentialHeaders());
+        return r.counts["0.2.0"] === undefined ? r : undefined;
+      },
+      60000,
+      1000,
+    );
+    process.stderr.write(`[e2e] canary 0% through the Gateway: ${JSON.stringify(stable)}\n`);
+    expect(stable).toEqual({ failed: 0, counts: { "0.1.0": 200 } });
   });
 });
 

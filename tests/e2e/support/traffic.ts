@@ -28,6 +28,8 @@ export interface TrafficOptions {
   readonly maxSeconds?: number;
   /** Keep sending this long after the action finished (the change settles under load). */
   readonly tailMs?: number;
+  /** How one request goes (default: {@link send} to `base`), e.g. through the Gateway. */
+  readonly send?: (path: string, body?: unknown) => Promise<Answer>;
 }
 
 /** One car of the MPG regressor, as the smoke test sends it. */
@@ -41,7 +43,7 @@ export const MPG_ROW = [
   { name: "Origin", shape: [1], datatype: "BYTES", data: ["USA"] },
 ];
 
-interface Answer {
+export interface Answer {
   readonly status: number;
   readonly body: string;
 }
@@ -52,6 +54,11 @@ let credential: string | undefined;
 /** Sends `key` with every later request (undefined: none). */
 export function useKey(key: string | undefined): void {
   credential = key;
+}
+
+/** The headers that carry the key of {@link useKey} (none before it). */
+export function credentialHeaders(): Record<string, string> {
+  return credential === undefined ? {} : { authorization: `Bearer ${credential}` };
 }
 
 /** One request on its own connection (no keep-alive), with a deadline. It carries the key of
@@ -127,7 +134,8 @@ export async function underLoad<T>(
       const meta = i++ % 2 === 0;
       const path = meta ? "/v2" : "/v2/models/mpg-regressor/infer";
       try {
-        const a = await send(base, path, meta ? undefined : { inputs: MPG_ROW });
+        const body = meta ? undefined : { inputs: MPG_ROW };
+        const a = await (options.send ? options.send(path, body) : send(base, path, body));
         if (a.status !== 200) {
           fail(`${path}: HTTP ${a.status} ${a.body.slice(0, 120)}`);
           continue;

@@ -1,9 +1,12 @@
 """Drives the service's gRPC port with the unmodified tritonclient.grpc; prints JSON results.
 
-Usage: [INFERENCE_KEY=<key>] triton_grpc.py <host:port>. The jest test (tests/service/grpc.test.ts) checks the values
-against the service's own answers.
+Usage: [INFERENCE_KEY=<key>] [TRITON_TLS_CA=<ca.pem> TRITON_TLS_HOST=<name>] triton_grpc.py <host:port>.
+The jest test (tests/service/grpc.test.ts) checks the values against the service's own answers;
+the e2e suite runs it through the local cluster's Gateway too: TLS, trusting TRITON_TLS_CA, with
+TRITON_TLS_HOST as the name the certificate is checked against and the authority routed on.
 """
 import json
+import os
 import sys
 
 import numpy as np
@@ -12,7 +15,16 @@ from tritonclient.utils import InferenceServerException
 import bearer  # this directory: the key on every request
 from rows import MPG, PENGUIN  # this directory, on sys.path as the script's own
 
-client = grpcclient.InferenceServerClient(url=sys.argv[1])
+if os.environ.get("TRITON_TLS_CA"):
+    host = os.environ["TRITON_TLS_HOST"]
+    client = grpcclient.InferenceServerClient(
+        url=sys.argv[1],
+        ssl=True,
+        root_certificates=os.environ["TRITON_TLS_CA"],
+        channel_args=[("grpc.ssl_target_name_override", host), ("grpc.default_authority", host)],
+    )
+else:
+    client = grpcclient.InferenceServerClient(url=sys.argv[1])
 bearer.register(client)
 
 meta = client.get_model_metadata("penguin-classifier", as_json=True)
