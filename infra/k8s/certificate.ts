@@ -48,11 +48,11 @@ export interface Issued {
 /** Issues a certificate: a new RSA 2048 key (Node's own generator), X.509 v3, SHA-256. */
 export function issue(inputs: IssueInputs, now: Date = new Date()): Issued {
   // Required here, not at the top: the dynamic provider below is serialized with this function.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  /* eslint-disable @typescript-eslint/no-require-imports */
   const forge: typeof import("node-forge") = require("node-forge");
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { generateKeyPairSync, randomBytes } =
     require("node:crypto") as typeof import("node:crypto");
+  /* eslint-enable @typescript-eslint/no-require-imports */
   const { pki } = forge;
   const pair = generateKeyPairSync("rsa", {
     modulusLength: 2048,

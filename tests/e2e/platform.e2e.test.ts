@@ -253,6 +253,7 @@ const D = "kubernetes:apps/v1:Deployment";
 const SVC = "kubernetes:core/v1:Service";
 const GW = "kubernetes:gateway.networking.k8s.io/v1:Gateway";
 const ROUTE = "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute";
+const GRPC_ROUTE = "kubernetes:gateway.networking.k8s.io/v1:GRPCRoute";
 const HPA = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler";
 const PDB = "kubernetes:policy/v1:PodDisruptionBudget";
 const NP = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
@@ -278,6 +279,10 @@ const LOCAL_OBJECTS = [
   // The two inference keys: Secrets of the app component, after the ConfigGroup.
   `${SECRET} mlops-key-primary`,
   `${SECRET} mlops-key-secondary`,
+  `${GRPC_ROUTE} ${NS}/inference`,
+  // The HTTPS listener's certificate from the stack's CA, in the data plane's namespace.
+  `${SECRET} mlops-ca-secret`,
+  "kubernetes:gateway.networking.k8s.io/v1beta1:ReferenceGrant mlops-ca-grant",
 ].sort();
 
 /** A Kubernetes object of the ConfigGroup (not the stack, a component or a provider). */
@@ -410,7 +415,10 @@ describe("deploy: preview, up, and the cluster read back", () => {
     expect(d.status.readyReplicas).toBeGreaterThanOrEqual(1);
     const c = deploymentContainer(d);
     expect(c.image).toBe("mlops-inference:0.1.0");
-    expect(c.ports).toEqual([expect.objectContaining({ containerPort: 8080, name: "http" })]);
+    expect(c.ports).toEqual([
+      expect.objectContaining({ containerPort: 8080, name: "http" }),
+      expect.objectContaining({ containerPort: 8081, name: "grpc" }),
+    ]);
     expect(envOf(c)).toMatchObject({
       PORT: "8080",
       MODEL_PINS: "mpg-regressor=1,penguin-classifier=1",
@@ -460,6 +468,13 @@ describe("deploy: preview, up, and the cluster read back", () => {
         nodePort: 30080,
         protocol: "TCP",
       }),
+      expect.objectContaining({
+        name: "grpc",
+        port: 8081,
+        targetPort: 8081,
+        appProtocol: "kubernetes.io/h2c",
+        protocol: "TCP",
+      }),
     ]);
     expect(svc.spec.selector).toMatchObject({
       "app.kubernetes.io/instance": STACK_NAME,
@@ -469,23 +484,30 @@ describe("deploy: preview, up, and the cluster read back", () => {
     // Admitted by the API server through the real Gateway API CRDs, which filled in their
     // defaults (the route's path match, the listener's allowed route kinds are the server's).
     const gateway = await get("gateway", "inference", NS);
-    expect(gateway.spec.gatewayClassName).toBe("envoy-gateway");
+    expect(gateway.spec.gatewayClassName).toBe("traefik");
     expect(gateway.spec.listeners).toEqual([
       {
-        name: "http",
+        name: "https",
         hostname: "mlops.localtest.me",
-        protocol: "HTTP",
-        port: 80,
+        protocol: "HTTPS",
+        port: 443,
+        tls: {
+          mode: "Terminate",
+          certificateRefs: [{ group: "", kind: "Secret", name: "mlops-tls", namespace: "traefik" }],
+        },
         allowedRoutes: { namespaces: { from: "Same" } },
       },
     ]);
+    // Programmed by the local cluster's data plane, at an address of this machine.
+    expect(condition(gateway, "Programmed")).toBe("True");
+    expect(gateway.status.addresses).toEqual([expect.objectContaining({ value: "127.0.0.1" })]);
     const route = await get("httproute", "inference", NS);
     expect(route.spec.parentRefs).toEqual([
       {
         group: "gateway.networking.k8s.io",
         kind: "Gateway",
         name: "inference",
-        sectionName: "http",
+        sectionName: "https",
       },
     ]);
     expect(route.spec.hostnames).toEqual(["mlops.localtest.me"]);
@@ -605,7 +627,10 @@ describe("deploy: preview, up, and the cluster read back", () => {
   test("stack outputs describe the deployment", async () => {
     const out = await stack.outputs();
     expect(out).toEqual({
-      endpointUrl: "http://mlops.localtest.me/",
+      endpointUrl: "https://mlops.localtest.me/",
+      caCertificate: expect.stringMatching(
+        /^-----BEGIN CERTIFICATE-----\n[^]+-----END CERTIFICATE-----\n$/,
+      ),
       serviceUrl: `http://inference.${NS}.svc.cluster.local:80`,
       nodePortUrl: "http://127.0.0.1:30080/",
       namespace: NS,
@@ -1692,7 +1717,7 @@ describe("release strategies on the real engine", () => {
     expect((await restarts()).every((line) => line.endsWith(" 0"))).toBe(true);
   });
 
-  test("canary: the HTTPRoute weights the stable and canary Services; a weight change and an abort each preview one update of the HTTPRoute", async () => {
+  test("canary: the HTTPRoute weights the stable and canary Services; a weight change and an abort each preview one update of each route (HTTP and gRPC)", async () => {
     const canary = (weight: number) =>
       stack.configure((c) => {
         c["mlops:release"] = {
@@ -1728,7 +1753,10 @@ describe("release strategies on the real engine", () => {
 
     canary(30);
     const r = await preview("preview (canary 10% -> 30%)");
-    expect(objectChanges(r)).toEqual([`update ${ROUTE} ${NS}/inference`]);
+    expect(objectChanges(r)).toEqual([
+      `update ${GRPC_ROUTE} ${NS}/inference`,
+      `update ${ROUTE} ${NS}/inference`,
+    ]);
     await up("up (canary 30%)");
     expect(await weights()).toEqual([["inference:80=70", "inference-canary:80=30"]]);
     expect((await stack.outputs()).release).toMatchObject({ strategy: "canary", canaryWeight: 30 });
@@ -1756,7 +1784,10 @@ describe("release strategies on the real engine", () => {
     // Abort: the canary keeps running but the route sends it nothing.
     canary(0);
     const abort = await preview("preview (canary abort: weight 0)");
-    expect(objectChanges(abort)).toEqual([`update ${ROUTE} ${NS}/inference`]);
+    expect(objectChanges(abort)).toEqual([
+      `update ${GRPC_ROUTE} ${NS}/inference`,
+      `update ${ROUTE} ${NS}/inference`,
+    ]);
     await up("up (canary 0%)");
     expect(await weights()).toEqual([["inference:80=100", "inference-canary:80=0"]]);
     expect(condition(await get("deployment", "inference-canary", NS), "Available")).toBe("True");

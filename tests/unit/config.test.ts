@@ -63,14 +63,14 @@ describe("traffic layer (mlops:ingress)", () => {
       host: "mlops.localtest.me",
       tls: false,
       tlsSecretName: "mlops-tls",
-      certificate: "external",
+      certificate: "stack-ca",
       controllerNamespace: "envoy-gateway-system",
       metricsNamespace: "monitoring",
       rateLimitPerClient: 100,
     });
   });
 
-  test("ingress.certificate: the program issues it on Azure with the Gateway API; elsewhere it is external", () => {
+  test("ingress.certificate: the program issues it on Azure with the Gateway API, from the stack's CA on the local target; with an Ingress it is external", () => {
     const dev = parseConfig(stackConfig("dev"));
     expect(dev.ingress.certificate).toBe("self-signed");
     const ingressApi = parseConfig({
@@ -88,7 +88,21 @@ describe("traffic layer (mlops:ingress)", () => {
     );
     expect(() =>
       parseConfig({ ...stackConfig("dev"), ingress: { tls: true, certificate: "acme" } }),
-    ).toThrow('mlops:ingress.certificate: got "acme"; allowed: self-signed, external');
+    ).toThrow('mlops:ingress.certificate: got "acme"; allowed: self-signed, stack-ca, external');
+    expect(() =>
+      parseConfig({
+        ...local,
+        ingress: {
+          api: "ingress",
+          className: "c",
+          controllerNamespace: "n",
+          tls: true,
+          certificate: "stack-ca",
+        },
+      }),
+    ).toThrow(
+      'mlops:ingress.certificate: got "stack-ca"; the stack\'s CA signs the certificate of a Gateway listener: needs ingress.api "gateway"; use "external" and create the Secret',
+    );
   });
 
   test("ingress.api ingress: the class and the controller's namespace are the user's", () => {

@@ -147,8 +147,9 @@ describe.each(["local", "dev", "prod"] as const)("stack %s", (stack) => {
         (rule: Obj) => rule.from[0].namespaceSelector.matchLabels["kubernetes.io/metadata.name"],
       ),
     ).toEqual([
-      // Envoy Gateway runs its proxies in its own namespace.
-      "envoy-gateway-system",
+      // The data plane: Envoy Gateway's proxies in its own namespace on Azure, the local
+      // cluster's Traefik in namespace traefik.
+      stack === "local" ? "traefik" : "envoy-gateway-system",
       // Azure stacks: AKS managed Prometheus scrapes from kube-system.
       stack === "local" ? "monitoring" : "kube-system",
     ]);
@@ -195,14 +196,15 @@ describe.each(["local", "dev", "prod"] as const)("stack %s", (stack) => {
     const { resources } = await run(stack);
     expect(resources.filter((r) => r.inputs.kind === "Ingress")).toEqual([]);
     const gateway = k8s(resources, "Gateway", "inference")!;
-    const tls = stack !== "local";
+    // Every stack serves HTTPS: the local one with a certificate from the stack's CA.
+    const tls = true;
     const host = {
       local: "mlops.localtest.me",
       dev: "mlops-dev.example.com",
       prod: "mlops.example.com",
     }[stack];
     expect(gateway.spec).toEqual({
-      gatewayClassName: "envoy-gateway",
+      gatewayClassName: stack === "local" ? "traefik" : "envoy-gateway",
       listeners: [
         {
           name: tls ? "https" : "http",
@@ -213,13 +215,13 @@ describe.each(["local", "dev", "prod"] as const)("stack %s", (stack) => {
             ? {
                 tls: {
                   mode: "Terminate",
-                  // On Azure the program's own certificate, in Envoy Gateway's namespace.
+                  // The program's own certificate, in the data plane's namespace.
                   certificateRefs: [
                     {
                       group: "",
                       kind: "Secret",
                       name: "mlops-tls",
-                      namespace: "envoy-gateway-system",
+                      namespace: stack === "local" ? "traefik" : "envoy-gateway-system",
                     },
                   ],
                 },
@@ -336,6 +338,7 @@ describe("per-environment differences", () => {
   test("every stack exports the same outputs; local's cloud ones are empty", async () => {
     const names = [
       "authMode",
+      "caCertificate",
       "endpointUrl",
       "imageRef",
       "inferenceKeys",
@@ -360,15 +363,34 @@ describe("per-environment differences", () => {
     });
   });
 
-  test("local: no Azure resource, no PDB, no spread, plain HTTP", async () => {
+  test("local: no Azure resource, no PDB, no spread; HTTPS with a certificate from the stack's CA", async () => {
     const { resources, outputs } = await run("local");
     expect(resources.filter((r) => r.type.startsWith("azure-native:"))).toEqual([]);
     expect(k8s(resources, "PodDisruptionBudget", "inference")).toBeUndefined();
     expect(
       k8s(resources, "Deployment", "inference")!.spec.template.spec.topologySpreadConstraints,
     ).toBeUndefined();
-    expect(k8s(resources, "Gateway", "inference")!.spec.listeners[0].protocol).toBe("HTTP");
-    expect(outputs.endpointUrl).toBe("http://mlops.localtest.me/");
+    expect(k8s(resources, "Gateway", "inference")!.spec.listeners[0].protocol).toBe("HTTPS");
+    expect(outputs.endpointUrl).toBe("https://mlops.localtest.me/");
+    // The stack's CA and serving certificate (dynamic resources), the listener's Secret and the
+    // ReferenceGrant in the data plane's namespace; the CA is the caCertificate output.
+    const certs = resources.filter((r) => r.type === "pulumi-nodejs:dynamic:Resource");
+    expect(certs.map((r) => [r.name, r.inputs.isCa, r.inputs.dnsName])).toEqual([
+      ["mlops-ca-ca", true, undefined],
+      ["mlops-ca-cert", false, "mlops.localtest.me"],
+    ]);
+    const secret = findResource(resources, "kubernetes:core/v1:Secret", "mlops-ca-secret").inputs;
+    expect(secret.metadata).toMatchObject({ name: "mlops-tls", namespace: "traefik" });
+    expect(secret.type).toBe("kubernetes.io/tls");
+    const grant = findResource(
+      resources,
+      "kubernetes:gateway.networking.k8s.io/v1beta1:ReferenceGrant",
+      "mlops-ca-grant",
+    ).inputs;
+    expect(grant.spec).toEqual({
+      from: [{ group: "gateway.networking.k8s.io", kind: "Gateway", namespace: "mlops" }],
+      to: [{ group: "", kind: "Secret", name: "mlops-tls" }],
+    });
     expect(outputs.imageRef).toBe("mlops-inference:0.1.0");
     expect(outputs.release).toEqual({
       strategy: "rolling",

@@ -32,9 +32,13 @@ test("--list names every *.sh and every other sh/bash script of scripts/, .ci/ a
   );
   expect(listed).toEqual(expect.arrayContaining(shFiles));
   expect(listed).toEqual(
-    expect.arrayContaining([".ci/run", "scripts/toolchain/pulumi-analyzer-policy-nodejs"]),
+    expect.arrayContaining([
+      ".ci/run",
+      "scripts/toolchain/pulumi-analyzer-policy-nodejs",
+      "scripts/toolchain/pulumi-resource-pulumi-nodejs",
+    ]),
   );
-  expect(listed).toHaveLength(shFiles.length + 2);
+  expect(listed).toHaveLength(shFiles.length + 3);
 });
 
 test("a script with a finding fails the step, naming the finding", () => {

@@ -25,6 +25,8 @@ function layout(cache: string): Record<string, string> {
     "KWOK_BIN_DIR",
     "COREDNS_BIN_DIR",
     "K8S_PLUGIN_DIR",
+    "TRAEFIK_BIN_DIR",
+    "NETPOL_BIN_DIR",
   ];
   const out = spawnSync(
     "bash",
@@ -48,6 +50,8 @@ function fillCache(cache: string, delay = 0): void {
     path.join(l.K8S_PLUGIN_DIR, "pulumi-resource-kubernetes"),
     path.join(l.KWOK_BIN_DIR, "kwok"),
     path.join(l.COREDNS_BIN_DIR, "coredns"),
+    path.join(l.TRAEFIK_BIN_DIR, "traefik"),
+    path.join(l.NETPOL_BIN_DIR, "netpol"),
     ...[
       "kube-apiserver",
       "kube-controller-manager",
@@ -94,7 +98,7 @@ test("--check on an empty cache exits 1 and names every missing tool", async () 
   const r = await build(cache, ["--check"]);
   expect(r.code).toBe(1);
   expect(r.stderr).toMatch(
-    /not built yet: pulumi pulumi-resource-kubernetes kubernetes v[\d.]+ kwok v[\d.]+ coredns v[\d.]+ \(run scripts\/toolchain\/build\.sh\)/,
+    /not built yet: pulumi pulumi-resource-kubernetes traefik v3\.7\.13 netpol \(kube-network-policies v0\.8\.0\) kubernetes v[\d.]+ kwok v[\d.]+ coredns v[\d.]+ \(run scripts\/toolchain\/build\.sh\)/,
   );
 });
 
@@ -111,9 +115,11 @@ test("a warm cache: every tool is reported cached with its version, nothing is b
     "etcd",
     "kwok",
     "coredns",
+    "traefik",
   ]) {
     expect(r.stderr).toContain(`cached  ${tool}: stand-in ${tool}`);
   }
+  expect(r.stderr).toContain("cached  netpol: kube-network-policies v0.8.0");
   expect(r.stderr).toMatch(/cached {2}pulumi-resource-kubernetes: v[\d.]+/);
   expect(r.stderr).not.toMatch(/building /);
   expect(r.stderr).toMatch(/toolchain ready in \d+s/);
@@ -158,7 +164,7 @@ test("an unknown argument exits non-zero naming it and the allowed ones", async 
   const r = await build(cache, ["everything"]);
   expect(r.code).toBe(1);
   expect(r.stderr).toContain(
-    "unknown argument 'everything' (expected --check, all, pulumi, kubernetes, kwok, coredns or karpenter)",
+    "unknown argument 'everything' (expected --check, all, pulumi, kubernetes, kwok, coredns, traefik, netpol or karpenter)",
   );
 });
 
