@@ -24,8 +24,11 @@ const SCOPES = {
   // infra/config.ts is also loaded by the policy suites (stack settings, the program under mocks).
   // infra's parts run each static mutant against every suite of the part (stryker.config.mjs), so
   // each part runs the suites that load its files, not the whole unit and policy projects:
-  // the config's parse, defaults, errors and JSON Schema;
-  "infra-config": { unit: ["config", "tools/schema", "monitoring-config"], policy: ["config"] },
+  // the config's parse, defaults, errors and JSON Schema, and the bundled models' pins;
+  "infra-config": {
+    unit: ["config", "tools/schema", "monitoring-config", "models"],
+    policy: ["config"],
+  },
   // the manifests (security fields, release strategies, synth, the program under mocks);
   "infra-k8s": {
     unit: [

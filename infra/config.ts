@@ -17,6 +17,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
+import { BUNDLED_MODELS } from "../service/train/models";
 
 /** Where the platform runs: any Kubernetes context (`local`) or Azure (AKS + ACR + storage). */
 export const TARGETS = ["local", "azure"] as const;
@@ -65,9 +66,6 @@ export const TRAINING_TAINT = {
   value: TRAINING_POOL_LABEL_VALUE,
   effect: "NoSchedule",
 } as const;
-
-/** The models the bundled service ships, and the version each stack pins. */
-export const BUNDLED_MODELS = ["mpg-regressor", "penguin-classifier"] as const;
 
 /** How traffic reaches the Service: the Kubernetes Gateway API (default) or an `Ingress`. */
 export const TRAFFIC_APIS = ["gateway", "ingress"] as const;
@@ -212,7 +210,8 @@ function stringMap() {
   });
 }
 
-/** Bundled model name -> `value`; another name is refused with the names the service ships. */
+/** Bundled model name (service/train/models.ts) -> `value`; another name is refused with the names
+ * the service ships. */
 function perModel<V extends z.ZodType>(value: V) {
   return z.partialRecord(z.enum(BUNDLED_MODELS), value, {
     error: (issue) =>

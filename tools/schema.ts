@@ -2,18 +2,21 @@
  * `npm run schema`: writes what is generated from the config schema of infra/config.ts:
  *  - schema/pulumi-stack.schema.json, the JSON Schema of a whole `Pulumi.<stack>.yaml` that editors
  *    use (the stack files name it in a `# yaml-language-server: $schema=` line);
- *  - the configuration table of README.md, between its `config-table` markers.
- * tests/unit/tools/schema.test.ts fails when either is stale.
+ *  - the configuration table of README.md, between its `config-table` markers;
+ * and, from the bundled models (service/train/models.ts), the image's MODEL_PINS in service/Dockerfile.
+ * tests/unit/tools/schema.test.ts and tests/unit/models.test.ts fail when one is stale.
  */
 import * as fs from "fs";
 import * as path from "path";
 import { z } from "zod";
 import { StackConfigSchema, TOP_LEVEL_KEYS } from "../infra/config";
+import { dockerfileWithModelPins } from "../infra/models";
 import { argsOrExitCode, parseCli, toStderr, toStdout } from "./cli";
 import { REPO_ROOT } from "./stack-file";
 
 export const SCHEMA_FILE = path.join(REPO_ROOT, "schema", "pulumi-stack.schema.json");
 export const README_FILE = path.join(REPO_ROOT, "README.md");
+export const DOCKERFILE = path.join(REPO_ROOT, "service", "Dockerfile");
 
 /** A JSON Schema (draft-07) node, as far as this file reads it. */
 export interface JsonSchema {
@@ -272,9 +275,10 @@ export function main(argv: readonly string[], stdout = toStdout, stderr = toStde
     fs.mkdirSync(path.dirname(SCHEMA_FILE), { recursive: true });
     fs.writeFileSync(SCHEMA_FILE, schemaFileText());
     fs.writeFileSync(README_FILE, readmeWithTable(fs.readFileSync(README_FILE, "utf8")));
+    fs.writeFileSync(DOCKERFILE, dockerfileWithModelPins(fs.readFileSync(DOCKERFILE, "utf8")));
     const keys = configKeyRows().length;
     stdout(
-      `schema: wrote ${path.relative(process.cwd(), SCHEMA_FILE)} and the ${keys} keys of README.md's configuration table\n`,
+      `schema: wrote ${path.relative(process.cwd(), SCHEMA_FILE)}, the ${keys} keys of README.md's configuration table and service/Dockerfile's MODEL_PINS\n`,
     );
     return 0;
   } catch (err) {

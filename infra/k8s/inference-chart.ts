@@ -11,6 +11,7 @@ import * as kplus from "cdk8s-plus-27";
 import { Construct } from "constructs";
 import { ENVOY_GATEWAY_NAMESPACE } from "../config";
 import type { AuthConfig, IngressConfig, ResourcesConfig, ServiceType } from "../config";
+import { modelPins } from "../models";
 import { PART_OF, recommendedLabels, selectorLabels, versionOf } from "./labels";
 import { CONTAINER_SECURITY_CONTEXT, hardenPod, POD_SECURITY_CONTEXT } from "./security";
 
@@ -670,14 +671,6 @@ export function securityPolicySpec(auth: AuthConfig): Record<string, unknown> | 
     case "none":
       return undefined;
   }
-}
-
-/** `MODEL_PINS` of the service: `name=version` pairs, sorted so the value is stable. */
-export function modelPins(models: Readonly<Record<string, string>>): string {
-  return Object.keys(models)
-    .sort()
-    .map((name) => `${name}=${models[name]}`)
-    .join(",");
 }
 
 /** `{ NAME: JSON }` when `value` has entries; nothing otherwise (keeps the default manifest lean). */

@@ -6,14 +6,32 @@ import {
   MODEL_VERSION_PATTERN,
   type ModelArtifact,
 } from "../src/model/artifact";
-import { DATASETS, loadDataset } from "./datasets";
+import { loadDataset } from "./datasets";
+import { DATASETS } from "./models";
 import { DEFAULT_TRAIN_OPTIONS, trainModel, type TrainOptions } from "./pipeline";
+
+/** Greedy word wrap at `width` columns. */
+function wrap(text: string, width = 100): string {
+  const lines: string[] = [];
+  for (const word of text.split(" ")) {
+    const last = lines.length - 1;
+    if (last >= 0 && lines[last].length + 1 + word.length <= width) lines[last] += ` ${word}`;
+    else lines.push(word);
+  }
+  return lines.join("\n");
+}
+
+const TRAINS = new Intl.ListFormat("en", { type: "conjunction" }).format(
+  DATASETS.map((d) => `${d.modelName} (${d.file})`),
+);
 
 export const USAGE = `Usage: node dist/train/main.js --out <dir> [options]
 
-Trains mpg-regressor (cars.json) and penguin-classifier (penguins.json) from the vega-datasets
-package and writes <dir>/<model-name>/<version>/model.json. Nothing is written unless every model
-passes the quality gate.
+${wrap(
+  `Trains ${TRAINS} from the vega-datasets package and writes ` +
+    "<dir>/<model-name>/<version>/model.json. Nothing is written unless every model passes the " +
+    "quality gate.",
+)}
 
 Options (environment variable in brackets):
   --out <dir>            output directory                          [MODEL_OUTPUT_DIR]

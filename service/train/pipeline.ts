@@ -23,8 +23,9 @@ import {
 } from "../src/model/math";
 import { encodedCategoryName, Predictor } from "../src/model/predictor";
 import { packageInfo } from "../src/package-info";
-import type { DatasetSpec, LoadedDataset, RawValue } from "./datasets";
-import { parseCategory, parseNumber } from "./datasets";
+import type { LoadedDataset } from "./datasets";
+import type { DatasetSpec, RawValue } from "./models";
+import { parseCategory, parseNumber } from "./models";
 
 export const MISSING_VALUE_POLICY =
   "Rows whose target is missing are dropped before the split. Missing numeric features " +

@@ -16,7 +16,8 @@ import type {
   RegressionArtifact,
 } from "../../service/src/model/artifact";
 import { runCli } from "../../service/train/cli";
-import { DATASETS, loadDataset } from "../../service/train/datasets";
+import { loadDataset } from "../../service/train/datasets";
+import { DATASETS } from "../../service/train/models";
 import { DEFAULT_TRAIN_OPTIONS, trainModel, type TrainOptions } from "../../service/train/pipeline";
 
 export const SERVICE_DIR = path.resolve(__dirname, "../../service");

@@ -6,6 +6,7 @@ import { validateArtifact } from "../../service/src/model/artifact";
 import { ModelStore } from "../../service/src/model/store";
 import { EXIT_OK, EXIT_QUALITY_GATE, EXIT_USAGE } from "../../service/train/cli";
 import { vegaDatasetsDir } from "../../service/train/datasets";
+import { DATASETS } from "../../service/train/models";
 import { artifacts, tempDir, trainAll, trainCli } from "./helpers";
 
 describe("training", () => {
@@ -150,6 +151,18 @@ describe("training CLI", () => {
     const r = trainCli(args as string[]);
     expect(r.code).toBe(EXIT_USAGE);
     expect(r.err).toContain(reason);
+  });
+
+  it("--help names each bundled model with its data file, wrapped at 100 columns", () => {
+    const r = trainCli(["--help"]);
+    expect(r.code).toBe(EXIT_OK);
+    expect(r.out).toContain(
+      "\nTrains mpg-regressor (cars.json) and penguin-classifier (penguins.json) from the vega-datasets\n" +
+        "package and writes <dir>/<model-name>/<version>/model.json. Nothing is written unless every model\n" +
+        "passes the quality gate.\n",
+    );
+    for (const d of DATASETS) expect(r.out).toContain(`${d.modelName} (${d.file})`);
+    expect(Math.max(...r.out.split("\n").map((line) => line.length))).toBeLessThanOrEqual(100);
   });
 
   it("--if-empty leaves an existing model directory alone", () => {
