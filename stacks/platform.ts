@@ -17,7 +17,7 @@ import { ServiceImage } from "../infra/image";
 import { InferenceApp, type KeyName } from "../infra/k8s/app";
 import { StackCertificate, type StackCertificateArgs } from "../infra/k8s/certificate";
 import { InferenceChart } from "../infra/k8s/inference-chart";
-import { releaseTracks } from "../infra/k8s/manifests";
+import { pinnedReleaseImages, releaseOutput, type ReleaseOutput } from "../infra/k8s/release";
 import { TrainingChart } from "../infra/k8s/training-chart";
 import { stackRuleGroups } from "../infra/monitoring/files";
 
@@ -45,34 +45,8 @@ export interface PlatformOutputs {
   caCertificate: pulumi.Output<string>;
 }
 
-/** What serves: the strategy, the track the Service selects, each track's image. */
-export interface ReleaseOutput {
-  strategy: string;
-  serving: string;
-  canaryWeight: number;
-  tracks: Record<string, string>;
-}
-
-function releaseOutput(config: PlatformConfig, image: pulumi.Output<string>) {
-  return image.apply((ref): ReleaseOutput => {
-    const r = releaseTracks(config, ref);
-    return {
-      strategy: config.release.strategy,
-      serving: r.serviceTrack,
-      canaryWeight: r.canary?.weight ?? 0,
-      tracks: Object.fromEntries(r.tracks.map((t) => [t.name, t.image])),
-    };
-  });
-}
-
 /** Component names: part of the contract (renaming one replaces everything under it). */
 const NAME = "mlops";
-
-/** Images the release strategy pins besides `mlops:image` (canary, blue, green). */
-function releaseImages(config: PlatformConfig): string[] {
-  const { canary, blue, green } = config.release;
-  return [canary?.image, blue?.image, green?.image].filter((r): r is string => r !== undefined);
-}
 
 /** The suffix of this stack's globally unique names: subscription, project and stack. */
 function stackNameSuffix(): pulumi.Output<string> {
@@ -157,7 +131,7 @@ export function createPlatform(config: PlatformConfig): PlatformOutputs {
     registryServer: registry.loginServer,
   });
   // A pinned image (prod) must be one the kubelet can pull: from the shared registry.
-  const pinned = [config.image.ref, ...releaseImages(config)].filter((r) => r !== undefined);
+  const pinned = [config.image.ref, ...pinnedReleaseImages(config)].filter((r) => r !== undefined);
   const imageRef = pulumi.all([image.ref, registry.loginServer]).apply(([ref, server]) => {
     const problems = [
       ...pinned.map((r) => pullProblem(r, server)),
@@ -255,7 +229,7 @@ function platformOutputs(
     kubeconfig: target.kubeconfig,
     registryLoginServer: target.registryLoginServer,
     trainingPool: target.trainingPool,
-    release: releaseOutput(config, imageRef),
+    release: imageRef.apply((ref) => releaseOutput(config, ref)),
     authMode: pulumi.output(config.auth.mode),
     inferenceKeys: app.inferenceKeys,
     caCertificate: certificate?.caCertPem ?? pulumi.output(""),

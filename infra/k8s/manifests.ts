@@ -6,7 +6,8 @@ import { App } from "cdk8s";
 import type { PlatformConfig } from "../config";
 import { MonitoringChart } from "../monitoring/chart";
 import { dashboardInputs, ruleInputs } from "../monitoring/inputs";
-import { InferenceChart, type InferenceChartProps, Track } from "./inference-chart";
+import { InferenceChart, type InferenceChartProps } from "./inference-chart";
+import { releaseTracks } from "./release";
 import { BlobModelStore, TrainingChart } from "./training-chart";
 
 /** A Kubernetes manifest as cdk8s synthesises it. */
@@ -95,44 +96,4 @@ export function inferenceChartProps(
     skipIngressAwait: config.target === "local",
     awaitGateway: config.target === "azure",
   };
-}
-
-/** The Deployments a release strategy runs, and where the Service and the route send traffic. */
-export function releaseTracks(
-  config: PlatformConfig,
-  image: string,
-): { tracks: Track[]; serviceTrack: string; canary?: { track: string; weight: number } } {
-  const { release } = config;
-  const name = InferenceChart.NAME;
-  const stable: Track = { name: "stable", deploymentName: name, image, models: config.app.models };
-  switch (release.strategy) {
-    case "rolling":
-      return { tracks: [stable], serviceTrack: "stable" };
-    case "canary": {
-      const canary = release.canary!;
-      return {
-        tracks: [
-          stable,
-          {
-            name: "canary",
-            deploymentName: `${name}-canary`,
-            image: canary.image,
-            models: canary.models,
-          },
-        ],
-        serviceTrack: "stable",
-        canary: { track: "canary", weight: canary.weight },
-      };
-    }
-    case "blueGreen":
-      return {
-        tracks: (["blue", "green"] as const).map((colour) => ({
-          name: colour,
-          deploymentName: `${name}-${colour}`,
-          image: release[colour]?.image ?? image,
-          models: release[colour]?.models ?? config.app.models,
-        })),
-        serviceTrack: release.active!,
-      };
-  }
 }

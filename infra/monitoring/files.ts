@@ -6,7 +6,7 @@
  */
 import { stringify } from "yaml";
 import type { PlatformConfig } from "../config";
-import { releaseTracks } from "../k8s/manifests";
+import { releaseTracks } from "../k8s/release";
 import { modelHealthDashboard } from "./dashboard";
 import { dashboardInputs, ruleInputs } from "./inputs";
 import { alertRules, prometheusRuleGroups, RuleGroup } from "./rules";

@@ -2,6 +2,7 @@ import { stringify } from "yaml";
 import { parseConfig } from "../../infra/config";
 import { TRACK_LABEL } from "../../infra/k8s/inference-chart";
 import { Manifest, synthManifests } from "../../infra/k8s/manifests";
+import { pinnedReleaseImages, releaseOutput, releaseTracks } from "../../infra/k8s/release";
 import { stackConfig } from "../support/program";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -240,5 +241,114 @@ describe("ingress.api ingress (clusters that only run an Ingress controller)", (
     const ing = named(synthWith("dev"), "Ingress", "inference")!;
     expect(ing.metadata.annotations).toBeUndefined();
     expect(ing.spec.tls).toEqual([{ hosts: ["mlops-dev.example.com"], secretName: "mlops-tls" }]);
+  });
+});
+
+describe("the release's tracks, derived once (releaseTracks, pinnedReleaseImages, releaseOutput)", () => {
+  const BUILT = "mlops-inference:built";
+  const models = { "mpg-regressor": "1", "penguin-classifier": "1" };
+  const derive = (release: Obj) => {
+    const config = parseConfig({ ...stackConfig("local"), release });
+    expect(config.app.models).toEqual(models);
+    return {
+      tracks: releaseTracks(config, BUILT),
+      pinned: pinnedReleaseImages(config),
+      output: releaseOutput(config, BUILT),
+    };
+  };
+
+  test("rolling: one stable track on mlops:image; nothing else pinned", () => {
+    expect(derive({ strategy: "rolling" })).toEqual({
+      tracks: {
+        tracks: [{ name: "stable", deploymentName: "inference", image: BUILT, models }],
+        serviceTrack: "stable",
+      },
+      pinned: [],
+      output: {
+        strategy: "rolling",
+        serving: "stable",
+        canaryWeight: 0,
+        tracks: { stable: BUILT },
+      },
+    });
+  });
+
+  test("canary: stable on mlops:image, the canary on its own image and models, weighted", () => {
+    const canaryModels = { "mpg-regressor": "2" };
+    expect(
+      derive({
+        strategy: "canary",
+        canary: { image: "mlops-inference:0.2.0", weight: 10, models: canaryModels },
+      }),
+    ).toEqual({
+      tracks: {
+        tracks: [
+          { name: "stable", deploymentName: "inference", image: BUILT, models },
+          {
+            name: "canary",
+            deploymentName: "inference-canary",
+            image: "mlops-inference:0.2.0",
+            models: canaryModels,
+          },
+        ],
+        serviceTrack: "stable",
+        canary: { track: "canary", weight: 10 },
+      },
+      pinned: ["mlops-inference:0.2.0"],
+      output: {
+        strategy: "canary",
+        serving: "stable",
+        canaryWeight: 10,
+        tracks: { stable: BUILT, canary: "mlops-inference:0.2.0" },
+      },
+    });
+  });
+
+  test.each(["blue", "green"])(
+    "blueGreen active %s: an unpinned colour runs mlops:image; the Service selects the active one",
+    (active) => {
+      const greenModels = { "penguin-classifier": "2" };
+      expect(
+        derive({
+          strategy: "blueGreen",
+          active,
+          green: { image: "mlops-inference:0.2.0", models: greenModels },
+        }),
+      ).toEqual({
+        tracks: {
+          tracks: [
+            { name: "blue", deploymentName: "inference-blue", image: BUILT, models },
+            {
+              name: "green",
+              deploymentName: "inference-green",
+              image: "mlops-inference:0.2.0",
+              models: greenModels,
+            },
+          ],
+          serviceTrack: active,
+        },
+        pinned: ["mlops-inference:0.2.0"],
+        output: {
+          strategy: "blueGreen",
+          serving: active,
+          canaryWeight: 0,
+          tracks: { blue: BUILT, green: "mlops-inference:0.2.0" },
+        },
+      });
+    },
+  );
+
+  test("blueGreen with both colours pinned: both images, blue first", () => {
+    const { tracks, pinned } = derive({
+      strategy: "blueGreen",
+      blue: { image: "mlops-inference:0.1.0" },
+      green: { image: "mlops-inference:0.2.0" },
+    });
+    expect(tracks.serviceTrack).toBe("blue");
+    expect(tracks.tracks.map((t) => t.image)).toEqual([
+      "mlops-inference:0.1.0",
+      "mlops-inference:0.2.0",
+    ]);
+    expect(pinned).toEqual(["mlops-inference:0.1.0", "mlops-inference:0.2.0"]);
   });
 });
