@@ -7,6 +7,7 @@
 import * as http from "node:http";
 import * as https from "node:https";
 import { condition, get, waitFor, type KubeObject } from "./kube";
+import { requestOnce, type Answer } from "./traffic";
 
 export interface GatewayTarget {
   /** The Gateway's address (this machine's). */
@@ -16,11 +17,6 @@ export interface GatewayTarget {
   readonly port: number;
   /** The stack CA's certificate (PEM) with TLS, else undefined (plain HTTP). */
   readonly ca?: string;
-}
-
-export interface GatewayAnswer {
-  readonly status: number;
-  readonly body: string;
 }
 
 /** Loopback or a private network address: where this machine's own test clusters listen. */
@@ -70,42 +66,21 @@ export function gatewayRequest(
     /** Trust this CA instead of the stack's (undefined: the stack's). */
     ca?: string;
   } = {},
-): Promise<GatewayAnswer> {
-  const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
-  const timeoutMs = options.timeoutMs ?? 10000;
+): Promise<Answer> {
   const request = target.ca === undefined ? http.request : https.request;
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: target.address,
-        port: target.port,
-        path,
-        method: payload === undefined ? "GET" : "POST",
-        agent: false,
-        servername: target.host,
-        ca: options.ca ?? target.ca,
-        headers: {
-          host: target.host,
-          connection: "close",
-          ...(options.headers ?? {}),
-          ...(payload === undefined
-            ? {}
-            : { "content-type": "application/json", "content-length": Buffer.byteLength(payload) }),
-        },
-        timeout: timeoutMs,
-      },
-      (res) => {
-        let text = "";
-        res.setEncoding("utf8");
-        res.on("data", (c: string) => (text += c));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
-        res.on("error", reject);
-      },
-    );
-    req.on("timeout", () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-    req.on("error", reject);
-    req.end(payload);
-  });
+  return requestOnce(
+    request,
+    { host: target.host, connection: "close", ...(options.headers ?? {}) },
+    options.body,
+    options.timeoutMs ?? 10000,
+    {
+      host: target.address,
+      port: target.port,
+      path,
+      servername: target.host,
+      ca: options.ca ?? target.ca,
+    } as https.RequestOptions,
+  );
 }
 
 /** GET /v2 `n` times through the Gateway; which release (its `version`) answered how often. */

@@ -74,16 +74,40 @@ export function send(
   if (url.hostname !== "127.0.0.1" && url.hostname !== "localhost") {
     return Promise.reject(new Error(`traffic goes to loopback only, not ${url.host}`));
   }
+  return requestOnce(
+    (options, callback) => http.request(url, options, callback),
+    {
+      connection: "close",
+      ...credentialHeaders(),
+      ...headers,
+    },
+    body,
+    timeoutMs,
+  );
+}
+
+/**
+ * One request with a JSON body (POST) or none (GET), on its own connection (`agent: false`),
+ * with a deadline: what `send` and the Gateway's client (support/gateway.ts) share.
+ */
+export function requestOnce(
+  request: (
+    options: http.RequestOptions,
+    callback: (res: http.IncomingMessage) => void,
+  ) => http.ClientRequest,
+  headers: Record<string, string>,
+  body: unknown,
+  timeoutMs: number,
+  options: http.RequestOptions = {},
+): Promise<Answer> {
   const payload = body === undefined ? undefined : JSON.stringify(body);
   return new Promise((resolve, reject) => {
-    const req = http.request(
-      url,
+    const req = request(
       {
+        ...options,
         method: payload === undefined ? "GET" : "POST",
         agent: false,
         headers: {
-          connection: "close",
-          ...(credential === undefined ? {} : { authorization: `Bearer ${credential}` }),
           ...headers,
           ...(payload === undefined
             ? {}
