@@ -100,7 +100,8 @@ export function issue(inputs: IssueInputs, now: Date = new Date()): Issued {
   const signingKey = pki.privateKeyFromPem(inputs.caKeyPem ?? pair.privateKey);
   cert.sign(signingKey as forgePki.rsa.PrivateKey, forge.md.sha256.create());
   return {
-    certPem: pki.certificateToPem(cert),
+    // PEM with LF line ends, as OpenSSL and Node write it (forge writes CRLF).
+    certPem: pki.certificateToPem(cert).replace(/\r\n/g, "\n"),
     keyPem: pair.privateKey,
     notAfter: cert.validity.notAfter.toISOString(),
   };

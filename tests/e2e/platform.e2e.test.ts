@@ -241,11 +241,26 @@ async function nodeContainers(node: string): Promise<string[]> {
       timeoutMs: 30000,
     })
   ).stdout.trim();
-  const r = await runOk("ctr", ["--address", socket, "-n", "k8s.io", "containers", "ls", "-q"], {
-    timeoutMs: 30000,
-  });
+  // The cluster's own data plane (namespace traefik) is not the stack's.
+  const r = await runOk(
+    "ctr",
+    [
+      "--address",
+      socket,
+      "-n",
+      "k8s.io",
+      "containers",
+      "ls",
+      "-q",
+      `labels."io.kubernetes.pod.namespace"!=${DATA_PLANE_NS}`,
+    ],
+    { timeoutMs: 30000 },
+  );
   return r.stdout.split("\n").filter(Boolean);
 }
+
+/** The local cluster's Gateway data plane (Traefik, scripts/control-plane/traefik.yaml). */
+const DATA_PLANE_NS = "traefik";
 const POLICY_PACK = path.join(REPO_ROOT, "policy");
 const POLICY_CONFIG = path.join(REPO_ROOT, "policy/config/local.json");
 
@@ -1073,6 +1088,21 @@ describe("real traffic: the deployed pods serve from the cluster", () => {
 });
 
 describe("the edge on real pods: the Traefik data plane, TLS from the stack's CA, gRPC, enforced NetworkPolicies", () => {
+  // The probe pods outside the stack (the scraper's namespace, another one) go with the describe.
+  afterAll(async () => {
+    await kubectl(
+      "delete",
+      "pod",
+      "probe",
+      "-n",
+      SCRAPER_NS,
+      "--ignore-not-found",
+      "--wait=true",
+    ).catch(() => undefined);
+    await kubectl("delete", "namespace", OTHER_NS, "--ignore-not-found", "--wait=true").catch(
+      () => undefined,
+    );
+  });
   test("through the Gateway: HTTPS verified against the stack's CA (refused without it); the host's paths routed to the service", async () => {
     const gateway = await edge();
     expect(gateway).toMatchObject({ address: "127.0.0.1", host: "mlops.localtest.me", port: 443 });
@@ -1313,7 +1343,6 @@ describe("the edge on real pods: the Traefik data plane, TLS from the stack's CA
         "--ignore-not-found",
         "--wait=true",
       ).catch(() => undefined);
-      await kubectl("delete", "namespace", OTHER_NS, "--wait=false").catch(() => undefined);
     }
   });
 });
@@ -2076,7 +2105,11 @@ describe("destroy", () => {
         120000,
         2000,
       );
-      expect((await list("pods", ["-A"])).map((p) => p.metadata.name)).toEqual([]);
+      expect(
+        (await list("pods", ["-A"]))
+          .filter((p) => p.metadata.namespace !== DATA_PLANE_NS)
+          .map((p) => p.metadata.name),
+      ).toEqual([]);
     }
 
     await stack.remove();

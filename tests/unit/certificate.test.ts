@@ -25,6 +25,7 @@ describe("issue", () => {
 
   test("the CA is a CA, self-signed, for a year; it signs certificates only", () => {
     expect(caCert.ca).toBe(true);
+    expect(ca.certPem).not.toContain("\r");
     expect(caCert.checkIssued(caCert)).toBe(true);
     expect(caCert.verify(caCert.publicKey)).toBe(true);
     expect(caCert.subject).toBe("CN=mlops-platform stack CA\nO=mlops-platform");
