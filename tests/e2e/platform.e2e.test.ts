@@ -36,6 +36,7 @@ import {
 } from "./support/service";
 import { keySecretUrn } from "../../tools/keys";
 import { nodeOfRole } from "../support/node-table";
+import { pythonEnv } from "../support/python";
 import { changed, E2eStack, localConfig, STACK_NAME, type Run, type Step } from "./support/stack";
 import {
   gatewayRequest,
@@ -1163,10 +1164,7 @@ describe("the edge on real pods: the Traefik data plane, TLS from the stack's CA
 
   test("unmodified tritonclient.grpc through the Gateway (TLS, the GRPCRoute) answers as it does on the Service's gRPC port", async () => {
     const gateway = await edge();
-    const venv = await runOk("bash", [path.join(REPO_ROOT, "service/scripts/pyenv.sh")], {
-      timeoutMs: 900000,
-    });
-    const python = venv.stdout.trim().split("\n").at(-1)!;
+    const python = await pythonEnv();
     const script = path.join(REPO_ROOT, "tests/service/python/triton_grpc.py");
     const caFile = path.join(os.tmpdir(), `e2e-stack-ca-${process.pid}.pem`);
     fs.writeFileSync(caFile, gateway.ca!);

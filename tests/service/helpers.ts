@@ -18,6 +18,7 @@ import type {
 import { runCli } from "../../service/train/cli";
 import { loadDataset } from "../../service/train/datasets";
 import { DATASETS } from "../../service/train/models";
+import { pythonEnv } from "../support/python";
 import { DEFAULT_TRAIN_OPTIONS, trainModel, type TrainOptions } from "../../service/train/pipeline";
 
 export const SERVICE_DIR = path.resolve(__dirname, "../../service");
@@ -257,21 +258,8 @@ export function run(
   });
 }
 
-let python: Promise<string> | undefined;
-
-/**
- * The Python of the test venv (tritonclient, schemathesis), created on first use by
- * service/scripts/pyenv.sh and cached outside the repository (~/.cache/mlops-platform/venv).
- */
-export function pythonEnv(): Promise<string> {
-  python ??= run("bash", [path.join(SERVICE_DIR, "scripts", "pyenv.sh")], {
-    timeoutMs: 900000,
-  }).then(({ code, stdout, stderr }) => {
-    if (code !== 0) throw new Error(`service/scripts/pyenv.sh failed (${code}):\n${stderr}`);
-    return stdout.trim().split("\n").at(-1)!;
-  });
-  return python;
-}
+/** The test venv's Python: tests/support/python.ts (the e2e suite uses it too). */
+export { pythonEnv };
 
 /** Runs one of tests/service/python/*.py with the test venv; returns its parsed JSON output.
  * `env` reaches the script (INFERENCE_KEY: the key its client sends, never an argument). */
