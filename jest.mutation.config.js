@@ -26,38 +26,38 @@ const SCOPES = {
   // each part runs the suites that load its files, not the whole unit and policy projects:
   // the config's parse, defaults, errors and JSON Schema, and the bundled models' pins;
   "infra-config": {
-    unit: ["config", "tools/schema", "monitoring-config", "models"],
+    unit: ["infra/config", "tools/schema", "infra/monitoring-config", "infra/models"],
     policy: ["config"],
   },
   // the manifests (security fields, release strategies, synth, the program under mocks);
   "infra-k8s": {
     unit: [
-      "manifest-security",
-      "release",
+      "infra/k8s/manifest-security",
+      "infra/k8s/release",
       "tools/synth",
-      "program",
-      "labels",
-      "training-chart",
-      "inference-chart",
+      "stacks/program",
+      "infra/k8s/labels",
+      "infra/k8s/training-chart",
+      "infra/k8s/inference-chart",
     ],
   },
-  // the Azure components each built on its own under mocks (azure-components.test.ts) and the
-  // Azure stacks' program under mocks (azure.test.ts). Not program.test.ts: it would add 4.5 s to
+  // the Azure components each built on its own under mocks (tests/unit/infra/azure/) and
+  // the Azure stacks' program under mocks (stacks/azure.test.ts). Not stacks/program.test.ts: it would add 4.5 s to
   // each mutant's run (it also loads @pulumi/azure-native);
-  "infra-azure": { unit: ["azure"] },
+  "infra-azure": { unit: ["infra/azure/", "stacks/azure"] },
   // the monitoring chart, rules, dashboard and files, tested as functions (not the program
-  // suite, monitoring-program.test.ts, which would triple each mutant's run).
-  "infra-monitoring": { unit: ["monitoring(?!-program)"] },
+  // suite, stacks/monitoring.test.ts, which would triple each mutant's run).
+  "infra-monitoring": { unit: ["infra/monitoring/", "infra/monitoring-config"] },
 };
 
 /** Suites that load none of the mutated files in jest's process: they read workflow files, build
  * toolchains, or run the service in a child process. */
 const NOT_IN_PROCESS = [
-  "/tests/unit/dockerfile\\.test\\.ts$",
-  "/tests/unit/smoke-port-forward\\.test\\.ts$",
-  "/tests/unit/toolchain\\.test\\.ts$",
-  "/tests/unit/toolchain-prometheus\\.test\\.ts$",
-  "/tests/unit/workflows\\.test\\.ts$",
+  "/tests/unit/toolchain/dockerfile\\.test\\.ts$",
+  "/tests/unit/workflows/smoke-port-forward\\.test\\.ts$",
+  "/tests/unit/toolchain/toolchain\\.test\\.ts$",
+  "/tests/unit/toolchain/prometheus\\.test\\.ts$",
+  "/tests/unit/workflows/workflows\\.test\\.ts$",
   "/tests/service/process\\.test\\.ts$",
   "/tests/service/serve\\.test\\.ts$",
 ];

@@ -18,7 +18,7 @@ const DOCKERFILE_PINS = /^(\s*)MODEL_PINS=\S*/m;
 /**
  * service/Dockerfile with its `MODEL_PINS` naming every model of `models` at the build argument
  * `MODEL_VERSION` (a Dockerfile cannot read the registry: `npm run schema` writes this line, and
- * tests/unit/models.test.ts fails when it is stale).
+ * tests/unit/infra/models.test.ts fails when it is stale).
  */
 export function dockerfileWithModelPins(
   dockerfile: string,

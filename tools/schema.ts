@@ -4,7 +4,7 @@
  *    use (the stack files name it in a `# yaml-language-server: $schema=` line);
  *  - the configuration table of README.md, between its `config-table` markers;
  * and, from the bundled models (service/train/models.ts), the image's MODEL_PINS in service/Dockerfile.
- * tests/unit/tools/schema.test.ts and tests/unit/models.test.ts fail when one is stale.
+ * tests/unit/tools/schema.test.ts and tests/unit/infra/models.test.ts fail when one is stale.
  */
 import * as fs from "fs";
 import * as path from "path";

@@ -2,7 +2,7 @@
  * The bundled models: one {@link DatasetSpec} each in {@link DATASETS}, the one list of them. Data
  * only (no imports), so the platform reads it too: infra/config.ts takes its model keys from
  * {@link BUNDLED_MODELS}, `npm run schema` writes the image's `MODEL_PINS` (service/Dockerfile)
- * from it, and the training CLI's help names its entries. tests/unit/models.test.ts fails when
+ * from it, and the training CLI's help names its entries. tests/unit/infra/models.test.ts fails when
  * anything that lists the models (Pulumi.prod.yaml's pins, the Dockerfile) drifts from it.
  */
 

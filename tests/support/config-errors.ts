@@ -1,6 +1,6 @@
 /**
  * The documented config errors: a raw `mlops` namespace and the exact message parseConfig must
- * throw for it. tests/unit/config.test.ts and monitoring-config.test.ts assert the messages;
+ * throw for it. tests/unit/infra/config.test.ts and monitoring-config.test.ts assert the messages;
  * tests/unit/tools/schema.test.ts checks that the JSON Schema refuses each as well, where it can.
  */
 export type ConfigErrorCase = [name: string, raw: Record<string, unknown>, message: string];

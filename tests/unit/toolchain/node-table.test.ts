@@ -8,9 +8,9 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parse, parseAllDocuments } from "yaml";
-import { nodeOfRole, nodeTable } from "../support/node-table";
+import { nodeOfRole, nodeTable } from "../../support/node-table";
 
-const ROOT = path.resolve(__dirname, "../..");
+const ROOT = path.resolve(__dirname, "../../..");
 
 /** Runs bash with lib.sh and node-table.sh sourced; NODE_TABLE, when given, replaces nodes.tsv. */
 function withTable(script: string, table?: string) {

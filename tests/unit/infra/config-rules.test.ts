@@ -10,8 +10,8 @@ import {
   defaultTrainingMaxAgeHours,
   loadConfig,
   parseConfig,
-} from "../../infra/config";
-import { DIGEST, local, prod } from "../support/config-errors";
+} from "../../../infra/config";
+import { DIGEST, local, prod } from "../../support/config-errors";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Obj = Record<string, any>;

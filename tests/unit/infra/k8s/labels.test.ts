@@ -7,10 +7,10 @@
  * (kubernetes.io/docs/concepts/overview/working-with-objects/common-labels), and a label value's
  * syntax (at most 63 characters, [A-Za-z0-9_.-], beginning and ending alphanumeric).
  */
-import { parseConfig } from "../../infra/config";
-import { recommendedLabels, selectorLabels, versionOf } from "../../infra/k8s/labels";
-import { synthManifests } from "../../infra/k8s/manifests";
-import { stackConfig } from "../support/program";
+import { parseConfig } from "../../../../infra/config";
+import { recommendedLabels, selectorLabels, versionOf } from "../../../../infra/k8s/labels";
+import { synthManifests } from "../../../../infra/k8s/manifests";
+import { stackConfig } from "../../../support/program";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Obj = Record<string, any>;

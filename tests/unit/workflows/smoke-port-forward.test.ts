@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 
-const ROOT = path.join(__dirname, "..", "..");
+const ROOT = path.join(__dirname, "..", "..", "..");
 const SCRIPT = path.join(ROOT, ".github", "scripts", "smoke-test-port-forward.sh");
 
 /** A stand-in server: readiness, and one inference answering `mpg` for the MPG regressor. */

@@ -13,10 +13,10 @@
  *   profile the namespace enforces.
  */
 import { parseAllDocuments } from "yaml";
-import { parseConfig } from "../../infra/config";
-import { synthManifests } from "../../infra/k8s/manifests";
-import { synthStack } from "../../tools/synth";
-import { stackConfig } from "../support/program";
+import { parseConfig } from "../../../../infra/config";
+import { synthManifests } from "../../../../infra/k8s/manifests";
+import { synthStack } from "../../../../tools/synth";
+import { stackConfig } from "../../../support/program";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Obj = Record<string, any>;

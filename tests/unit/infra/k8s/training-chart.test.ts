@@ -6,10 +6,10 @@
  * The security and resource fields are in manifest-security.test.ts; the taint, pool affinity and
  * history limits in program.test.ts.
  */
-import { parseConfig } from "../../infra/config";
-import { synthManifests } from "../../infra/k8s/manifests";
-import { parseCron } from "../../infra/k8s/training-chart";
-import { stackConfig } from "../support/program";
+import { parseConfig } from "../../../../infra/config";
+import { synthManifests } from "../../../../infra/k8s/manifests";
+import { parseCron } from "../../../../infra/k8s/training-chart";
+import { stackConfig } from "../../../support/program";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Obj = Record<string, any>;

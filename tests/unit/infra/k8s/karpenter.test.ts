@@ -4,12 +4,12 @@
  * carries and the training CronJob tolerates and requires.
  */
 import { parseAllDocuments } from "yaml";
-import { trainingPoolArgs } from "../../infra/azure/cluster";
-import { checkPriceTable, PRICE_TABLE } from "../../infra/azure/prices";
-import { AZURE_DEFAULTS, parseConfig, type RawConfig } from "../../infra/config";
-import { karpenterTrainingPool, kwokInstanceType } from "../../infra/k8s/karpenter";
-import { readStackFile } from "../../tools/stack-file";
-import { synthStack } from "../../tools/synth";
+import { trainingPoolArgs } from "../../../../infra/azure/cluster";
+import { checkPriceTable, PRICE_TABLE } from "../../../../infra/azure/prices";
+import { AZURE_DEFAULTS, parseConfig, type RawConfig } from "../../../../infra/config";
+import { karpenterTrainingPool, kwokInstanceType } from "../../../../infra/k8s/karpenter";
+import { readStackFile } from "../../../../tools/stack-file";
+import { synthStack } from "../../../../tools/synth";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Obj = Record<string, any>;

@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 
-const SCRIPT = path.resolve(__dirname, "../../scripts/control-plane.sh");
+const SCRIPT = path.resolve(__dirname, "../../../scripts/control-plane.sh");
 
 function run(env: Record<string, string>, command = "status") {
   const state = fs.mkdtempSync(path.join(os.tmpdir(), "cp-options-"));

@@ -8,7 +8,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 
-const ROOT = path.resolve(__dirname, "..", "..");
+const ROOT = path.resolve(__dirname, "..", "..", "..");
 const SCOPES = [
   "tools",
   "policy",
@@ -120,10 +120,18 @@ describe("stryker.config.mjs", () => {
 
 describe("jest.mutation.config.js", () => {
   test.each([
-    ["infra-k8s", ["unit/manifest-security", "unit/program", "unit/release", "unit/tools/synth"]],
-    ["infra-azure", ["unit/azure", "unit/azure-components"]],
-    ["infra-monitoring", ["unit/monitoring", "unit/monitoring-config"]],
-    ["infra-config", ["policy/config", "unit/config", "unit/tools/schema"]],
+    [
+      "infra-k8s",
+      [
+        "unit/infra/k8s/manifest-security",
+        "unit/stacks/program",
+        "unit/infra/k8s/release",
+        "unit/tools/synth",
+      ],
+    ],
+    ["infra-azure", ["unit/stacks/azure", "unit/infra/azure/components"]],
+    ["infra-monitoring", ["unit/infra/monitoring/rules", "unit/infra/monitoring-config"]],
+    ["infra-config", ["policy/config", "unit/infra/config", "unit/tools/schema"]],
     ["policy", ["policy/kubernetes", "policy/levels", "policy/traffic"]],
   ])("%s runs its suites, and none that load nothing in process", (scope, expected) => {
     const files = suites(scope);

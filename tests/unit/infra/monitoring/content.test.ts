@@ -7,10 +7,10 @@
  * files `npm run monitoring` writes.
  */
 import { parse } from "yaml";
-import { parseConfig } from "../../infra/config";
-import { dashboardUid, modelHealthDashboard } from "../../infra/monitoring/dashboard";
-import { monitoringFiles } from "../../infra/monitoring/files";
-import { dashboardInputs, ruleInputs } from "../../infra/monitoring/inputs";
+import { parseConfig } from "../../../../infra/config";
+import { dashboardUid, modelHealthDashboard } from "../../../../infra/monitoring/dashboard";
+import { monitoringFiles } from "../../../../infra/monitoring/files";
+import { dashboardInputs, ruleInputs } from "../../../../infra/monitoring/inputs";
 import {
   alertRules,
   alertsOf,
@@ -18,9 +18,9 @@ import {
   isAlert,
   prometheusRuleGroups,
   promDuration,
-} from "../../infra/monitoring/rules";
-import { prometheusScrapeConfig } from "../../infra/monitoring/scrape";
-import { stackConfig } from "../support/program";
+} from "../../../../infra/monitoring/rules";
+import { prometheusScrapeConfig } from "../../../../infra/monitoring/scrape";
+import { stackConfig } from "../../../support/program";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Obj = Record<string, any>;

@@ -1,5 +1,5 @@
-import { defaultTrainingMaxAgeHours, parseConfig } from "../../infra/config";
-import { MONITORING_CONFIG_ERRORS } from "../support/config-errors";
+import { defaultTrainingMaxAgeHours, parseConfig } from "../../../infra/config";
+import { MONITORING_CONFIG_ERRORS } from "../../support/config-errors";
 
 const local = { environment: "local", image: { ref: "mlops-inference:0.1.0" } };
 const azure = { environment: "dev", target: "azure", image: { build: true } };

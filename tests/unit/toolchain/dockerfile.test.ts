@@ -6,7 +6,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 
-const ROOT = path.resolve(__dirname, "../..");
+const ROOT = path.resolve(__dirname, "../../..");
 const dockerfile = fs.readFileSync(path.join(ROOT, "service/Dockerfile"), "utf8");
 const allowed = fs
   .readFileSync(path.join(ROOT, ".dockerignore"), "utf8")

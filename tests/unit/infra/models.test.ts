@@ -4,12 +4,12 @@
  * (`npm run schema`), and the stack that pins every model (prod) is checked against it.
  */
 import * as fs from "fs";
-import { parseConfig } from "../../infra/config";
-import { dockerfileWithModelPins } from "../../infra/models";
-import { DATASETS, MPG_REGRESSOR } from "../../service/train/models";
-import { DOCKERFILE } from "../../tools/schema";
-import { local } from "../support/config-errors";
-import { stackConfig } from "../support/program";
+import { parseConfig } from "../../../infra/config";
+import { dockerfileWithModelPins } from "../../../infra/models";
+import { DATASETS, MPG_REGRESSOR } from "../../../service/train/models";
+import { DOCKERFILE } from "../../../tools/schema";
+import { local } from "../../support/config-errors";
+import { stackConfig } from "../../support/program";
 
 const NAMES = DATASETS.map((d) => d.modelName);
 const dockerfile = fs.readFileSync(DOCKERFILE, "utf8");
@@ -95,8 +95,8 @@ describe("drift is caught", () => {
   test("a third registry entry reaches the config and makes the image pins and prod stale", () => {
     const third = { ...MPG_REGRESSOR, modelName: "mpg-regressor-b" };
     jest.isolateModules(() => {
-      jest.doMock("../../service/train/models", () => {
-        const actual = jest.requireActual("../../service/train/models");
+      jest.doMock("../../../service/train/models", () => {
+        const actual = jest.requireActual("../../../service/train/models");
         const datasets = [...actual.DATASETS, third];
         return {
           ...actual,
@@ -105,11 +105,11 @@ describe("drift is caught", () => {
         };
       });
       const config = jest.requireActual(
-        "../../infra/config",
-      ) as typeof import("../../infra/config");
+        "../../../infra/config",
+      ) as typeof import("../../../infra/config");
       const models = jest.requireActual(
-        "../../infra/models",
-      ) as typeof import("../../infra/models");
+        "../../../infra/models",
+      ) as typeof import("../../../infra/models");
       expect(config.parseConfig(local).app.models).toEqual({
         ...Object.fromEntries(NAMES.map((name) => [name, "1"])),
         "mpg-regressor-b": "1",

@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 
-const ROOT = path.resolve(__dirname, "../..");
+const ROOT = path.resolve(__dirname, "../../..");
 const SCRIPT = path.join(ROOT, "scripts/toolchain/shellcheck.sh");
 
 function run(args: string[]) {

@@ -11,13 +11,13 @@
  *    controller (Job) owns them, and AKS's profile does not skip nodes with local storage.
  * docs/autoscaling.md says what else, on AKS, can keep the pool from reaching zero.
  */
-import { TRAINING_POOL_LABEL_KEY, TRAINING_TAINT } from "../../infra/config";
+import { TRAINING_POOL_LABEL_KEY, TRAINING_TAINT } from "../../../infra/config";
 import {
   findResource,
   runProgram,
   type RecordedResource,
   type StackName,
-} from "../support/program";
+} from "../../support/program";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Obj = Record<string, any>;

@@ -5,11 +5,11 @@
  * NetworkPolicy per stack in program.test.ts.
  */
 import { App } from "cdk8s";
-import { parseConfig } from "../../infra/config";
-import { endpointUrl, nodePortUrl } from "../../infra/k8s/app";
-import { InferenceChart, type InferenceChartProps } from "../../infra/k8s/inference-chart";
-import { inferenceChartProps, synthManifests } from "../../infra/k8s/manifests";
-import { runProgramWithOutputs, stackConfig } from "../support/program";
+import { parseConfig } from "../../../../infra/config";
+import { endpointUrl, nodePortUrl } from "../../../../infra/k8s/app";
+import { InferenceChart, type InferenceChartProps } from "../../../../infra/k8s/inference-chart";
+import { inferenceChartProps, synthManifests } from "../../../../infra/k8s/manifests";
+import { runProgramWithOutputs, stackConfig } from "../../../support/program";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Obj = Record<string, any>;

@@ -1,9 +1,9 @@
 import { stringify } from "yaml";
-import { parseConfig } from "../../infra/config";
-import { TRACK_LABEL } from "../../infra/k8s/inference-chart";
-import { Manifest, synthManifests } from "../../infra/k8s/manifests";
-import { pinnedReleaseImages, releaseOutput, releaseTracks } from "../../infra/k8s/release";
-import { stackConfig } from "../support/program";
+import { parseConfig } from "../../../../infra/config";
+import { TRACK_LABEL } from "../../../../infra/k8s/inference-chart";
+import { Manifest, synthManifests } from "../../../../infra/k8s/manifests";
+import { pinnedReleaseImages, releaseOutput, releaseTracks } from "../../../../infra/k8s/release";
+import { stackConfig } from "../../../support/program";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Obj = Record<string, any>;

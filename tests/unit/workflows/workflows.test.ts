@@ -9,7 +9,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { parse, parseDocument } from "yaml";
 
-const ROOT = path.join(__dirname, "..", "..");
+const ROOT = path.join(__dirname, "..", "..", "..");
 const GITHUB = path.join(ROOT, ".github");
 
 type Obj = Record<string, unknown>;

@@ -1,6 +1,6 @@
-import { ConfigError, isDigestRef, parseConfig } from "../../infra/config";
-import { CONFIG_ERRORS, DIGEST, local, prod } from "../support/config-errors";
-import { stackConfig } from "../support/program";
+import { ConfigError, isDigestRef, parseConfig } from "../../../infra/config";
+import { CONFIG_ERRORS, DIGEST, local, prod } from "../../support/config-errors";
+import { stackConfig } from "../../support/program";
 
 describe("parseConfig defaults", () => {
   test("a minimal local config gets every documented default", () => {

@@ -1,4 +1,4 @@
-import { TRAINING_TAINT } from "../../infra/config";
+import { TRAINING_TAINT } from "../../../infra/config";
 import {
   expandConfigGroups,
   findResource,
@@ -7,7 +7,7 @@ import {
   RecordedResource,
   runProgramWithOutputs,
   StackName,
-} from "../support/program";
+} from "../../support/program";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Obj = Record<string, any>;
@@ -561,7 +561,7 @@ describe("optional Azure ML workspace", () => {
   });
 
   test("on: a workspace and an AmlCompute cluster with 0 minimum nodes", async () => {
-    const { stackConfig } = await import("../support/program");
+    const { stackConfig } = await import("../../support/program");
     const azure = { ...(stackConfig("dev").azure as Obj), mlWorkspace: true };
     const { resources } = await run("dev", { azure });
     findResource(resources, "azure-native:machinelearningservices:Workspace");

@@ -13,8 +13,8 @@ import {
   rbacPropagationWaitMs,
   SYSTEM_POOL_IGNORED,
   withKubeloginMode,
-} from "../../infra/azure/cluster";
-import { modelStoreAccountName } from "../../infra/azure/model-store";
+} from "../../../infra/azure/cluster";
+import { modelStoreAccountName } from "../../../infra/azure/model-store";
 import {
   checkName,
   CONTAINER_REGISTRY,
@@ -23,11 +23,11 @@ import {
   stableSuffix,
   STORAGE_ACCOUNT,
   uniqueName,
-} from "../../infra/azure/names";
-import { gatewayImageProblem } from "../../infra/azure/gateway";
-import { pullProblem, sharedRegistryName } from "../../infra/azure/registry";
-import { isDigestRef, parseConfig } from "../../infra/config";
-import { azureNames } from "../../tools/azure-names";
+} from "../../../infra/azure/names";
+import { gatewayImageProblem } from "../../../infra/azure/gateway";
+import { pullProblem, sharedRegistryName } from "../../../infra/azure/registry";
+import { isDigestRef, parseConfig } from "../../../infra/config";
+import { azureNames } from "../../../tools/azure-names";
 import {
   AKS_EXEC_KUBECONFIG,
   expandConfigGroups,
@@ -41,7 +41,7 @@ import {
   RecordedResource,
   runProgram,
   stackConfig,
-} from "../support/program";
+} from "../../support/program";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Obj = Record<string, any>;
@@ -394,7 +394,7 @@ describe("the shared registry's delete lock never blocks a destroy or a new kube
   );
 
   test("the bootstrap locks the registry itself, and the runbook cleans up what destroy leaves", () => {
-    const doc = fs.readFileSync(path.join(__dirname, "..", "..", "docs", "azure.md"), "utf8");
+    const doc = fs.readFileSync(path.join(__dirname, "..", "..", "..", "docs", "azure.md"), "utf8");
     const locks = [...doc.matchAll(/^.*\baz lock create\b.*$/gm)].map((m) => m[0]);
     // Every lock the runbook creates (the first one, and the re-lock) is on the registry.
     expect(locks.length).toBeGreaterThan(0);
@@ -493,7 +493,7 @@ describe("the deployer's role-assignment condition (docs/azure.md) fits what the
       "dev",
     );
     expect(names.deployerRoleCondition).toBe(condition);
-    const doc = fs.readFileSync(path.join(__dirname, "..", "..", "docs", "azure.md"), "utf8");
+    const doc = fs.readFileSync(path.join(__dirname, "..", "..", "..", "docs", "azure.md"), "utf8");
     expect(doc).toContain(
       'CONDITION=$(npm run --silent azure:names -- --subscription "$SUB" --field deployerRoleCondition)',
     );
@@ -767,7 +767,7 @@ describe("the HTTPS listener's certificate exists before the Gateway on a first 
 });
 
 describe("the runbook checks the blob CSI driver before the first training run", () => {
-  const doc = fs.readFileSync(path.join(__dirname, "..", "..", "docs", "azure.md"), "utf8");
+  const doc = fs.readFileSync(path.join(__dirname, "..", "..", "..", "docs", "azure.md"), "utf8");
   const start = doc.indexOf("# Token mode needs blob CSI driver v1.27.0");
   const check = doc.slice(start, doc.indexOf("kubectl create job", start));
   /** Runs the runbook's check with a stand-in kubectl that reports `image` for the driver. */

@@ -6,10 +6,10 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { ConfigError, parseConfig } from "../../infra/config";
-import { KEY_NAMES } from "../../infra/k8s/app";
-import { KEY_SECRETS, securityPolicySpec } from "../../infra/k8s/inference-chart";
-import { synthManifests } from "../../infra/k8s/manifests";
+import { ConfigError, parseConfig } from "../../../../infra/config";
+import { KEY_NAMES } from "../../../../infra/k8s/app";
+import { KEY_SECRETS, securityPolicySpec } from "../../../../infra/k8s/inference-chart";
+import { synthManifests } from "../../../../infra/k8s/manifests";
 import {
   expandConfigGroups,
   findResource,
@@ -17,7 +17,7 @@ import {
   runProgramWithOutputs,
   stackConfig,
   type StackName,
-} from "../support/program";
+} from "../../../support/program";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Obj = Record<string, any>;

@@ -1,7 +1,7 @@
 /** The monitoring the program deploys, per target, under mocks (both branches of each option). */
-import { parseConfig } from "../../infra/config";
-import { stackRuleGroups } from "../../infra/monitoring/files";
-import { azurePrometheusRules } from "../../infra/monitoring/rules";
+import { parseConfig } from "../../../infra/config";
+import { stackRuleGroups } from "../../../infra/monitoring/files";
+import { azurePrometheusRules } from "../../../infra/monitoring/rules";
 import {
   expandConfigGroups,
   findResource,
@@ -10,7 +10,7 @@ import {
   runProgram,
   StackName,
   stackConfig,
-} from "../support/program";
+} from "../../support/program";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Obj = Record<string, any>;

@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { REPO_ROOT } from "../support/program";
+import { REPO_ROOT } from "../../support/program";
 
 const SCRIPT = path.join(REPO_ROOT, "scripts/toolchain/prometheus.sh");
 let cache: string;

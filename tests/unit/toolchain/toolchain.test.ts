@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 
-const ROOT = path.resolve(__dirname, "../..");
+const ROOT = path.resolve(__dirname, "../../..");
 const BUILD = path.join(ROOT, "scripts/toolchain/build.sh");
 
 type Result = { code: number | null; stderr: string };

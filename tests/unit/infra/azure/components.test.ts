@@ -19,7 +19,7 @@ import {
   systemPoolProfile,
   trainingPoolArgs,
   withKubeloginMode,
-} from "../../infra/azure/cluster";
+} from "../../../../infra/azure/cluster";
 import {
   controllerValues,
   ENVOY_GATEWAY_CHART,
@@ -27,15 +27,15 @@ import {
   ENVOY_GATEWAY_VERSION,
   EnvoyGateway,
   gatewayImageProblem,
-} from "../../infra/azure/gateway";
-import { ListenerCertificate } from "../../infra/azure/certificate";
-import { MlWorkspace, MlWorkspaceArgs } from "../../infra/azure/ml-workspace";
-import { ModelStore, ModelStoreArgs } from "../../infra/azure/model-store";
+} from "../../../../infra/azure/gateway";
+import { ListenerCertificate } from "../../../../infra/azure/certificate";
+import { MlWorkspace, MlWorkspaceArgs } from "../../../../infra/azure/ml-workspace";
+import { ModelStore, ModelStoreArgs } from "../../../../infra/azure/model-store";
 import {
   ManagedPrometheus,
   ManagedPrometheusArgs,
   prometheusCollectionRule,
-} from "../../infra/azure/monitoring";
+} from "../../../../infra/azure/monitoring";
 import {
   checkName,
   CONTAINER_REGISTRY,
@@ -43,10 +43,10 @@ import {
   stableSuffix,
   STORAGE_ACCOUNT,
   uniqueName,
-} from "../../infra/azure/names";
-import { pullProblem, Registry, RegistryArgs } from "../../infra/azure/registry";
-import { ServiceImage } from "../../infra/image";
-import { RuleGroup } from "../../infra/monitoring/rules";
+} from "../../../../infra/azure/names";
+import { pullProblem, Registry, RegistryArgs } from "../../../../infra/azure/registry";
+import { ServiceImage } from "../../../../infra/image";
+import { RuleGroup } from "../../../../infra/monitoring/rules";
 import {
   AKS_EXEC_KUBECONFIG,
   findResource,
@@ -57,7 +57,7 @@ import {
   RecordedResource,
   recordResources,
   RecordOptions,
-} from "../support/program";
+} from "../../../support/program";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Obj = Record<string, any>;
@@ -1133,8 +1133,8 @@ describe("ServiceImage", () => {
     );
     const { build } = dockerImage(resources).inputs;
     expect(build).toEqual({
-      context: path.resolve(__dirname, "..", ".."),
-      dockerfile: path.resolve(__dirname, "..", "..", "service", "Dockerfile"),
+      context: path.resolve(__dirname, "..", "..", "..", ".."),
+      dockerfile: path.resolve(__dirname, "..", "..", "..", "..", "service", "Dockerfile"),
       platform: "linux/amd64",
     });
     expect(fs.existsSync(build.dockerfile)).toBe(true);

@@ -11,7 +11,7 @@ import {
   issue,
   SERVING_EARLY_RENEWAL_HOURS,
   servingCertificateInputs,
-} from "../../infra/k8s/certificate";
+} from "../../../../infra/k8s/certificate";
 
 const HOST = "mlops.localtest.me";
 const HOUR = 3_600_000;

@@ -2,12 +2,12 @@ import { Testing } from "cdk8s";
 import * as fs from "fs";
 import { parse } from "yaml";
 import * as path from "path";
-import { parseConfig } from "../../infra/config";
-import { synthManifests } from "../../infra/k8s/manifests";
-import { MonitoringChart } from "../../infra/monitoring/chart";
-import { dashboardUid, modelHealthDashboard } from "../../infra/monitoring/dashboard";
-import { monitoringFiles, stackRuleGroups } from "../../infra/monitoring/files";
-import { dashboardInputs, ruleInputs } from "../../infra/monitoring/inputs";
+import { parseConfig } from "../../../../infra/config";
+import { synthManifests } from "../../../../infra/k8s/manifests";
+import { MonitoringChart } from "../../../../infra/monitoring/chart";
+import { dashboardUid, modelHealthDashboard } from "../../../../infra/monitoring/dashboard";
+import { monitoringFiles, stackRuleGroups } from "../../../../infra/monitoring/files";
+import { dashboardInputs, ruleInputs } from "../../../../infra/monitoring/inputs";
 import {
   alertRules,
   alertsOf,
@@ -17,9 +17,9 @@ import {
   promDuration,
   prometheusRuleGroups,
   RuleInputs,
-} from "../../infra/monitoring/rules";
-import { podMonitor, prometheusScrapeConfig } from "../../infra/monitoring/scrape";
-import { REPO_ROOT, stackConfig } from "../support/program";
+} from "../../../../infra/monitoring/rules";
+import { podMonitor, prometheusScrapeConfig } from "../../../../infra/monitoring/scrape";
+import { REPO_ROOT, stackConfig } from "../../../support/program";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Obj = Record<string, any>;
