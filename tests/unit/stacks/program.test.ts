@@ -38,6 +38,30 @@ function podSpecs(resources: RecordedResource[]): Array<[string, Obj]> {
   return out;
 }
 
+/** What each stack file sets or defaults to at the edge, written out (not derived). */
+const EDGE = {
+  // The local cluster's Traefik in namespace traefik; a Prometheus in namespace monitoring.
+  local: {
+    host: "mlops.localtest.me",
+    gatewayClassName: "traefik",
+    dataPlane: "traefik",
+    scraper: "monitoring",
+  },
+  // Envoy Gateway's proxies in its own namespace; AKS managed Prometheus scrapes from kube-system.
+  dev: {
+    host: "mlops-dev.example.com",
+    gatewayClassName: "envoy-gateway",
+    dataPlane: "envoy-gateway-system",
+    scraper: "kube-system",
+  },
+  prod: {
+    host: "mlops.example.com",
+    gatewayClassName: "envoy-gateway",
+    dataPlane: "envoy-gateway-system",
+    scraper: "kube-system",
+  },
+} as const;
+
 describe.each(["local", "dev", "prod"] as const)("stack %s", (stack) => {
   test("registers the app's Kubernetes objects", async () => {
     const { resources } = await run(stack);
@@ -146,13 +170,7 @@ describe.each(["local", "dev", "prod"] as const)("stack %s", (stack) => {
       np.spec.ingress.map(
         (rule: Obj) => rule.from[0].namespaceSelector.matchLabels["kubernetes.io/metadata.name"],
       ),
-    ).toEqual([
-      // The data plane: Envoy Gateway's proxies in its own namespace on Azure, the local
-      // cluster's Traefik in namespace traefik.
-      stack === "local" ? "traefik" : "envoy-gateway-system",
-      // Azure stacks: AKS managed Prometheus scrapes from kube-system.
-      stack === "local" ? "monitoring" : "kube-system",
-    ]);
+    ).toEqual([EDGE[stack].dataPlane, EDGE[stack].scraper]);
     expect(k8s(resources, "NetworkPolicy", "training")!.spec.ingress).toEqual([]);
   });
 
@@ -196,37 +214,23 @@ describe.each(["local", "dev", "prod"] as const)("stack %s", (stack) => {
     const { resources } = await run(stack);
     expect(resources.filter((r) => r.inputs.kind === "Ingress")).toEqual([]);
     const gateway = k8s(resources, "Gateway", "inference")!;
-    // Every stack serves HTTPS: the local one with a certificate from the stack's CA.
-    const tls = true;
-    const host = {
-      local: "mlops.localtest.me",
-      dev: "mlops-dev.example.com",
-      prod: "mlops.example.com",
-    }[stack];
+    const { host, gatewayClassName, dataPlane } = EDGE[stack];
+    // Every stack serves HTTPS on one listener for its host, with the program's own certificate
+    // in the data plane's namespace (the local one from the stack's CA).
     expect(gateway.spec).toEqual({
-      gatewayClassName: stack === "local" ? "traefik" : "envoy-gateway",
+      gatewayClassName,
       listeners: [
         {
-          name: tls ? "https" : "http",
+          name: "https",
           hostname: host,
-          protocol: tls ? "HTTPS" : "HTTP",
-          port: tls ? 443 : 80,
-          ...(tls
-            ? {
-                tls: {
-                  mode: "Terminate",
-                  // The program's own certificate, in the data plane's namespace.
-                  certificateRefs: [
-                    {
-                      group: "",
-                      kind: "Secret",
-                      name: "mlops-tls",
-                      namespace: stack === "local" ? "traefik" : "envoy-gateway-system",
-                    },
-                  ],
-                },
-              }
-            : {}),
+          protocol: "HTTPS",
+          port: 443,
+          tls: {
+            mode: "Terminate",
+            certificateRefs: [
+              { group: "", kind: "Secret", name: "mlops-tls", namespace: dataPlane },
+            ],
+          },
           allowedRoutes: { namespaces: { from: "Same" } },
         },
       ],
@@ -239,7 +243,7 @@ describe.each(["local", "dev", "prod"] as const)("stack %s", (stack) => {
           group: "gateway.networking.k8s.io",
           kind: "Gateway",
           name: "inference",
-          sectionName: tls ? "https" : "http",
+          sectionName: "https",
         },
       ],
       hostnames: [host],
