@@ -4,6 +4,9 @@
  * run, probes are probed, kube-proxy routes the Service). Traffic goes to the Service's node port
  * on 127.0.0.1 only, bounded in count and time. Tests run in order: each builds on the state the
  * previous one left (one stack, one cluster), and afterAll always destroys what is left.
+ *
+ * The fixture (platform/fixture.ts) holds the stack and what the blocks hand on to each other, and
+ * registers the beforeAll and afterAll; the blocks below run in the order they are written.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import * as crypto from "node:crypto";
@@ -14,9 +17,32 @@ import { LocalWorkspace } from "@pulumi/pulumi/automation";
 import { parse as yamlParse } from "yaml";
 import { parseConfig } from "../../infra/config";
 import { monitoringFiles } from "../../infra/monitoring/files";
-import { applyContext, recordTiming, REPO_ROOT, type E2eContext } from "./support/context";
+import { keySecretUrn } from "../../tools/keys";
+import { pythonEnv } from "../support/python";
 import {
-  allNamespacedObjects,
+  platformFixture,
+  NS,
+  APP_NODE,
+  SCRAPER_NS,
+  CONFIG_GROUP,
+  LOCAL_OBJECTS,
+  isObject,
+  objectChanges,
+  objectName,
+  BASE,
+  SECRET,
+  D,
+  HPA,
+  PDB,
+  CRON,
+  SVC,
+  ROUTE,
+  GRPC_ROUTE,
+  TRAINING_NODE,
+} from "./platform/fixture";
+import { recordTiming, REPO_ROOT, type E2eContext } from "./support/context";
+import { gatewayRequest, splitThroughGateway } from "./support/gateway";
+import {
   condition,
   find,
   get,
@@ -25,178 +51,25 @@ import {
   list,
   waitFor,
   type KubeObject,
+  deploymentContainer,
+  envOf,
+  allNamespacedObjects,
 } from "./support/kube";
-import { run, runOk } from "./support/proc";
+import { probePod } from "./support/probe";
+import { runOk, run } from "./support/proc";
+import { freePort, request, SERVICE_DIR, startService } from "./support/service";
+import { STACK_NAME, type Run, changed, localConfig } from "./support/stack";
 import {
-  freePort,
-  request,
-  SERVICE_DIR,
-  startService,
-  type ServiceProcess,
-} from "./support/service";
-import { keySecretUrn } from "../../tools/keys";
-import { nodeOfRole } from "../support/node-table";
-import { pythonEnv } from "../support/python";
-import { changed, E2eStack, localConfig, STACK_NAME, type Run, type Step } from "./support/stack";
-import {
-  gatewayRequest,
-  gatewayTarget,
-  splitThroughGateway,
-  type GatewayTarget,
-} from "./support/gateway";
-import {
-  describeTraffic,
   MPG_ROW,
   send,
   underLoad,
   useKey,
+  report,
   credentialHeaders,
-  type TrafficReport,
+  versionsNow,
 } from "./support/traffic";
 
-const NS = "mlops";
-/**
- * Where the Service answers from this machine: its node port, which kube-proxy serves on
- * 127.0.0.1 on the suite's own cluster (on kind, map the port: README "Tests").
- */
-const BASE = process.env.MLOPS_E2E_SERVICE_URL ?? "http://127.0.0.1:30080/";
-/** The node names of the suite's own cluster (another context has its own). */
-const APP_NODE = nodeOfRole("app");
-const TRAINING_NODE = nodeOfRole("training");
-let context: E2eContext;
-/** Whether the cluster is the suite's own (its node names and containerd sockets are known). */
-const ownCluster = () => context.startedControlPlane || !process.env.MLOPS_E2E_KUBE_CONTEXT;
-
-/**
- * The digest-pinned image the promotion step deploys: the 0.1.0 image by the digest the suite's
- * nodes hold it under, or MLOPS_E2E_DIGEST_REF (a digest your cluster can pull).
- */
-function digestRef(): string {
-  const ref = process.env.MLOPS_E2E_DIGEST_REF ?? context.digestRef ?? "";
-  if (!/^[^@\s]+@sha256:[0-9a-f]{64}$/.test(ref)) {
-    throw new Error(
-      `MLOPS_E2E_DIGEST_REF: got "${ref}"; expected <repository>@sha256:<64 hex digits> of mlops-inference:0.1.0 that the cluster can pull`,
-    );
-  }
-  return ref;
-}
-
-/** The traffic figures go to the run's output and its timings. */
-function report(label: string, t: TrafficReport): TrafficReport {
-  const line = describeTraffic(t);
-  process.stderr.write(`[e2e] ${label}: ${line}\n`);
-  if (t.failures.length > 0)
-    process.stderr.write(`[e2e]   failures: ${t.failures.join("\n    ")}\n`);
-  recordTiming(label, t.seconds, line);
-  return t;
-}
-
-/** Requests the canary split is measured over, through the Gateway. */
-const SPLIT_REQUESTS = 400;
-
-/** The stack's Gateway, as a client reaches it (Traefik on this machine; support/gateway.ts). */
-let edgeTarget: GatewayTarget | undefined;
-async function edge(): Promise<GatewayTarget> {
-  if (edgeTarget) return edgeTarget;
-  const outputs = await stack.outputs();
-  edgeTarget = await gatewayTarget(NS, String(outputs.endpointUrl), String(outputs.caCertificate));
-  return edgeTarget;
-}
-
-/** The scraper's namespace (`ingress.metricsNamespace`): the NetworkPolicy admits it to 8080. */
-const SCRAPER_NS = "monitoring";
-/** A namespace the NetworkPolicy admits nowhere. */
-const OTHER_NS = "e2e-netpol";
-
-/**
- * A pod of the inference image in `namespace` that runs `command` (default: sleeps), for
- * `kubectl exec` probes: created once (namespace too), Ready before it is returned.
- */
-async function probePod(
-  namespace: string,
-  name = "probe",
-  spec: Record<string, unknown> = {},
-  labels: Record<string, string> = {},
-): Promise<string> {
-  const manifest = [
-    { apiVersion: "v1", kind: "Namespace", metadata: { name: namespace } },
-    {
-      apiVersion: "v1",
-      kind: "Pod",
-      metadata: { name, namespace, labels: { "e2e-probe": "true", ...labels } },
-      spec: {
-        automountServiceAccountToken: false,
-        securityContext: {
-          runAsNonRoot: true,
-          runAsUser: 10001,
-          seccompProfile: { type: "RuntimeDefault" },
-        },
-        containers: [
-          {
-            name: "probe",
-            image: "mlops-inference:0.1.0",
-            imagePullPolicy: "IfNotPresent",
-            command: ["node", "-e", "setInterval(() => {}, 1 << 30)"],
-            securityContext: {
-              allowPrivilegeEscalation: false,
-              readOnlyRootFilesystem: true,
-              capabilities: { drop: ["ALL"] },
-            },
-          },
-        ],
-        ...spec,
-      },
-    },
-  ];
-  const applied = await kubectlWithInput(
-    manifest.map((o) => JSON.stringify(o)).join("\n"),
-    "apply",
-    "-f",
-    "-",
-  );
-  if (applied.code !== 0) throw new Error(`probe pod ${namespace}/${name}: ${applied.stderr}`);
-  await kubectl("wait", "--for=condition=Ready", `pod/${name}`, "-n", namespace, "--timeout=120s");
-  return (await get("pod", name, namespace)).status.podIP as string;
-}
-
-/** From `namespace`/`pod`: a TCP connection to ip:port within 3 s. "connected", "timeout" (a
- * dropped SYN: refused by a policy) or "error <code>" (e.g. ECONNREFUSED: reached, nothing
- * listening). */
-async function connectFrom(
-  namespace: string,
-  pod: string,
-  ip: string,
-  port: number,
-  container = "probe",
-): Promise<string> {
-  const script =
-    `const s = require("net").connect({ host: process.argv[1], port: +process.argv[2], timeout: 3000 });` +
-    `s.on("connect", () => { console.log("connected"); s.destroy(); });` +
-    `s.on("timeout", () => { console.log("timeout"); s.destroy(); });` +
-    `s.on("error", (e) => console.log("error " + e.code));`;
-  return (
-    await kubectl(
-      "exec",
-      "-n",
-      namespace,
-      pod,
-      "-c",
-      container,
-      "--",
-      "node",
-      "-e",
-      script,
-      ip,
-      String(port),
-    )
-  ).trim();
-}
-
-/** `hits` of `n` is within 4 standard deviations of a binomial(n, p) mean. */
-function expectBinomial(hits: number, n: number, p: number): void {
-  const sd = Math.sqrt(n * p * (1 - p));
-  expect(Math.abs(hits - n * p)).toBeLessThanOrEqual(4 * sd);
-}
+const platform = platformFixture();
 
 /** `kubectl apply --dry-run=server` of one object: the API server's verdict, nothing stored. */
 async function serverDryRun(obj: KubeObject): Promise<{ code: number; stderr: string }> {
@@ -212,178 +85,11 @@ async function serverDryRun(obj: KubeObject): Promise<{ code: number; stderr: st
   return { code: r.code, stderr: r.stderr };
 }
 
-/** The version (GET /v2) of `n` answers in a row from the Service, fresh connections. */
-async function versionsNow(base: string, n = 20): Promise<string[]> {
-  const out: string[] = [];
-  for (let i = 0; i < n; i++) {
-    const a = await send(base, "/v2");
-    expect(a.status).toBe(200);
-    out.push(String((JSON.parse(a.body) as { version: string }).version));
-  }
-  return out;
-}
-
-/** `pod restarts` of every pod of the stack's namespace. */
-async function restarts(): Promise<string[]> {
-  const pods = await list("pods", ["-n", NS]);
-  return pods
-    .filter((p) => !p.metadata.deletionTimestamp && p.status.phase === "Running")
-    .map(
-      (p) =>
-        `${p.metadata.name} ${((p.status.containerStatuses ?? []) as KubeObject[]).reduce((n, c) => n + (c.restartCount as number), 0)}`,
-    )
-    .sort();
-}
-
-/** Every container of a node's containerd (the suite's own cluster). */
-async function nodeContainers(node: string): Promise<string[]> {
-  const socket = (
-    await runOk("bash", [path.join(REPO_ROOT, "scripts/control-plane.sh"), "socket", node], {
-      timeoutMs: 30000,
-    })
-  ).stdout.trim();
-  // The cluster's own data plane (namespace traefik) is not the stack's.
-  const r = await runOk(
-    "ctr",
-    [
-      "--address",
-      socket,
-      "-n",
-      "k8s.io",
-      "containers",
-      "ls",
-      "-q",
-      `labels."io.kubernetes.pod.namespace"!=${DATA_PLANE_NS}`,
-    ],
-    { timeoutMs: 30000 },
-  );
-  return r.stdout.split("\n").filter(Boolean);
-}
-
-/** The local cluster's Gateway data plane (Traefik, scripts/control-plane/traefik.yaml). */
-const DATA_PLANE_NS = "traefik";
-const POLICY_PACK = path.join(REPO_ROOT, "policy");
-const POLICY_CONFIG = path.join(REPO_ROOT, "policy/config/local.json");
-
-const D = "kubernetes:apps/v1:Deployment";
-const SVC = "kubernetes:core/v1:Service";
-const GW = "kubernetes:gateway.networking.k8s.io/v1:Gateway";
-const ROUTE = "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute";
-const GRPC_ROUTE = "kubernetes:gateway.networking.k8s.io/v1:GRPCRoute";
-const HPA = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler";
-const PDB = "kubernetes:policy/v1:PodDisruptionBudget";
-const NP = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
-const SA = "kubernetes:core/v1:ServiceAccount";
-const CRON = "kubernetes:batch/v1:CronJob";
-const NAMESPACE = "kubernetes:core/v1:Namespace";
-const CONFIG_GROUP = "kubernetes:yaml/v2:ConfigGroup";
-const SECRET = "kubernetes:core/v1:Secret";
-
-/** What the `local` config deploys (rolling release, 1 replica): `type name` of each object. */
-const LOCAL_OBJECTS = [
-  `${NAMESPACE} ${NS}`,
-  `${SA} ${NS}/inference`,
-  `${SA} ${NS}/training`,
-  `${D} ${NS}/inference`,
-  `${SVC} ${NS}/inference`,
-  `${GW} ${NS}/inference`,
-  `${ROUTE} ${NS}/inference`,
-  `${HPA} ${NS}/inference`,
-  `${NP} ${NS}/inference`,
-  `${NP} ${NS}/training`,
-  `${CRON} ${NS}/training`,
-  // The two inference keys: Secrets of the app component, after the ConfigGroup.
-  `${SECRET} mlops-key-primary`,
-  `${SECRET} mlops-key-secondary`,
-  `${GRPC_ROUTE} ${NS}/inference`,
-  // The HTTPS listener's certificate from the stack's CA, in the data plane's namespace.
-  `${SECRET} mlops-ca-secret`,
-  "kubernetes:gateway.networking.k8s.io/v1beta1:ReferenceGrant mlops-ca-grant",
-].sort();
-
-/** A Kubernetes object of the ConfigGroup (not the stack, a component or a provider). */
-function isObject(s: Step): boolean {
-  return (
-    s.type.startsWith("kubernetes:") &&
-    s.type !== CONFIG_GROUP &&
-    !s.type.startsWith("pulumi:providers:")
-  );
-}
-
-/** `op type name` of the steps on Kubernetes objects that change something. */
-function objectChanges(r: Run): string[] {
-  return changed(r.steps.filter(isObject));
-}
-
-/** The object name of a step, without any prefix the ConfigGroup may put in front of it. */
-function objectName(s: Step): string {
-  return s.name.slice(s.name.lastIndexOf(":") + 1);
-}
-
-function deploymentContainer(d: KubeObject): KubeObject {
-  return d.spec.template.spec.containers[0] as KubeObject;
-}
-
-function envOf(container: KubeObject): Record<string, string> {
-  return Object.fromEntries(
-    (container.env as { name: string; value?: string }[]).map((e) => [e.name, e.value ?? ""]),
-  );
-}
-
-let stack: E2eStack;
-let deployed = false;
-let removed = false;
-let service: ServiceProcess | undefined;
-
-async function up(label: string): Promise<Run> {
-  const r = await stack.up();
-  deployed = true;
-  recordTiming(label, r.seconds, `${JSON.stringify(r.changes)}`);
-  return r;
-}
-
-async function preview(label: string): Promise<Run> {
-  const r = await stack.preview();
-  recordTiming(label, r.seconds);
-  return r;
-}
-
-beforeAll(async () => {
-  context = applyContext();
-  // A clean cluster: an earlier run's objects would make this one's creates fail (or pass by luck).
-  const existing = await find("namespace", NS);
-  if (existing) {
-    throw new Error(
-      `namespace ${NS} already exists in the e2e cluster (${process.env.KUBECONFIG}): the suite ` +
-        "starts clean and never touches objects it did not create. Its own control plane: stop it " +
-        "(scripts/control-plane.sh stop with the suite's MLOPS_STATE_DIR); MLOPS_E2E_KUBE_CONTEXT: " +
-        `delete the namespace or use another cluster`,
-    );
-  }
-  stack = await E2eStack.create();
-}, 120000);
-
-afterAll(
-  async () => {
-    await service?.stop();
-    if (!stack) return;
-    try {
-      if (deployed) await stack.destroy();
-      if (!removed) await stack.remove();
-    } catch (err) {
-      process.stderr.write(`[e2e] cleanup: ${String(err)}\n`);
-    } finally {
-      stack.cleanUp();
-    }
-  },
-  15 * 60 * 1000,
-);
-
 describe("deploy: preview, up, and the cluster read back", () => {
   let firstPreview: Run;
 
   test("preview --diff lists the ConfigGroup and the create of every object in it, nothing else", async () => {
-    firstPreview = await preview("preview (first, empty stack)");
+    firstPreview = await platform.preview("preview (first, empty stack)");
     const creates = firstPreview.steps.filter((s) => s.op === "create");
     expect(creates.some((s) => s.type === CONFIG_GROUP && s.name === "mlops-manifests")).toBe(true);
     expect(
@@ -402,7 +108,7 @@ describe("deploy: preview, up, and the cluster read back", () => {
   });
 
   test("up creates what the preview listed", async () => {
-    const r = await up("up (create)");
+    const r = await platform.up("up (create)");
     expect(r.changes.create).toBe(firstPreview.changes.create);
     // The same objects, by name, not only as many.
     expect(objectChanges(r)).toEqual(objectChanges(firstPreview));
@@ -455,7 +161,7 @@ describe("deploy: preview, up, and the cluster read back", () => {
     const pods = await list("pods", ["-n", NS, "-l", "mlops-platform/track=stable"]);
     expect(pods.length).toBeGreaterThanOrEqual(1);
     for (const p of pods) {
-      if (ownCluster()) expect(p.spec.nodeName).toBe(APP_NODE);
+      if (platform.ownCluster()) expect(p.spec.nodeName).toBe(APP_NODE);
       expect(p.status.phase).toBe("Running");
       expect(condition(p, "Ready")).toBe("True");
       const status = (p.status.containerStatuses as KubeObject[])[0];
@@ -641,7 +347,7 @@ describe("deploy: preview, up, and the cluster read back", () => {
   });
 
   test("stack outputs describe the deployment", async () => {
-    const out = await stack.outputs();
+    const out = await platform.stack.outputs();
     expect(out).toEqual({
       endpointUrl: "https://mlops.localtest.me/",
       caCertificate: expect.stringMatching(
@@ -678,9 +384,6 @@ function signJwt(key: crypto.KeyObject, claims: Record<string, unknown>): string
   return `${data}.${crypto.sign("sha256", Buffer.from(data), key).toString("base64url")}`;
 }
 
-/** The keys this run saw: none may appear in a log line. */
-const seenKeys: string[] = [];
-
 describe("authentication on real pods: nobody scores anonymously", () => {
   let keys: { primary: string; secondary: string };
   const INFER_PATH = "/v2/models/mpg-regressor/infer";
@@ -688,8 +391,8 @@ describe("authentication on real pods: nobody scores anonymously", () => {
     send(BASE, INFER_PATH, { inputs: MPG_ROW }, 10000, { authorization });
 
   test("the generated keys reach the pods; from the host: no key 401, a wrong key 401, either key 200", async () => {
-    keys = (await stack.outputs()).inferenceKeys as typeof keys;
-    seenKeys.push(keys.primary, keys.secondary);
+    keys = (await platform.stack.outputs()).inferenceKeys as typeof keys;
+    platform.seenKeys.push(keys.primary, keys.secondary);
     const started = Date.now();
     await waitFor(
       "the key Secrets to reach the pods (the kubelet's next sync)",
@@ -723,7 +426,7 @@ describe("authentication on real pods: nobody scores anonymously", () => {
   });
 
   test("from a pod in another namespace the NetworkPolicy admits (the scraper's), through the Service's cluster DNS name: 401, 401, 200", async () => {
-    const url = `${(await stack.outputs()).serviceUrl as string}${INFER_PATH}`;
+    const url = `${(await platform.stack.outputs()).serviceUrl as string}${INFER_PATH}`;
     const script =
       `const go = (h) => fetch(process.env.URL, { method: "POST", headers: { "content-type": "application/json", ...h }, body: process.env.BODY }).then((r) => r.status);` +
       `Promise.all([go({}), go({ authorization: "Bearer " + "x".repeat(43) }), go({ authorization: "Bearer " + process.env.KEY })])` +
@@ -920,11 +623,11 @@ describe("authentication on real pods: nobody scores anonymously", () => {
   });
 
   test("rotation under load: the primary is replaced while clients hold the secondary; 0 failed, 0 refused; the old primary is refused after", async () => {
-    const state = await stack.api.exportStack();
+    const state = await platform.stack.api.exportStack();
     // What `npm run keys -- rotate primary` replaces.
     const urn = keySecretUrn(STACK_NAME, state.deployment?.resources ?? [], "primary");
     const old = keys.primary;
-    const { result, traffic } = await underLoad(BASE, () => stack.up({ replace: [urn] }), {
+    const { result, traffic } = await underLoad(BASE, () => platform.stack.up({ replace: [urn] }), {
       workers: 4,
       maxRequests: 20000,
       maxSeconds: 300,
@@ -937,8 +640,8 @@ describe("authentication on real pods: nobody scores anonymously", () => {
     ]);
     expect(traffic.failed).toBe(0);
     expect(traffic.requests).toBeGreaterThan(0);
-    const rotated = (await stack.outputs()).inferenceKeys as typeof keys;
-    seenKeys.push(rotated.primary);
+    const rotated = (await platform.stack.outputs()).inferenceKeys as typeof keys;
+    platform.seenKeys.push(rotated.primary);
     expect(rotated.secondary).toBe(keys.secondary);
     expect(rotated.primary).not.toBe(old);
     const started = Date.now();
@@ -961,7 +664,7 @@ describe("authentication on real pods: nobody scores anonymously", () => {
 
 describe("real traffic: the deployed pods serve from the cluster", () => {
   test("through the Service from the host: ready, and each model's answer equals the same code and data run locally", async () => {
-    const out = await stack.outputs();
+    const out = await platform.stack.outputs();
     expect(out.nodePortUrl).toBe(BASE);
     await waitFor(
       `${BASE}v2/health/ready to answer 200 through the Service`,
@@ -987,21 +690,21 @@ describe("real traffic: the deployed pods serve from the cluster", () => {
       );
       const env = envOf(deploymentContainer(await get("deployment", "inference", NS)));
       // The same code and models; the local copy checks no key (its answers are compared).
-      service = startService(
+      platform.service = startService(
         { ...env, AUTH_MODE: "none", MODEL_DIR: modelDir, LOG_LEVEL: "warn" },
         await freePort(),
       );
-      const local = `http://127.0.0.1:${service.port}/`;
+      const local = `http://127.0.0.1:${platform.service.port}/`;
       await waitFor(
         "the local service to be ready",
         async () =>
-          (await request(service!.port, `${local}v2/health/ready`)).status === 200
+          (await request(platform.service!.port, `${local}v2/health/ready`)).status === 200
             ? true
             : undefined,
         30000,
         250,
       ).catch((err: Error) => {
-        throw new Error(`${err.message}\nservice output:\n${service?.output()}`);
+        throw new Error(`${err.message}\nservice output:\n${platform.service?.output()}`);
       });
 
       const models = out.modelVersions as Record<string, string>;
@@ -1033,10 +736,14 @@ describe("real traffic: the deployed pods serve from the cluster", () => {
             model_version: version,
             id: `e2e-${name}`,
           });
-          const localAnswer = await request(service.port, `${local}v2/models/${name}/infer`, {
-            method: "POST",
-            body,
-          });
+          const localAnswer = await request(
+            platform.service.port,
+            `${local}v2/models/${name}/infer`,
+            {
+              method: "POST",
+              body,
+            },
+          );
           expect(localAnswer.status).toBe(200);
           expect(podAnswer.outputs).toEqual(localAnswer.body.outputs);
           const predict = (podAnswer.outputs as KubeObject[]).find((o) => o.name === "predict");
@@ -1048,15 +755,15 @@ describe("real traffic: the deployed pods serve from the cluster", () => {
         `[e2e] answers from the pods (equal to the local run): ${answers.join("; ")}\n`,
       );
       recordTiming("inference through the Service", 0, car);
-      expect(await service.stop()).toBe(0);
-      service = undefined;
+      expect(await platform.service.stop()).toBe(0);
+      platform.service = undefined;
     } finally {
       fs.rmSync(modelDir, { recursive: true, force: true });
     }
   });
 
   test("in-cluster DNS: from a pod of the scraper's namespace, the serviceUrl output resolves and answers", async () => {
-    const url = (await stack.outputs()).serviceUrl as string;
+    const url = (await platform.stack.outputs()).serviceUrl as string;
     const script =
       `require("dns").promises.lookup(new URL(${JSON.stringify(url)}).hostname)` +
       `.then((a) => fetch(${JSON.stringify(`${url}/v2/health/ready`)}).then((r) => console.log(a.address, r.status)))` +
@@ -1088,6 +795,42 @@ describe("real traffic: the deployed pods serve from the cluster", () => {
   });
 });
 
+/** A namespace the NetworkPolicy admits nowhere. */
+const OTHER_NS = "e2e-netpol";
+
+/** From `namespace`/`pod`: a TCP connection to ip:port within 3 s. "connected", "timeout" (a
+ * dropped SYN: refused by a policy) or "error <code>" (e.g. ECONNREFUSED: reached, nothing
+ * listening). */
+async function connectFrom(
+  namespace: string,
+  pod: string,
+  ip: string,
+  port: number,
+  container = "probe",
+): Promise<string> {
+  const script =
+    `const s = require("net").connect({ host: process.argv[1], port: +process.argv[2], timeout: 3000 });` +
+    `s.on("connect", () => { console.log("connected"); s.destroy(); });` +
+    `s.on("timeout", () => { console.log("timeout"); s.destroy(); });` +
+    `s.on("error", (e) => console.log("error " + e.code));`;
+  return (
+    await kubectl(
+      "exec",
+      "-n",
+      namespace,
+      pod,
+      "-c",
+      container,
+      "--",
+      "node",
+      "-e",
+      script,
+      ip,
+      String(port),
+    )
+  ).trim();
+}
+
 describe("the edge on real pods: the Traefik data plane, TLS from the stack's CA, gRPC, enforced NetworkPolicies", () => {
   // The probe pods outside the stack (the scraper's namespace, another one) go with the describe.
   afterAll(async () => {
@@ -1105,8 +848,12 @@ describe("the edge on real pods: the Traefik data plane, TLS from the stack's CA
     );
   });
   test("through the Gateway: HTTPS verified against the stack's CA (refused without it); the host's paths routed to the service", async () => {
-    const gateway = await edge();
-    expect(gateway).toMatchObject({ address: "127.0.0.1", host: "mlops.localtest.me", port: 443 });
+    const gateway = await platform.edge();
+    expect(gateway).toMatchObject({
+      address: "127.0.0.1",
+      host: "mlops.localtest.me",
+      port: 443,
+    });
     const gw = await get("gateway", "inference", NS);
     expect(gw.spec.gatewayClassName).toBe("traefik");
     expect(condition(gw, "Programmed")).toBe("True");
@@ -1122,9 +869,9 @@ describe("the edge on real pods: the Traefik data plane, TLS from the stack's CA
     expect(days).toBeGreaterThan(29);
     expect(days).toBeLessThanOrEqual(30);
     // Another CA's trust refuses the chain: the client checks the certificate for real.
-    const other = await gatewayRequest(gateway, "/v2/health/ready", { ca: cert.toString() }).catch(
-      (e: Error & { code?: string }) => e.code ?? e.message,
-    );
+    const other = await gatewayRequest(gateway, "/v2/health/ready", {
+      ca: cert.toString(),
+    }).catch((e: Error & { code?: string }) => e.code ?? e.message);
     expect(other).toMatch(/UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED|UNABLE_TO_GET_ISSUER/);
     const auth = credentialHeaders();
     const paths: Record<string, number> = {};
@@ -1163,7 +910,7 @@ describe("the edge on real pods: the Traefik data plane, TLS from the stack's CA
   });
 
   test("unmodified tritonclient.grpc through the Gateway (TLS, the GRPCRoute) answers as it does on the Service's gRPC port", async () => {
-    const gateway = await edge();
+    const gateway = await platform.edge();
     const python = await pythonEnv();
     const script = path.join(REPO_ROOT, "tests/service/python/triton_grpc.py");
     const caFile = path.join(os.tmpdir(), `e2e-stack-ca-${process.pid}.pem`);
@@ -1231,7 +978,12 @@ describe("the edge on real pods: the Traefik data plane, TLS from the stack's CA
     const pool = {
       nodeSelector: { "mlops-platform/pool": "training" },
       tolerations: [
-        { key: "mlops-platform/pool", operator: "Equal", value: "training", effect: "NoSchedule" },
+        {
+          key: "mlops-platform/pool",
+          operator: "Equal",
+          value: "training",
+          effect: "NoSchedule",
+        },
       ],
     };
     try {
@@ -1329,7 +1081,7 @@ describe("the edge on real pods: the Traefik data plane, TLS from the stack's CA
       });
       expect(dns).toBe((await get("service", "inference", NS)).spec.clusterIP);
       // The data plane is admitted: the Gateway's requests above and here reach the pods.
-      expect((await gatewayRequest(await edge(), "/v2/health/ready")).status).toBe(200);
+      expect((await gatewayRequest(await platform.edge(), "/v2/health/ready")).status).toBe(200);
     } finally {
       await kubectl(
         "delete",
@@ -1398,7 +1150,7 @@ describe("monitoring on real pods: a real Prometheus scrapes them through the re
   }
 
   beforeAll(async () => {
-    if (!ownCluster()) return;
+    if (!platform.ownCluster()) return;
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "mlops-e2e-prometheus-"));
     // The local stack's config with a short scrape interval, rendered as the platform renders it.
     const raw = Object.fromEntries(
@@ -1562,16 +1314,16 @@ describe("monitoring on real pods: a real Prometheus scrapes them through the re
 
 describe("changes: the preview names exactly what changes, up applies it", () => {
   test("a second preview reports no changes", async () => {
-    const r = await preview("preview (no changes)");
+    const r = await platform.preview("preview (no changes)");
     expect(changed(r.steps)).toEqual([]);
     expect(Object.keys(r.changes)).toEqual(["same"]);
   });
 
   test("app.replicas 1 -> 2: Deployment (spread) and HPA (floor) update, the PDB is created", async () => {
-    stack.configure((c) => {
+    platform.stack.configure((c) => {
       c["mlops:app"].replicas = 2;
     });
-    const r = await preview("preview (replicas 1 -> 2)");
+    const r = await platform.preview("preview (replicas 1 -> 2)");
     expect(objectChanges(r)).toEqual(
       [
         `update ${D} ${NS}/inference`,
@@ -1579,7 +1331,7 @@ describe("changes: the preview names exactly what changes, up applies it", () =>
         `create ${PDB} ${NS}/inference`,
       ].sort(),
     );
-    await up("up (replicas 1 -> 2)");
+    await platform.up("up (replicas 1 -> 2)");
     const pdb = await get("pdb", "inference", NS);
     expect(pdb.spec).toMatchObject({
       maxUnavailable: 1,
@@ -1601,10 +1353,10 @@ describe("changes: the preview names exactly what changes, up applies it", () =>
   });
 
   test("a new image tag: only the objects that run the image update; the rollout under load fails no request", async () => {
-    stack.configure((c) => {
+    platform.stack.configure((c) => {
       c["mlops:image"].ref = "mlops-inference:0.1.1";
     });
-    const r = await preview("preview (image tag)");
+    const r = await platform.preview("preview (image tag)");
     // Back to 1 replica removes the PDB; the image changes the Deployment, its HPA (version
     // label) and the CronJob; nothing else.
     expect(objectChanges(r)).toEqual(
@@ -1615,7 +1367,7 @@ describe("changes: the preview names exactly what changes, up applies it", () =>
         `update ${CRON} ${NS}/training`,
       ].sort(),
     );
-    const { traffic } = await underLoad(BASE, () => up("up (image tag)"));
+    const { traffic } = await underLoad(BASE, () => platform.up("up (image tag)"));
     report("rolling update 0.1.0 -> 0.1.1 under load", traffic);
     expect(traffic.failures).toEqual([]);
     expect(traffic.failed).toBe(0);
@@ -1645,15 +1397,36 @@ describe("changes: the preview names exactly what changes, up applies it", () =>
   });
 });
 
+/** Requests the canary split is measured over, through the Gateway. */
+const SPLIT_REQUESTS = 400;
+
+/** `hits` of `n` is within 4 standard deviations of a binomial(n, p) mean. */
+function expectBinomial(hits: number, n: number, p: number): void {
+  const sd = Math.sqrt(n * p * (1 - p));
+  expect(Math.abs(hits - n * p)).toBeLessThanOrEqual(4 * sd);
+}
+
+/** `pod restarts` of every pod of the stack's namespace. */
+async function restarts(): Promise<string[]> {
+  const pods = await list("pods", ["-n", NS]);
+  return pods
+    .filter((p) => !p.metadata.deletionTimestamp && p.status.phase === "Running")
+    .map(
+      (p) =>
+        `${p.metadata.name} ${((p.status.containerStatuses ?? []) as KubeObject[]).reduce((n, c) => n + (c.restartCount as number), 0)}`,
+    )
+    .sort();
+}
+
 describe("release strategies on the real engine", () => {
   test("blueGreen: switching blue -> green previews one update, of the Service, and up applies it", async () => {
     const green = "mlops-inference:0.2.0";
     const blueGreen = (active: string) =>
-      stack.configure((c) => {
+      platform.stack.configure((c) => {
         c["mlops:release"] = { strategy: "blueGreen", active, green: { image: green } };
       });
     blueGreen("blue");
-    await up("up (blueGreen, blue)");
+    await platform.up("up (blueGreen, blue)");
     expect(deploymentContainer(await get("deployment", "inference-blue", NS)).image).toBe(
       "mlops-inference:0.1.0",
     );
@@ -1678,12 +1451,12 @@ describe("release strategies on the real engine", () => {
     expect(new Set(await versionsNow(BASE))).toEqual(new Set(["0.1.0"]));
 
     blueGreen("green");
-    const r = await preview("preview (blue -> green)");
+    const r = await platform.preview("preview (blue -> green)");
     expect(objectChanges(r)).toEqual([`update ${SVC} ${NS}/inference`]);
     const restartsBefore = await restarts();
     // The user's path: through the Gateway (the route's backend is the Service that switches).
-    const gateway = await edge();
-    const { traffic } = await underLoad(BASE, () => up("up (blue -> green)"), {
+    const gateway = await platform.edge();
+    const { traffic } = await underLoad(BASE, () => platform.up("up (blue -> green)"), {
       send: (p, body) => gatewayRequest(gateway, p, { body, headers: credentialHeaders() }),
     });
     report("blue-green switch blue -> green under load, through the Gateway", traffic);
@@ -1696,7 +1469,7 @@ describe("release strategies on the real engine", () => {
     expect((await get("service", "inference", NS)).spec.selector["mlops-platform/track"]).toBe(
       "green",
     );
-    expect((await stack.outputs()).release).toEqual({
+    expect((await platform.stack.outputs()).release).toEqual({
       strategy: "blueGreen",
       serving: "green",
       canaryWeight: 0,
@@ -1722,16 +1495,16 @@ describe("release strategies on the real engine", () => {
     const before = await snapshot();
     expect(before.pods.length).toBeGreaterThanOrEqual(2);
 
-    stack.configure((c) => {
+    platform.stack.configure((c) => {
       c["mlops:release"] = {
         strategy: "blueGreen",
         active: "blue",
         green: { image: "mlops-inference:0.2.0" },
       };
     });
-    const r = await preview("preview (rollback green -> blue)");
+    const r = await platform.preview("preview (rollback green -> blue)");
     expect(objectChanges(r)).toEqual([`update ${SVC} ${NS}/inference`]);
-    const { traffic } = await underLoad(BASE, () => up("up (rollback to blue)"));
+    const { traffic } = await underLoad(BASE, () => platform.up("up (rollback to blue)"));
     report("blue-green rollback green -> blue under load", traffic);
     expect(traffic.failures).toEqual([]);
     expect(traffic.failed).toBe(0);
@@ -1746,7 +1519,7 @@ describe("release strategies on the real engine", () => {
 
   test("canary: the HTTPRoute weights the stable and canary Services; a weight change and an abort each preview one update of each route (HTTP and gRPC)", async () => {
     const canary = (weight: number) =>
-      stack.configure((c) => {
+      platform.stack.configure((c) => {
         c["mlops:release"] = {
           strategy: "canary",
           canary: { image: "mlops-inference:0.2.0", weight },
@@ -1757,7 +1530,7 @@ describe("release strategies on the real engine", () => {
         (rule.backendRefs as KubeObject[]).map((b) => `${b.name}:${b.port}=${b.weight}`),
       );
     canary(10);
-    await up("up (canary 10%)");
+    await platform.up("up (canary 10%)");
     expect(await weights()).toEqual([["inference:80=90", "inference-canary:80=10"]]);
     const canarySvc = await get("service", "inference-canary", NS);
     expect(canarySvc.spec.selector["mlops-platform/track"]).toBe("canary");
@@ -1779,16 +1552,19 @@ describe("release strategies on the real engine", () => {
     );
 
     canary(30);
-    const r = await preview("preview (canary 10% -> 30%)");
+    const r = await platform.preview("preview (canary 10% -> 30%)");
     expect(objectChanges(r)).toEqual([
       `update ${GRPC_ROUTE} ${NS}/inference`,
       `update ${ROUTE} ${NS}/inference`,
     ]);
-    await up("up (canary 30%)");
+    await platform.up("up (canary 30%)");
     expect(await weights()).toEqual([["inference:80=70", "inference-canary:80=30"]]);
-    expect((await stack.outputs()).release).toMatchObject({ strategy: "canary", canaryWeight: 30 });
+    expect((await platform.stack.outputs()).release).toMatchObject({
+      strategy: "canary",
+      canaryWeight: 30,
+    });
     // Through the data plane: each request on a new connection, the route's weights decide.
-    const gateway = await edge();
+    const gateway = await platform.edge();
     const split = await waitFor(
       "the data plane to take the new weights",
       async () => {
@@ -1810,12 +1586,12 @@ describe("release strategies on the real engine", () => {
 
     // Abort: the canary keeps running but the route sends it nothing.
     canary(0);
-    const abort = await preview("preview (canary abort: weight 0)");
+    const abort = await platform.preview("preview (canary abort: weight 0)");
     expect(objectChanges(abort)).toEqual([
       `update ${GRPC_ROUTE} ${NS}/inference`,
       `update ${ROUTE} ${NS}/inference`,
     ]);
-    await up("up (canary 0%)");
+    await platform.up("up (canary 0%)");
     expect(await weights()).toEqual([["inference:80=100", "inference-canary:80=0"]]);
     expect(condition(await get("deployment", "inference-canary", NS), "Available")).toBe("True");
     const stable = await waitFor(
@@ -1888,7 +1664,7 @@ describe("training: a Job from the CronJob runs on the training node", () => {
     expect(condition(job, "Complete")).toBe("True");
     expect(pods.length).toBeGreaterThanOrEqual(1);
     for (const p of pods) {
-      if (ownCluster()) expect(p.spec.nodeName).toBe(TRAINING_NODE);
+      if (platform.ownCluster()) expect(p.spec.nodeName).toBe(TRAINING_NODE);
       // The pool's label and taint are what put it there.
       expect(p.spec.tolerations).toContainEqual({
         key: "mlops-platform/pool",
@@ -1917,7 +1693,7 @@ describe("training: a Job from the CronJob runs on the training node", () => {
         .join(" | ")}\n`,
     );
     // Nothing else runs on the training node: only this Job's pods carry the toleration.
-    if (ownCluster()) {
+    if (platform.ownCluster()) {
       const onTraining = await list("pods", [
         "-A",
         "--field-selector",
@@ -1940,18 +1716,21 @@ describe("training: a Job from the CronJob runs on the training node", () => {
   });
 });
 
+const POLICY_PACK = path.join(REPO_ROOT, "policy");
+const POLICY_CONFIG = path.join(REPO_ROOT, "policy/config/local.json");
+
 describe("policy pack on the real engine", () => {
   test("the local config passes; a LoadBalancer Service is stopped by k8s-no-load-balancer-service", async () => {
-    stack.configure(() => undefined);
+    platform.stack.configure(() => undefined);
     const options = { policyPacks: [POLICY_PACK], policyPackConfigs: [POLICY_CONFIG] };
-    const ok = await stack.preview(options);
+    const ok = await platform.stack.preview(options);
     recordTiming("preview with policy pack", ok.seconds);
     expect(ok.policy.filter((p) => p.enforcementLevel === "mandatory")).toEqual([]);
 
-    stack.configure((c) => {
+    platform.stack.configure((c) => {
       c["mlops:app"].serviceType = "LoadBalancer";
     });
-    const bad = await stack.failingPreview(options);
+    const bad = await platform.stack.failingPreview(options);
     const violations = bad.policy.filter((p) => p.enforcementLevel === "mandatory");
     expect(violations.map((p) => p.policyName)).toEqual(["k8s-no-load-balancer-service"]);
     expect(violations[0].resourceUrn).toMatch(
@@ -1961,6 +1740,20 @@ describe("policy pack on the real engine", () => {
   });
 });
 
+/**
+ * The digest-pinned image the promotion step deploys: the 0.1.0 image by the digest the suite's
+ * nodes hold it under, or MLOPS_E2E_DIGEST_REF (a digest your cluster can pull).
+ */
+function digestRef(context: E2eContext): string {
+  const ref = process.env.MLOPS_E2E_DIGEST_REF ?? context.digestRef ?? "";
+  if (!/^[^@\s]+@sha256:[0-9a-f]{64}$/.test(ref)) {
+    throw new Error(
+      `MLOPS_E2E_DIGEST_REF: got "${ref}"; expected <repository>@sha256:<64 hex digits> of mlops-inference:0.1.0 that the cluster can pull`,
+    );
+  }
+  return ref;
+}
+
 describe("promotion from the deployed stack", () => {
   let projectDir: string;
   let prodBefore: string;
@@ -1968,7 +1761,7 @@ describe("promotion from the deployed stack", () => {
   beforeAll(() => {
     projectDir = fs.mkdtempSync(path.join(os.tmpdir(), "mlops-e2e-promote-"));
     fs.copyFileSync(
-      path.join(stack.projectDir, "Pulumi.yaml"),
+      path.join(platform.stack.projectDir, "Pulumi.yaml"),
       path.join(projectDir, "Pulumi.yaml"),
     );
     prodBefore = fs.readFileSync(path.join(REPO_ROOT, "Pulumi.prod.yaml"), "utf8");
@@ -1991,12 +1784,12 @@ describe("promotion from the deployed stack", () => {
         "--project-dir",
         projectDir,
       ],
-      { cwd: REPO_ROOT, env: { ...process.env, ...stack.envVars }, timeoutMs: 180000 },
+      { cwd: REPO_ROOT, env: { ...process.env, ...platform.stack.envVars }, timeoutMs: 180000 },
     );
 
   test("refuses the local stack's tag, read from its real outputs, and writes nothing", async () => {
-    stack.configure(() => undefined);
-    await up("up (back to local config)");
+    platform.stack.configure(() => undefined);
+    await platform.up("up (back to local config)");
     const r = await promote();
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(
@@ -2006,17 +1799,19 @@ describe("promotion from the deployed stack", () => {
   });
 
   test("moves the deployed digest and model versions into the prod stack file", async () => {
-    stack.configure((c) => {
-      c["mlops:image"].ref = digestRef();
+    platform.stack.configure((c) => {
+      c["mlops:image"].ref = digestRef(platform.context);
       c["mlops:app"].models = { "mpg-regressor": "2", "penguin-classifier": "1" };
     });
-    await up("up (digest-pinned image)");
-    expect(deploymentContainer(await get("deployment", "inference", NS)).image).toBe(digestRef());
+    await platform.up("up (digest-pinned image)");
+    expect(deploymentContainer(await get("deployment", "inference", NS)).image).toBe(
+      digestRef(platform.context),
+    );
     const r = await promote();
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     const after = fs.readFileSync(path.join(projectDir, "Pulumi.prod.yaml"), "utf8");
-    expect(after).toContain(`    ref: ${digestRef()}\n`);
+    expect(after).toContain(`    ref: ${digestRef(platform.context)}\n`);
     expect(after).toMatch(/models:\n {6}mpg-regressor: "2"\n {6}penguin-classifier: "1"\n/);
     // Only those two keys move: every other line of the file stays.
     const removed = prodBefore.split("\n").filter((l) => !after.split("\n").includes(l));
@@ -2029,7 +1824,7 @@ describe("promotion from the deployed stack", () => {
 
 describe("credentials in logs", () => {
   test("no key of the run appears in any container log of the stack, or in the engine's output", async () => {
-    expect(seenKeys.length).toBeGreaterThanOrEqual(3);
+    expect(platform.seenKeys.length).toBeGreaterThanOrEqual(3);
     const pods = await list("pods", ["-n", NS]);
     let lines = 0;
     const leaks: string[] = [];
@@ -2037,29 +1832,58 @@ describe("credentials in logs", () => {
       for (const c of (p.spec.containers as KubeObject[]).map((x) => x.name as string)) {
         const log = await kubectl("logs", "-n", NS, p.metadata.name, "-c", c).catch(() => "");
         lines += log.split("\n").length;
-        for (const key of seenKeys) if (log.includes(key)) leaks.push(`${p.metadata.name}/${c}`);
+        for (const key of platform.seenKeys)
+          if (log.includes(key)) leaks.push(`${p.metadata.name}/${c}`);
       }
     }
-    const engine = (await stack.preview()).stdout;
-    for (const key of seenKeys)
+    const engine = (await platform.stack.preview()).stdout;
+    for (const key of platform.seenKeys)
       if (engine.includes(key)) leaks.push("pulumi preview --diff output");
     process.stderr.write(
-      `[e2e] ${seenKeys.length} keys looked for in ${lines} log lines of ${pods.length} pods: ${leaks.length} found\n`,
+      `[e2e] ${platform.seenKeys.length} keys looked for in ${lines} log lines of ${pods.length} pods: ${leaks.length} found\n`,
     );
     expect(leaks).toEqual([]);
   });
 });
 
+/** Every container of a node's containerd (the suite's own cluster). */
+async function nodeContainers(node: string): Promise<string[]> {
+  const socket = (
+    await runOk("bash", [path.join(REPO_ROOT, "scripts/control-plane.sh"), "socket", node], {
+      timeoutMs: 30000,
+    })
+  ).stdout.trim();
+  // The cluster's own data plane (namespace traefik) is not the stack's.
+  const r = await runOk(
+    "ctr",
+    [
+      "--address",
+      socket,
+      "-n",
+      "k8s.io",
+      "containers",
+      "ls",
+      "-q",
+      `labels."io.kubernetes.pod.namespace"!=${DATA_PLANE_NS}`,
+    ],
+    { timeoutMs: 30000 },
+  );
+  return r.stdout.split("\n").filter(Boolean);
+}
+
+/** The local cluster's Gateway data plane (Traefik, scripts/control-plane/traefik.yaml). */
+const DATA_PLANE_NS = "traefik";
+
 describe("destroy", () => {
   test("leaves no object of the stack in the cluster, and the stack is removed", async () => {
     // What the stack holds now (a preview with no change lists every object as `same`).
-    const held = (await preview("preview (before destroy)")).steps
+    const held = (await platform.preview("preview (before destroy)")).steps
       .filter(isObject)
       .map((s) => `delete ${s.type} ${objectName(s)}`)
       .sort();
     expect(held.length).toBeGreaterThanOrEqual(LOCAL_OBJECTS.length);
-    const r = await stack.destroy();
-    deployed = false;
+    const r = await platform.stack.destroy();
+    platform.deployed = false;
     recordTiming("destroy", r.seconds, JSON.stringify(r.changes));
     // Exactly those objects are deleted, by name.
     expect(objectChanges(r)).toEqual(held);
@@ -2090,7 +1914,7 @@ describe("destroy", () => {
     }
 
     // No pod, container or sandbox of the stack is left on the nodes.
-    if (ownCluster()) {
+    if (platform.ownCluster()) {
       await waitFor(
         "the nodes' containers of the stack to be removed",
         async () => {
@@ -2110,9 +1934,12 @@ describe("destroy", () => {
       ).toEqual([]);
     }
 
-    await stack.remove();
-    removed = true;
-    const ws = await LocalWorkspace.create({ workDir: stack.projectDir, envVars: stack.envVars });
+    await platform.stack.remove();
+    platform.removed = true;
+    const ws = await LocalWorkspace.create({
+      workDir: platform.stack.projectDir,
+      envVars: platform.stack.envVars,
+    });
     expect((await ws.listStacks()).map((s) => s.name)).not.toContain(STACK_NAME);
   });
 });
