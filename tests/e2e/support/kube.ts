@@ -113,3 +113,15 @@ export function condition(obj: KubeObject, type: string): string | undefined {
   const conditions = (obj.status?.conditions ?? []) as { type: string; status: string }[];
   return conditions.find((c) => c.type === type)?.status;
 }
+
+/** The first container of a Deployment's pod template. */
+export function deploymentContainer(d: KubeObject): KubeObject {
+  return d.spec.template.spec.containers[0] as KubeObject;
+}
+
+/** A container's `env` as name -> value (`""` for a value from a reference). */
+export function envOf(container: KubeObject): Record<string, string> {
+  return Object.fromEntries(
+    (container.env as { name: string; value?: string }[]).map((e) => [e.name, e.value ?? ""]),
+  );
+}

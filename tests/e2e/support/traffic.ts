@@ -8,6 +8,7 @@
  * by kube-proxy anew (a kept-alive connection would stay on the pod it first reached).
  */
 import * as http from "node:http";
+import { recordTiming } from "./context";
 
 export interface TrafficReport {
   readonly requests: number;
@@ -206,4 +207,25 @@ export function describeTraffic(t: TrafficReport): string {
     .map(([v, n]) => `${v}: ${n}`)
     .join(", ");
   return `${t.requests} requests in ${t.seconds}s (${t.requestsPerSecond}/s), ${t.failed} failed; GET /v2 answered by version: ${byVersion || "none"}`;
+}
+
+/** The traffic figures go to the run's output and its timings. */
+export function report(label: string, t: TrafficReport): TrafficReport {
+  const line = describeTraffic(t);
+  process.stderr.write(`[e2e] ${label}: ${line}\n`);
+  if (t.failures.length > 0)
+    process.stderr.write(`[e2e]   failures: ${t.failures.join("\n    ")}\n`);
+  recordTiming(label, t.seconds, line);
+  return t;
+}
+
+/** The version (GET /v2) of `n` answers in a row from the Service, fresh connections. */
+export async function versionsNow(base: string, n = 20): Promise<string[]> {
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const a = await send(base, "/v2");
+    expect(a.status).toBe(200);
+    out.push(String((JSON.parse(a.body) as { version: string }).version));
+  }
+  return out;
 }
