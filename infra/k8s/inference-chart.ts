@@ -61,7 +61,8 @@ export interface InferenceChartProps {
   /** The track the `inference` Service (and so the route) sends traffic to. */
   readonly serviceTrack: string;
   /** A canary track the HTTPRoute sends `weight` percent of requests to, through its own
-   * Service (`inference-<track>`). Needs `ingress.api: gateway`. @default none */
+   * Service (`inference-<track>`). Needs `ingress.api: gateway`. @default no canary: the route
+   * sends every request to the `inference` Service */
   readonly canary?: { readonly track: string; readonly weight: number };
   /** Each Deployment's HPA floor; PDB and topology spread are added when it is above 1. */
   readonly replicas: number;
@@ -89,7 +90,8 @@ export interface InferenceChartProps {
    * they need. @default false */
   readonly edgePolicies?: boolean;
   /** Client id of the Azure managed identity the pods use (workload identity).
-   * @default undefined: no workload identity */
+   * @default no workload identity: the ServiceAccount has no client id and the pods get no Azure
+   * token */
   readonly workloadIdentityClientId?: string;
   /** Extra environment of the service container. @default {} */
   readonly env?: Readonly<Record<string, string>>;

@@ -22,7 +22,8 @@ export interface ManifestInputs {
   readonly instance: string;
   /** The resolved image reference to run. */
   readonly image: string;
-  /** Workload identity of the service's pods (Azure). @default undefined */
+  /** Workload identity of the service's pods (Azure). @default no workload identity: the pods
+   * get no Azure token */
   readonly workloadIdentityClientId?: string;
   /** Where the training job writes artifacts (Azure). @default an emptyDir */
   readonly modelStore?: BlobModelStore;

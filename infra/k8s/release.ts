@@ -11,7 +11,7 @@ import { InferenceChart, type Track } from "./inference-chart";
 export interface ReleaseTracks {
   readonly tracks: Track[];
   readonly serviceTrack: string;
-  /** @default undefined (no canary: the route sends everything to the Service) */
+  /** @default no canary: the route sends everything to the Service */
   readonly canary?: { readonly track: string; readonly weight: number };
 }
 

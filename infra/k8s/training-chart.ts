@@ -44,7 +44,7 @@ export interface TrainingChartProps {
   readonly cpuRequestMillis: number;
   readonly memoryRequestMib: number;
   readonly activeDeadlineSeconds: number;
-  /** Where artifacts go. @default undefined: an emptyDir volume, kept only for the pod's life
+  /** Where artifacts go. @default an emptyDir volume, kept only for the pod's life
    * (the `local` target; the job's log carries the held-out metrics). */
   readonly modelStore?: BlobModelStore;
 }
