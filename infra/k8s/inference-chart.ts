@@ -9,9 +9,9 @@
 import { ApiObject, Chart, Duration, JsonPatch, Size } from "cdk8s";
 import * as kplus from "cdk8s-plus-27";
 import { Construct } from "constructs";
-import { ENVOY_GATEWAY_NAMESPACE } from "../config";
 import type { AuthConfig, IngressConfig, ResourcesConfig, ServiceType } from "../config";
 import { modelPins } from "../models";
+import { ENVOY_GATEWAY_NAMESPACE } from "./envoy-gateway";
 import { PART_OF, recommendedLabels, selectorLabels, versionOf } from "./labels";
 import { CONTAINER_SECURITY_CONTEXT, hardenPod, POD_SECURITY_CONTEXT } from "./security";
 

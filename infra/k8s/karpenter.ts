@@ -15,13 +15,12 @@
  * error naming the key.
  */
 import { PRICE_TABLE, PriceTable, vmSize } from "../azure/prices";
+import { NodePoolConfig, TrainingConfig } from "../config";
 import {
-  NodePoolConfig,
   TRAINING_POOL_LABEL_KEY,
   TRAINING_POOL_LABEL_VALUE,
   TRAINING_TAINT,
-  TrainingConfig,
-} from "../config";
+} from "./training-pool";
 
 export const KARPENTER_API = "karpenter.sh/v1";
 export const KWOK_NODE_CLASS_API = "karpenter.kwok.sh/v1alpha1";
