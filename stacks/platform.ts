@@ -207,7 +207,8 @@ export function createPlatform(config: PlatformConfig): PlatformOutputs {
 interface AppInputs {
   /** The image to run (a built digest or the pinned reference). */
   readonly image: pulumi.Input<string>;
-  /** Workload identity of the service's pods (Azure). @default none */
+  /** Workload identity of the service's pods (Azure). @default no workload identity: the pods
+   * get no Azure token */
   readonly workloadIdentityClientId?: pulumi.Input<string>;
   /** Where the training job writes artifacts (Azure). @default an emptyDir */
   readonly modelStore?: pulumi.Input<BlobModelStore>;

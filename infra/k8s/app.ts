@@ -29,8 +29,8 @@ export interface InferenceAppArgs {
   readonly keys: boolean;
   /** The public endpoint (`ingress.host`, `ingress.tls`). */
   readonly endpoint: Endpoint;
-  /** The Service's fixed node port (`app.nodePort`). @default none: Kubernetes picks one, if
-   * the Service has any */
+  /** The Service's fixed node port (`app.nodePort`). @default no fixed port: Kubernetes picks
+   * one for a NodePort or LoadBalancer Service, and `nodePortUrl` is "" */
   readonly nodePort?: number;
   /** Kubernetes provider. @default the ambient kube context */
   readonly provider?: k8s.Provider;

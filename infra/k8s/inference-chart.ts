@@ -76,7 +76,8 @@ export interface InferenceIngress {
   readonly certificate: "self-signed" | "stack-ca" | "external";
   /** The `Gateway`'s class (`api: gateway`). */
   readonly gatewayClassName: string;
-  /** The `Ingress`'s class (`api: ingress`). @default none */
+  /** The `Ingress`'s class (`api: ingress` needs one). @default no IngressClass: right for
+   * `api: gateway`, which renders no Ingress */
   readonly className?: string;
   /** Namespace of the data plane's pods, admitted to the HTTP and gRPC ports. */
   readonly controllerNamespace: string;
@@ -92,7 +93,8 @@ export interface InferenceAuth {
   readonly mode: "key" | "entra" | "none";
   /** The app role an Entra token must carry. */
   readonly role: string;
-  /** `entra`: the audience, issuer and key set of the tokens. @default none */
+  /** `entra`: the audience, issuer and key set of the tokens. @default unset: the `key` and
+   * `none` modes read no token */
   readonly audience?: string;
   readonly issuer?: string;
   readonly jwksUrl?: string;
