@@ -21,6 +21,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { BUNDLED_MODELS } from "../service/train/models";
+import { SHARED_RESOURCE_GROUP } from "./azure/names";
+import { DEFAULT_GATEWAY_CLASS, ENVOY_GATEWAY_NAMESPACE } from "./k8s/envoy-gateway";
+import { AZURE_MANAGED_SCRAPER_NAMESPACE } from "./monitoring/scrape";
 
 /** Where the platform runs: any Kubernetes context (`local`) or Azure (AKS + ACR + storage). */
 export const TARGETS = ["local", "azure"] as const;
@@ -58,27 +61,9 @@ export type KubeloginMode = (typeof KUBELOGIN_MODES)[number];
 export const PRINCIPAL_TYPES = ["ServicePrincipal", "User"] as const;
 export type PrincipalType = (typeof PRINCIPAL_TYPES)[number];
 
-/** The resource group the one-time bootstrap creates the shared registry in (docs/azure.md). */
-export const SHARED_RESOURCE_GROUP = "mlops-platform-shared";
-
-/** The taint and label that reserve the training pool for training pods only. */
-export const TRAINING_POOL_LABEL_KEY = "mlops-platform/pool";
-export const TRAINING_POOL_LABEL_VALUE = "training";
-export const TRAINING_TAINT = {
-  key: TRAINING_POOL_LABEL_KEY,
-  value: TRAINING_POOL_LABEL_VALUE,
-  effect: "NoSchedule",
-} as const;
-
 /** How traffic reaches the Service: the Kubernetes Gateway API (default) or an `Ingress`. */
 export const TRAFFIC_APIS = ["gateway", "ingress"] as const;
 export type TrafficApi = (typeof TRAFFIC_APIS)[number];
-
-/** The GatewayClass of the Envoy Gateway controller the Azure program installs
- * (infra/azure/gateway.ts), and the default `ingress.gatewayClassName`. */
-export const DEFAULT_GATEWAY_CLASS = "envoy-gateway";
-/** Where Envoy Gateway runs its controller and its Envoy proxies: the data plane's namespace. */
-export const ENVOY_GATEWAY_NAMESPACE = "envoy-gateway-system";
 
 /** Who may score the models: the stack's two keys (default), Microsoft Entra ID tokens, or
  * anyone (a `local` stack only, when it says so). */
@@ -100,9 +85,6 @@ export type Colour = (typeof COLOURS)[number];
  * monitoring objects the platform deploys (and so which CRDs the cluster must have). */
 export const SCRAPERS = ["none", "prometheus-operator", "azure-managed"] as const;
 export type Scraper = (typeof SCRAPERS)[number];
-
-/** The namespace AKS's managed Prometheus (the ama-metrics pods) scrapes from. */
-export const AZURE_MANAGED_SCRAPER_NAMESPACE = "kube-system";
 
 const DIGEST_REF = /^[a-z0-9]+(?:[._\-/:][a-z0-9]+)*@sha256:[0-9a-f]{64}$/;
 const TAG_REF = /^[a-z0-9]+(?:[._\-/:][a-z0-9]+)*:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;

@@ -1,4 +1,4 @@
-import { TRAINING_TAINT } from "../../../infra/config";
+import { TRAINING_TAINT } from "../../../infra/k8s/training-pool";
 import {
   expandConfigGroups,
   findResource,
