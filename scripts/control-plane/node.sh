@@ -53,9 +53,25 @@ node_prerequisites() {
   bash "$SCRIPTS_DIR/node/install.sh"
   local b
   for b in kubelet kube-proxy coredns; do bin "$b" >/dev/null; done
+  node_disk_space
   [[ -d /proc/sys/net/bridge ]] ||
     die "the kernel has no bridge netfilter (/proc/sys/net/bridge): load br_netfilter (modprobe br_netfilter)"
   bash "$SCRIPTS_DIR/node/images.sh" pause
+}
+
+# The nodes' containerd roots (the side-loaded images, the containers' layers) are in the state
+# directory. Below the kubelets' eviction threshold (nodefs.available 1%, write_kubelet_config)
+# they taint their nodes and delete unused images, which nothing can pull again here: pods then
+# stay Pending or fail to start their sandbox. So start only with what a run writes
+# (MLOPS_NODE_FREE_MIB, 4 GiB: the nodes hold about 1.5 GiB after the e2e suite) above 1% of the
+# filesystem.
+node_disk_space() {
+  local dir="$NODE_STATE" size free="${MLOPS_NODE_FREE_MIB:-4096}"
+  [[ "$free" =~ ^[0-9]+$ ]] || usage_error "MLOPS_NODE_FREE_MIB must be a whole number of MiB; got '$free'"
+  while [[ ! -e "$dir" ]]; do dir="$(dirname "$dir")"; done
+  size="$(df -Pm "$dir" | awk 'NR == 2 { print $2 }')"
+  require_free_space "$dir" "$((free + size / 100))" \
+    "the real nodes (what a run writes, $free MiB, above the kubelets' eviction threshold, 1% of the filesystem)"
 }
 
 # The sysctls: remember each value once (the first start), then set.

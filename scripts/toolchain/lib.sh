@@ -51,6 +51,18 @@ apt_install() {
   log "installed $* in $((SECONDS - start))s"
 }
 
+# require_free_space <dir> <MiB> <what needs it>: the filesystem holding <dir> (or its nearest
+# existing parent) has at least <MiB> free, or die naming the filesystem, both figures and what
+# needs the space.
+require_free_space() {
+  local dir="$1" need="$2" what="$3" avail
+  while [[ ! -e "$dir" ]]; do dir="$(dirname "$dir")"; done
+  avail="$(df -Pm "$dir" | awk 'NR == 2 { print $4 }')"
+  [[ "$avail" =~ ^[0-9]+$ ]] || die "could not read the free space of $dir (df -Pm)"
+  ((avail >= need)) ||
+    die "$what needs ${need} MiB free on the filesystem of $dir; it has ${avail} MiB: free space there, or point MLOPS_STATE_DIR at another filesystem"
+}
+
 # lock_version <npm package>: the version package-lock.json pins for it.
 lock_version() {
   command -v node >/dev/null || die "Node.js 20+ is required (the scripts read versions from package-lock.json with it)"

@@ -7,7 +7,7 @@
  */
 import { applyContext, recordTiming, type E2eContext } from "../support/context";
 import { gatewayTarget, type GatewayTarget } from "../support/gateway";
-import { find } from "../support/kube";
+import { find, nodeTrouble } from "../support/kube";
 import { type ServiceProcess } from "../support/service";
 import { changed, E2eStack, type Run, type Step } from "../support/stack";
 import { nodeOfRole } from "../../support/node-table";
@@ -112,8 +112,13 @@ export class PlatformFixture {
   }
 
   async up(label: string): Promise<Run> {
-    const r = await this.stack.up();
     this.deployed = true;
+    const r = await this.stack.up().catch(async (err: unknown) => {
+      // Pods that never become ready time the update out after minutes: say what the nodes report.
+      const trouble = await nodeTrouble();
+      if (trouble && err instanceof Error) err.message += `\n[e2e] the nodes report:\n${trouble}`;
+      throw err;
+    });
     recordTiming(label, r.seconds, `${JSON.stringify(r.changes)}`);
     return r;
   }

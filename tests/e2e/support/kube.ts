@@ -125,3 +125,30 @@ export function envOf(container: KubeObject): Record<string, string> {
     (container.env as { name: string; value?: string }[]).map((e) => [e.name, e.value ?? ""]),
   );
 }
+
+/**
+ * What is wrong with the cluster's nodes, one line each (a condition other than Ready that is
+ * True, Ready that is not, a taint the node set on itself), or "" when nothing is: an `up` that
+ * times out on pods that never start says why (a node under disk pressure deletes the images
+ * loaded into it, and nothing can pull them again here).
+ */
+export async function nodeTrouble(): Promise<string> {
+  const nodes = await list("nodes").catch((err: unknown) => {
+    return [{ metadata: { name: `(nodes not listed: ${String(err)})` } }] as KubeObject[];
+  });
+  const lines: string[] = [];
+  for (const n of nodes) {
+    const trouble = (
+      (n.status?.conditions ?? []) as { type: string; status: string; message?: string }[]
+    )
+      .filter((c) => (c.type === "Ready" ? c.status !== "True" : c.status === "True"))
+      .map((c) => `${c.type}=${c.status}${c.message ? ` (${c.message})` : ""}`);
+    const taints = ((n.spec?.taints ?? []) as { key: string; effect: string }[])
+      .filter((t) => t.key.startsWith("node.kubernetes.io/"))
+      .map((t) => `taint ${t.key}:${t.effect}`);
+    if (!n.status) trouble.push("no status");
+    if (trouble.length + taints.length > 0)
+      lines.push(`${n.metadata.name}: ${[...trouble, ...taints].join("; ")}`);
+  }
+  return lines.join("\n");
+}
