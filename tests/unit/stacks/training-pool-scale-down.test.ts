@@ -88,12 +88,9 @@ const STACKS: StackName[] = ["local", "dev", "prod"];
 const runs = new Map<StackName, RecordedResource[]>();
 // Three whole program runs in one hook: a few seconds on an idle machine, minutes on a loaded one
 // (jest's 120 s default for a hook was exceeded at load 15), so the hook has the ceiling of three.
-beforeAll(
-  async () => {
-    for (const stack of STACKS) runs.set(stack, await runProgram(stack));
-  },
-  3 * 120_000,
-);
+beforeAll(async () => {
+  for (const stack of STACKS) runs.set(stack, await runProgram(stack));
+}, 3 * 120_000);
 
 describe.each(STACKS)("stack %s", (stack) => {
   const objs = () => kubernetesObjects(runs.get(stack)!);
