@@ -1,6 +1,7 @@
-// The import graph of the inference service, checked by `npm run lint` (dependency-cruiser):
-// no circle anywhere in service/, and the layers of service/README.md ("Module map") import
-// downwards only. Paths are relative to the directory depcruise runs in (the repository root).
+// The import graph of the inference service and of the infrastructure code, checked by
+// `npm run lint` (dependency-cruiser): no circle anywhere in service/, the layers of
+// service/README.md ("Module map") import downwards only, and infra/k8s knows no platform config.
+// Paths are relative to the directory depcruise runs in (the repository root).
 // tests/service/import-graph.test.ts runs the same command on a fixture that breaks each rule.
 // dependency-cruiser rather than ESLint's import rules: it is built for this one job (a rule is
 // a from/to pair of path patterns, circles are a rule of their own), follows TypeScript's
@@ -55,6 +56,16 @@ module.exports = {
       comment: "service/src/model (artifacts, prediction, drift, A/B) imports only itself.",
       from: { path: "^service/src/model/" },
       to: { path: "^service/", pathNot: "^service/src/model/" },
+    },
+    {
+      name: "k8s-not-into-config",
+      severity: "error",
+      comment:
+        "infra/k8s's charts and components take their own props, and the caller maps the config " +
+        "to them (infra/manifests.ts, stacks/platform.ts): declare the shape a module reads beside " +
+        "it, and a constant with the module that owns it, instead of importing infra/config.ts.",
+      from: { path: "^infra/k8s/" },
+      to: { path: "^infra/config\\.ts$" },
     },
     {
       name: "server-is-the-entry",

@@ -9,15 +9,21 @@
  * Read it top to bottom like the README's configuration table (which is generated from it, as is
  * schema/pulumi-stack.schema.json, the JSON Schema editors use on the stack files):
  *  1. the vocabulary: a few schema builders that carry the error messages;
- *  2. {@link StackConfigSchema}: each key once, with its type, bounds, documentation and default;
- *     a default that depends on another key is documented here (`defaultText`) and applied in
- *  3. {@link withDefaults}; rules that relate two keys are in
- *  4. {@link crossKeyProblems}.
- * The types ({@link PlatformConfig} and its parts) are inferred from 2 and 3.
+ *  2. {@link DERIVED}: each default that depends on another key, its words and its code in one
+ *     helper;
+ *  3. {@link StackConfigSchema}: each key once, with its type, bounds, documentation and default:
+ *     a fixed `.default()`, a helper of 2 (whose words the table shows), or {@link unset} with
+ *     words saying what happens without the key;
+ *  4. {@link withDefaults}, which applies the helpers of 2; rules that relate two keys are in
+ *  5. {@link crossKeyProblems}.
+ * The types ({@link PlatformConfig} and its parts) are inferred from 3 and 4.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { BUNDLED_MODELS } from "../service/train/models";
+import { SHARED_RESOURCE_GROUP } from "./azure/names";
+import { DEFAULT_GATEWAY_CLASS, ENVOY_GATEWAY_NAMESPACE } from "./k8s/envoy-gateway";
+import { AZURE_MANAGED_SCRAPER_NAMESPACE } from "./monitoring/scrape";
 
 /** Where the platform runs: any Kubernetes context (`local`) or Azure (AKS + ACR + storage). */
 export const TARGETS = ["local", "azure"] as const;
@@ -55,27 +61,9 @@ export type KubeloginMode = (typeof KUBELOGIN_MODES)[number];
 export const PRINCIPAL_TYPES = ["ServicePrincipal", "User"] as const;
 export type PrincipalType = (typeof PRINCIPAL_TYPES)[number];
 
-/** The resource group the one-time bootstrap creates the shared registry in (docs/azure.md). */
-export const SHARED_RESOURCE_GROUP = "mlops-platform-shared";
-
-/** The taint and label that reserve the training pool for training pods only. */
-export const TRAINING_POOL_LABEL_KEY = "mlops-platform/pool";
-export const TRAINING_POOL_LABEL_VALUE = "training";
-export const TRAINING_TAINT = {
-  key: TRAINING_POOL_LABEL_KEY,
-  value: TRAINING_POOL_LABEL_VALUE,
-  effect: "NoSchedule",
-} as const;
-
 /** How traffic reaches the Service: the Kubernetes Gateway API (default) or an `Ingress`. */
 export const TRAFFIC_APIS = ["gateway", "ingress"] as const;
 export type TrafficApi = (typeof TRAFFIC_APIS)[number];
-
-/** The GatewayClass of the Envoy Gateway controller the Azure program installs
- * (infra/azure/gateway.ts), and the default `ingress.gatewayClassName`. */
-export const DEFAULT_GATEWAY_CLASS = "envoy-gateway";
-/** Where Envoy Gateway runs its controller and its Envoy proxies: the data plane's namespace. */
-export const ENVOY_GATEWAY_NAMESPACE = "envoy-gateway-system";
 
 /** Who may score the models: the stack's two keys (default), Microsoft Entra ID tokens, or
  * anyone (a `local` stack only, when it says so). */
@@ -97,9 +85,6 @@ export type Colour = (typeof COLOURS)[number];
  * monitoring objects the platform deploys (and so which CRDs the cluster must have). */
 export const SCRAPERS = ["none", "prometheus-operator", "azure-managed"] as const;
 export type Scraper = (typeof SCRAPERS)[number];
-
-/** The namespace AKS's managed Prometheus (the ama-metrics pods) scrapes from. */
-export const AZURE_MANAGED_SCRAPER_NAMESPACE = "kube-system";
 
 const DIGEST_REF = /^[a-z0-9]+(?:[._\-/:][a-z0-9]+)*@sha256:[0-9a-f]{64}$/;
 const TAG_REF = /^[a-z0-9]+(?:[._\-/:][a-z0-9]+)*:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
@@ -129,10 +114,22 @@ export function isDigestRef(ref: string): boolean {
 
 // ---- 1. vocabulary: each builder returns a schema whose every failure says what is allowed ----
 
-/** Documents a key: `description` (editors show it), and `defaultText` for a default that
- * depends on another key (a fixed default is the schema's own `.default()`). */
-const doc = <S extends z.ZodType>(schema: S, description: string, defaultText?: string): S =>
-  schema.meta(defaultText === undefined ? { description } : { description, defaultText });
+/** The {@link KeyDefault} of each documented key that has one. */
+const KEY_DEFAULTS = new WeakMap<z.ZodType, KeyDefault>();
+
+/** Documents a key: `description` (editors show it), and `absent` when a stack file that leaves
+ * the key out gets no one fixed value (that is the schema's own `.default()`): its text becomes
+ * the key's `defaultText`. */
+const doc = <S extends z.ZodType>(schema: S, description: string, absent?: KeyDefault): S => {
+  if (absent === undefined) return schema.meta({ description });
+  const documented = schema.meta({ description, defaultText: absent.text });
+  KEY_DEFAULTS.set(documented, absent);
+  return documented;
+};
+
+/** What a key of {@link StackConfigSchema} (the schema at that key) means when a stack file leaves
+ * it out, unless that is a fixed `.default()`. */
+export const keyDefault = (key: z.ZodType): KeyDefault | undefined => KEY_DEFAULTS.get(key);
 
 /** Stack files and `pulumi config set` may hold numbers and booleans as text. */
 const fromText =
@@ -255,7 +252,104 @@ function nodePool<Min extends z.ZodType<number, unknown>, Max extends z.ZodType<
   });
 }
 
-// ---- 2. the keys of the `mlops` namespace, in the order of the README's table ----
+// ---- 2. defaults that depend on another key: each one's words and code in one value ----
+
+/** What a key means when a stack file leaves it out, when that is not one fixed value (a fixed
+ * default is the schema's own `.default()`). `text` is what the README's table and the JSON Schema
+ * show; `of`, when there is one, computes the value from the other keys and is what
+ * {@link withDefaults} applies, so the words and the code are one value and cannot drift apart. */
+export interface KeyDefault<T = unknown> {
+  readonly text: string;
+  /** The value of the key when it is left out; without it the key stays unset in the
+   * {@link PlatformConfig} and `text` says what happens then. */
+  readonly of?: (c: StackConfig) => T;
+}
+
+/** A default computed from other keys. */
+function derived<T>(text: string, of: (c: StackConfig) => T): Required<KeyDefault<T>> {
+  return { text, of };
+}
+
+/** A key left unset in the {@link PlatformConfig}: `text` says what happens without it (a
+ * component or Azure picks the value, or another key's value makes it required). */
+const unset = (text: string): KeyDefault<undefined> => ({ text });
+
+const entraAuthority = (c: StackConfig) =>
+  `https://login.microsoftonline.com/${c.auth.tenantId ?? "<tenantId>"}`;
+
+/** Every default that depends on another key, each applied by {@link withDefaults} and documented
+ * at its key. */
+export const DERIVED = {
+  tier: derived("`Standard` in prod, `Free` elsewhere", (c): AksTier =>
+    c.environment === "prod" ? "Standard" : "Free",
+  ),
+  availabilityZones: derived('`["1", "2", "3"]` in prod, `[]` elsewhere', (c): readonly string[] =>
+    c.environment === "prod" ? [...AVAILABILITY_ZONES] : [],
+  ),
+  replicas: derived("`2` in prod, `1` elsewhere", (c): number =>
+    c.environment === "prod" ? 2 : 1,
+  ),
+  maxReplicas: derived("max(3, 2 × `replicas`)", (c): number => Math.max(3, 2 * replicasOf(c))),
+  gatewayClassName: derived(
+    `\`${DEFAULT_GATEWAY_CLASS}\` (with \`api: gateway\`)`,
+    (): string => DEFAULT_GATEWAY_CLASS,
+  ),
+  tls: derived("`true` in prod, `false` elsewhere", (c): boolean => c.environment === "prod"),
+  tlsSecretName: derived("`<app.namespace>-tls`", (c): string => `${c.app.namespace}-tls`),
+  certificate: derived(
+    "`self-signed` on the azure target with `api: gateway`, `stack-ca` on the local target with `api: gateway`, else `external`",
+    (c): CertificateSource =>
+      c.ingress.api !== "gateway" ? "external" : c.target === "azure" ? "self-signed" : "stack-ca",
+  ),
+  controllerNamespace: derived(
+    `\`${ENVOY_GATEWAY_NAMESPACE}\` with \`api: gateway\`; required with \`api: ingress\``,
+    (): string => ENVOY_GATEWAY_NAMESPACE,
+  ),
+  metricsNamespace: derived(
+    "`kube-system` with `monitoring.scraper` `azure-managed`, else `monitoring`",
+    (c): string =>
+      scraperOf(c) === "azure-managed" ? AZURE_MANAGED_SCRAPER_NAMESPACE : "monitoring",
+  ),
+  issuer: derived(
+    "`https://login.microsoftonline.com/<tenantId>/v2.0`",
+    (c): string => `${entraAuthority(c)}/v2.0`,
+  ),
+  jwksUrl: derived(
+    "`https://login.microsoftonline.com/<tenantId>/discovery/v2.0/keys`",
+    (c): string => `${entraAuthority(c)}/discovery/v2.0/keys`,
+  ),
+  expectedDurationMinutes: derived(
+    "`activeDeadlineSeconds` ÷ 60, rounded up (the longest a run may take)",
+    (c): number => Math.ceil(c.training.activeDeadlineSeconds / 60),
+  ),
+  trackModels: derived("`app.models`", (c): Models => c.app.models),
+  scraper: derived("`azure-managed` on the azure target, `none` on local", (c): Scraper =>
+    c.target === "azure" ? "azure-managed" : "none",
+  ),
+  trainingMaxAgeHours: derived("the schedule's period + 2 (26 daily, 170 weekly)", (c): number =>
+    defaultTrainingMaxAgeHours(c.training.schedule),
+  ),
+  grafana: derived("`false`", (): boolean => false),
+  operatorLabels: derived("`{}`", (): Readonly<Record<string, string>> => ({})),
+} as const;
+
+/** `app.replicas` as configured, else its default. */
+const replicasOf = (c: StackConfig): number => c.app.replicas ?? DERIVED.replicas.of(c);
+
+/** `monitoring.scraper` as configured, else its default. */
+const scraperOf = (c: StackConfig): Scraper => c.monitoring.scraper ?? DERIVED.scraper.of(c);
+
+/** The longest gap between two runs of a cron schedule that the platform can tell apart (daily or
+ * weekly; anything else counts as daily), plus 2 hours for the run itself. */
+export function defaultTrainingMaxAgeHours(schedule: string): number {
+  const fields = schedule.trim().split(/\s+/);
+  const weekly =
+    schedule === "@weekly" ||
+    (fields.length === 5 && fields[2] === "*" && fields[3] === "*" && /^\d$/.test(fields[4]));
+  return (weekly ? 7 * 24 : 24) + 2;
+}
+
+// ---- 3. the keys of the `mlops` namespace, in the order of the README's table ----
 
 const ZONES_ERROR = `expected a list of distinct zones from ${AVAILABILITY_ZONES.join(", ")}, or [] for none`;
 
@@ -267,7 +361,7 @@ const azure = section({
   kubernetesVersion: doc(
     text(/^\d+\.\d+(\.\d+)?$/, "e.g. 1.33").optional(),
     "AKS Kubernetes version.",
-    "AKS default",
+    unset("AKS default"),
   ),
   systemPool: doc(
     nodePool(
@@ -305,7 +399,7 @@ const azure = section({
   tier: doc(
     oneOf(AKS_TIERS).optional(),
     "AKS pricing tier; only a paid tier has the API server SLA.",
-    "`Standard` in prod, `Free` elsewhere",
+    DERIVED.tier,
   ),
   availabilityZones: doc(
     z
@@ -320,7 +414,7 @@ const azure = section({
       .meta({ uniqueItems: true })
       .optional(),
     "Availability zones of both node pools; fixed when a pool is created. [] for none.",
-    '`["1", "2", "3"]` in prod, `[]` elsewhere',
+    DERIVED.availabilityZones,
   ),
   kubeloginMode: doc(
     oneOf(KUBELOGIN_MODES).default("azurecli"),
@@ -335,7 +429,7 @@ const azure = section({
       name: doc(
         text(/^[a-z0-9]{5,50}$/, "5 to 50 lowercase letters or digits").optional(),
         "The shared registry the bootstrap creates (`npm run azure:names` prints it).",
-        "`mlopsacr<hash of subscription and project>`",
+        unset("`mlopsacr<hash of subscription and project>`"),
       ),
       resourceGroup: doc(
         text(/^[-\w._()]{1,89}[-\w_()]$/, "a resource group name").default(SHARED_RESOURCE_GROUP),
@@ -347,7 +441,7 @@ const azure = section({
   nameSuffix: doc(
     text(/^[a-z0-9]{4,12}$/, "4 to 12 lowercase letters or digits").optional(),
     "Suffix of globally unique names (storage account).",
-    "hash of subscription, project and stack",
+    unset("hash of subscription, project and stack"),
   ),
 });
 
@@ -359,7 +453,7 @@ const image = section({
   ref: doc(
     imageRef().optional(),
     "The image to deploy when `build` is false: `repo:tag` or `repo@sha256:<64 hex>`; prod: digest only; never `latest`.",
-    "(required unless `build`)",
+    unset("(required unless `build`)"),
   ),
   repository: doc(
     text(/^[a-z0-9]+(?:[._\-/][a-z0-9]+)*$/, "a lowercase repository name").default(
@@ -377,13 +471,13 @@ const app = section({
   replicas: doc(
     int(1, 100).optional(),
     "Minimum replicas: the HorizontalPodAutoscaler's floor; prod ≥ 2; > 1 adds a PDB and topology spread.",
-    "`2` in prod, `1` elsewhere",
+    DERIVED.replicas,
   ),
   autoscaling: section({
     maxReplicas: doc(
       int(1, 100).optional(),
       "Ceiling of the HorizontalPodAutoscaler.",
-      "max(3, 2 × `replicas`)",
+      DERIVED.maxReplicas,
     ),
     targetCpuPercent: doc(
       int(10, 100).default(70),
@@ -431,7 +525,7 @@ const app = section({
   nodePort: doc(
     int(30000, 32767).optional(),
     "Fixed node port of the Service (not with `ClusterIP`); `Pulumi.local.yaml` sets 30080.",
-    "none (Kubernetes picks one for a `NodePort` Service)",
+    unset("none (Kubernetes picks one for a `NodePort` Service)"),
   ),
   terminationGracePeriodSeconds: doc(
     int(1, 600).default(30),
@@ -451,22 +545,22 @@ const ingress = section({
   gatewayClassName: doc(
     text(DNS_NAME, "a GatewayClass name").optional(),
     "GatewayClass of the `Gateway` (with `api: gateway`); on Azure the program installs Envoy Gateway and its GatewayClass under this name.",
-    `\`${DEFAULT_GATEWAY_CLASS}\` (with \`api: gateway\`)`,
+    DERIVED.gatewayClassName,
   ),
   gatewayImage: doc(
     imageRef().optional(),
     "Image of the Envoy Gateway controller the Azure program installs (with `api: gateway`): by digest in prod (where `up` requires it, from the shared registry).",
-    "the chart's own (a tag), outside prod",
+    unset("the chart's own (a tag), outside prod"),
   ),
   envoyProxyImage: doc(
     imageRef().optional(),
     "Image of the Envoy proxies the Envoy Gateway controller runs for each Gateway (with `api: gateway`, on Azure): by digest in prod (where `up` requires it, from the shared registry).",
-    "the controller's built-in one (a tag), outside prod",
+    unset("the controller's built-in one (a tag), outside prod"),
   ),
   className: doc(
     text(DNS_NAME, "an IngressClass name").optional(),
     "IngressClass of the `Ingress` (with `api: ingress`).",
-    "none: required with `api: ingress`",
+    unset("none: required with `api: ingress`"),
   ),
   host: doc(
     text(DNS_NAME, "a DNS host name").default("mlops.localtest.me"),
@@ -475,27 +569,27 @@ const ingress = section({
   tls: doc(
     bool().optional(),
     "Terminate TLS at the Gateway (HTTPS listener) or Ingress with `tlsSecretName`; prod requires it.",
-    "`true` in prod, `false` elsewhere",
+    DERIVED.tls,
   ),
   tlsSecretName: doc(
     text(DNS_NAME, "a Secret name").optional(),
     "Secret holding the TLS certificate: in the app's namespace (`certificate: external`), or written by the program in Envoy Gateway's namespace (`certificate: self-signed`) or in `controllerNamespace` (`certificate: stack-ca`).",
-    "`<app.namespace>-tls`",
+    DERIVED.tlsSecretName,
   ),
   certificate: doc(
     oneOf(CERTIFICATE_SOURCES).optional(),
     "With `tls`: `self-signed`: the Azure program issues the listener's certificate for `host` (a year, renewed by the first `up` in its last 30 days) and writes `tlsSecretName` before the Gateway; `stack-ca` (`api: gateway`): the program makes a CA (a year) and a serving certificate for `host` signed by it (30 days; both renewed by the first `up` in their last 30 and 10 days), writes `tlsSecretName` in `controllerNamespace` (which must exist) and exports the CA as `caCertificate` for clients to trust; `external`: the Secret is made outside the program (it must exist before the Gateway).",
-    "`self-signed` on the azure target with `api: gateway`, `stack-ca` on the local target with `api: gateway`, else `external`",
+    DERIVED.certificate,
   ),
   controllerNamespace: doc(
     text(DNS_LABEL, "a namespace name").optional(),
     "Namespace of the pods that forward traffic to the service (the data plane: Envoy Gateway's proxies, or the Ingress controller): a source the NetworkPolicy admits.",
-    `\`${ENVOY_GATEWAY_NAMESPACE}\` with \`api: gateway\`; required with \`api: ingress\``,
+    DERIVED.controllerNamespace,
   ),
   metricsNamespace: doc(
     text(DNS_LABEL, "a namespace name").optional(),
     "Namespace of the Prometheus scraper admitted to /metrics.",
-    "`kube-system` with `monitoring.scraper` `azure-managed`, else `monitoring`",
+    DERIVED.metricsNamespace,
   ),
   rateLimitPerClient: doc(
     int(1, 1000000).default(100),
@@ -511,12 +605,12 @@ const auth = section({
   tenantId: doc(
     text(GUID, "an Entra tenant id (a lowercase GUID)").optional(),
     "`entra`: the tenant that issues the tokens.",
-    "none: required with `mode: entra`",
+    unset("none: required with `mode: entra`"),
   ),
   audience: doc(
     text(/^[!-~]{1,200}$/, "an app ID URI such as api://mlops-inference").optional(),
     "`entra`: the app ID URI of the endpoint's app registration (the tokens' `aud`).",
-    "none: required with `mode: entra`",
+    unset("none: required with `mode: entra`"),
   ),
   role: doc(
     text(/^[A-Za-z0-9._-]{1,120}$/, "an app role value such as Score").default("Score"),
@@ -525,12 +619,12 @@ const auth = section({
   issuer: doc(
     text(HTTPS_URL, "an https URL").optional(),
     "`entra`: the tokens' `iss`.",
-    "`https://login.microsoftonline.com/<tenantId>/v2.0`",
+    DERIVED.issuer,
   ),
   jwksUrl: doc(
     text(HTTPS_URL, "an https URL").optional(),
     "`entra`: where the issuer publishes its signing keys.",
-    "`https://login.microsoftonline.com/<tenantId>/discovery/v2.0/keys`",
+    DERIVED.jwksUrl,
   ),
 });
 
@@ -557,16 +651,16 @@ const training = section({
   expectedDurationMinutes: doc(
     int(1, 1440).optional(),
     "Minutes a training run usually takes (measure one: `kubectl get jobs`); `npm run cost` prices the training pool's busy hours with it.",
-    "`activeDeadlineSeconds` ÷ 60, rounded up (the longest a run may take)",
+    DERIVED.expectedDurationMinutes,
   ),
 });
 
 const trackModels = () =>
-  doc(versionPerModel().optional(), "Model versions this Deployment loads.", "`app.models`");
+  doc(versionPerModel().optional(), "Model versions this Deployment loads.", DERIVED.trackModels);
 
 const track = () =>
   section({
-    image: doc(imageRef().optional(), "Image of this Deployment.", "`mlops:image`"),
+    image: doc(imageRef().optional(), "Image of this Deployment.", unset("`mlops:image`")),
     models: trackModels(),
   });
 
@@ -614,7 +708,7 @@ const monitoring = section({
   scraper: doc(
     oneOf(SCRAPERS).optional(),
     "`none`: no monitoring object; `prometheus-operator`: PodMonitor, PrometheusRule and a dashboard ConfigMap; `azure-managed`: AKS managed Prometheus (target azure only).",
-    "`azure-managed` on the azure target, `none` on local",
+    DERIVED.scraper,
   ),
   scrapeIntervalSeconds: doc(int(5, 300).default(30), "Seconds between two scrapes of a pod."),
   driftPsiThreshold: doc(
@@ -645,12 +739,12 @@ const monitoring = section({
   trainingMaxAgeHours: doc(
     int(1, 24 * 366).optional(),
     "Training alert: hours since the last successful training run.",
-    "the schedule's period + 2 (26 daily, 170 weekly)",
+    DERIVED.trainingMaxAgeHours,
   ),
   grafana: doc(
     bool().optional(),
     "`azure-managed` only: also create an Azure Managed Grafana.",
-    "`false`",
+    DERIVED.grafana,
   ),
   actionGroupId: doc(
     text(
@@ -658,7 +752,7 @@ const monitoring = section({
       "an action group resource id (/subscriptions/<id>/resourceGroups/<rg>/providers/microsoft.insights/actionGroups/<name>)",
     ).optional(),
     "`azure-managed` only: an existing action group that Azure alerts notify.",
-    "none: alerts notify nobody",
+    unset("none: alerts notify nobody"),
   ),
   operatorLabels: doc(
     z
@@ -669,7 +763,7 @@ const monitoring = section({
       )
       .optional(),
     "`prometheus-operator` only: labels its selectors need (kube-prometheus-stack: `{release: <Helm release>}`).",
-    "`{}`",
+    DERIVED.operatorLabels,
   ),
 });
 
@@ -707,30 +801,23 @@ export const TOP_LEVEL_KEYS = Object.keys(StackConfigSchema.shape) as Array<
   keyof typeof StackConfigSchema.shape
 >;
 
-// ---- 3. defaults that depend on another key ----
+// ---- 4. the defaults of section 2, applied ----
 
-type StackConfig = z.output<typeof StackConfigSchema>;
+/** What a stack file holds, validated, before the defaults of section 2 are applied. An interface
+ * rather than a type alias: TypeScript resolves it lazily, so the schema can hold the defaults whose
+ * functions take it (an alias would make the schema's type refer to itself). */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- see above
+interface StackConfig extends z.output<typeof StackConfigSchema> {}
 type Models = Readonly<Record<string, string>>;
-
-/** The longest gap between two runs of a cron schedule that the platform can tell apart (daily or
- * weekly; anything else counts as daily), plus 2 hours for the run itself. */
-export function defaultTrainingMaxAgeHours(schedule: string): number {
-  const fields = schedule.trim().split(/\s+/);
-  const weekly =
-    schedule === "@weekly" ||
-    (fields.length === 5 && fields[2] === "*" && fields[3] === "*" && /^\d$/.test(fields[4]));
-  return (weekly ? 7 * 24 : 24) + 2;
-}
 
 /** The `azure` section with every default: what a stack without one (local) would get. */
 export const AZURE_DEFAULTS = azure.parse({});
 
+/** The stack's values with every default of section 2 applied: a key left out gets its
+ * {@link DERIVED} value. */
 function withDefaults(c: StackConfig) {
-  const prod = c.environment === "prod";
-  const replicas = c.app.replicas ?? (prod ? 2 : 1);
-  const models: Models = c.app.models;
-  const scraper: Scraper =
-    c.monitoring.scraper ?? (c.target === "azure" ? "azure-managed" : "none");
+  const replicas = replicasOf(c);
+  const scraper = scraperOf(c);
   const a = c.azure ?? AZURE_DEFAULTS;
   const { nodePort, ...appRest } = c.app;
   return {
@@ -742,9 +829,9 @@ function withDefaults(c: StackConfig) {
       c.target === "azure"
         ? {
             ...a,
-            tier: a.tier ?? (prod ? "Standard" : "Free"),
+            tier: a.tier ?? DERIVED.tier.of(c),
             availabilityZones: (a.availabilityZones ??
-              (prod ? [...AVAILABILITY_ZONES] : [])) as readonly string[],
+              DERIVED.availabilityZones.of(c)) as readonly string[],
           }
         : undefined,
     image: c.image.build
@@ -754,10 +841,10 @@ function withDefaults(c: StackConfig) {
       ...appRest,
       replicas,
       autoscaling: {
-        maxReplicas: c.app.autoscaling.maxReplicas ?? Math.max(3, 2 * replicas),
+        maxReplicas: c.app.autoscaling.maxReplicas ?? DERIVED.maxReplicas.of(c),
         targetCpuPercent: c.app.autoscaling.targetCpuPercent,
       },
-      models,
+      models: c.app.models as Models,
       modelTraffic: c.app.modelTraffic as Readonly<
         Record<string, Readonly<Record<string, number>>>
       >,
@@ -766,50 +853,44 @@ function withDefaults(c: StackConfig) {
     },
     ingress: {
       ...c.ingress,
-      gatewayClassName: c.ingress.gatewayClassName ?? DEFAULT_GATEWAY_CLASS,
+      gatewayClassName: c.ingress.gatewayClassName ?? DERIVED.gatewayClassName.of(c),
       className: c.ingress.api === "ingress" ? c.ingress.className : undefined,
-      controllerNamespace: c.ingress.controllerNamespace ?? ENVOY_GATEWAY_NAMESPACE,
-      tls: c.ingress.tls ?? prod,
-      tlsSecretName: c.ingress.tlsSecretName ?? `${c.app.namespace}-tls`,
-      certificate: (c.ingress.certificate ??
-        (c.ingress.api !== "gateway"
-          ? "external"
-          : c.target === "azure"
-            ? "self-signed"
-            : "stack-ca")) as CertificateSource,
-      metricsNamespace:
-        c.ingress.metricsNamespace ??
-        (scraper === "azure-managed" ? AZURE_MANAGED_SCRAPER_NAMESPACE : "monitoring"),
+      controllerNamespace: c.ingress.controllerNamespace ?? DERIVED.controllerNamespace.of(c),
+      tls: c.ingress.tls ?? DERIVED.tls.of(c),
+      tlsSecretName: c.ingress.tlsSecretName ?? DERIVED.tlsSecretName.of(c),
+      certificate: c.ingress.certificate ?? DERIVED.certificate.of(c),
+      metricsNamespace: c.ingress.metricsNamespace ?? DERIVED.metricsNamespace.of(c),
     },
-    auth: authWithDefaults(c.auth),
+    auth: authWithDefaults(c),
     training: {
       ...c.training,
       expectedDurationMinutes:
-        c.training.expectedDurationMinutes ?? Math.ceil(c.training.activeDeadlineSeconds / 60),
+        c.training.expectedDurationMinutes ?? DERIVED.expectedDurationMinutes.of(c),
     },
-    release: releaseWithDefaults(c.release, models),
+    release: releaseWithDefaults(c),
     monitoring: {
       ...c.monitoring,
       scraper,
-      trainingMaxAgeHours:
-        c.monitoring.trainingMaxAgeHours ?? defaultTrainingMaxAgeHours(c.training.schedule),
-      grafana: c.monitoring.grafana ?? false,
-      operatorLabels: (c.monitoring.operatorLabels ?? {}) as Readonly<Record<string, string>>,
+      trainingMaxAgeHours: c.monitoring.trainingMaxAgeHours ?? DERIVED.trainingMaxAgeHours.of(c),
+      grafana: c.monitoring.grafana ?? DERIVED.grafana.of(c),
+      operatorLabels: (c.monitoring.operatorLabels ?? DERIVED.operatorLabels.of(c)) as Readonly<
+        Record<string, string>
+      >,
     },
   };
 }
 
 /** Entra's issuer and key set follow from the tenant unless given. */
-function authWithDefaults(a: StackConfig["auth"]) {
+function authWithDefaults(c: StackConfig) {
+  const a = c.auth;
   if (a.mode !== "entra") return { mode: a.mode, role: a.role };
-  const tenant = `https://login.microsoftonline.com/${a.tenantId ?? "<tenantId>"}`;
   return {
     mode: a.mode,
     role: a.role,
     tenantId: a.tenantId,
     audience: a.audience,
-    issuer: a.issuer ?? `${tenant}/v2.0`,
-    jwksUrl: a.jwksUrl ?? `${tenant}/discovery/v2.0/keys`,
+    issuer: a.issuer ?? DERIVED.issuer.of(c),
+    jwksUrl: a.jwksUrl ?? DERIVED.jwksUrl.of(c),
   };
 }
 
@@ -835,23 +916,25 @@ export interface ReleaseConfig {
   readonly green?: TrackConfig;
 }
 
-function releaseWithDefaults(r: StackConfig["release"], models: Models): ReleaseConfig {
+function releaseWithDefaults(c: StackConfig): ReleaseConfig {
+  const r = c.release;
+  const models = (track: { models?: Models }) => track.models ?? DERIVED.trackModels.of(c);
   switch (r.strategy) {
     case "canary":
-      return { strategy: r.strategy, canary: { ...r.canary, models: r.canary.models ?? models } };
+      return { strategy: r.strategy, canary: { ...r.canary, models: models(r.canary) } };
     case "blueGreen":
       return {
         strategy: r.strategy,
         active: r.active,
-        blue: { image: r.blue.image, models: r.blue.models ?? models },
-        green: { image: r.green.image, models: r.green.models ?? models },
+        blue: { image: r.blue.image, models: models(r.blue) },
+        green: { image: r.green.image, models: models(r.green) },
       };
     default:
       return { strategy: r.strategy };
   }
 }
 
-// ---- 4. rules that relate two keys: [key, value received, what is allowed] ----
+// ---- 5. rules that relate two keys: [key, value received, what is allowed] ----
 
 type Problem = readonly [key: string, received: unknown, allowed: string];
 

@@ -15,6 +15,10 @@ export interface ServiceImageArgs {
 /** The repository root: the build context of service/Dockerfile. */
 export const REPO_ROOT = path.resolve(__dirname, "..");
 
+/** The type token ServiceImage had before it had a module segment (`mlops:<module>:<Type>`, as
+ * every other component of the platform). */
+export const SERVICE_IMAGE_FORMER_TYPE = "mlops:ServiceImage";
+
 /**
  * The image the platform deploys: service/Dockerfile built (and pushed when a registry is given)
  * with @pulumi/docker, or the pinned reference from config. `ref` is what the pods run: the
@@ -24,7 +28,16 @@ export class ServiceImage extends pulumi.ComponentResource {
   readonly ref: pulumi.Output<string>;
 
   constructor(name: string, args: ServiceImageArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("mlops:ServiceImage", name, {}, opts);
+    super(
+      "mlops:image:ServiceImage",
+      name,
+      {},
+      {
+        ...opts,
+        // Its token before it had a module segment: existing stacks keep it (and its children).
+        aliases: [...(opts?.aliases ?? []), { type: SERVICE_IMAGE_FORMER_TYPE }],
+      },
+    );
     if (!args.image.build) {
       this.ref = pulumi.output(args.image.ref!);
     } else {

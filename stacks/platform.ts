@@ -14,11 +14,12 @@ import { stableSuffix } from "../infra/azure/names";
 import { pullProblem, Registry } from "../infra/azure/registry";
 import type { PlatformConfig } from "../infra/config";
 import { ServiceImage } from "../infra/image";
-import { InferenceApp, type KeyName } from "../infra/k8s/app";
+import { InferenceApp, type InferenceAppArgs, type KeyName } from "../infra/k8s/app";
 import { StackCertificate, type StackCertificateArgs } from "../infra/k8s/certificate";
 import { InferenceChart } from "../infra/k8s/inference-chart";
 import { pinnedReleaseImages, releaseOutput, type ReleaseOutput } from "../infra/k8s/release";
-import { TrainingChart } from "../infra/k8s/training-chart";
+import { TrainingChart, type BlobModelStore } from "../infra/k8s/training-chart";
+import { synthManifests } from "../infra/manifests";
 import { stackRuleGroups } from "../infra/monitoring/files";
 
 /** The stack outputs (see README: "Stack outputs"). */
@@ -62,9 +63,9 @@ export function createPlatform(config: PlatformConfig): PlatformOutputs {
   if (config.target === "local" || !config.azure) {
     const image = new ServiceImage(`${NAME}-image`, { image: config.image });
     const certificate = stackCertificate(config);
-    const app = new InferenceApp(
-      NAME,
-      { config, image: image.ref },
+    const app = inferenceApp(
+      config,
+      { image: image.ref },
       { dependsOn: certificate ? [certificate] : [] },
     );
     return platformOutputs(config, app, image.ref, certificate, {
@@ -172,10 +173,9 @@ export function createPlatform(config: PlatformConfig): PlatformOutputs {
     ? stackCertificate(config, { dependsOn: [gateway.namespace], provider: cluster.provider })
     : undefined;
   const certificate = selfSigned ?? stackCa;
-  const app = new InferenceApp(
-    NAME,
+  const app = inferenceApp(
+    config,
     {
-      config,
       image: imageRef,
       workloadIdentityClientId: store.identity.clientId,
       modelStore: pulumi
@@ -201,6 +201,49 @@ export function createPlatform(config: PlatformConfig): PlatformOutputs {
       maxCount: azure.trainingPool.maxCount,
     }),
   });
+}
+
+/** What the app's manifests take besides the config, as the target has it (Outputs on Azure). */
+interface AppInputs {
+  /** The image to run (a built digest or the pinned reference). */
+  readonly image: pulumi.Input<string>;
+  /** Workload identity of the service's pods (Azure). @default no workload identity: the pods
+   * get no Azure token */
+  readonly workloadIdentityClientId?: pulumi.Input<string>;
+  /** Where the training job writes artifacts (Azure). @default an emptyDir */
+  readonly modelStore?: pulumi.Input<BlobModelStore>;
+  /** Extra environment of the service container. @default {} */
+  readonly env?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  /** Kubernetes provider. @default the ambient kube context */
+  readonly provider?: InferenceAppArgs["provider"];
+}
+
+/** The inference app: the manifests of the stack's config (infra/manifests.ts) once the target's
+ * inputs are known, with the keys, the endpoint and the node port the config gives. */
+function inferenceApp(
+  config: PlatformConfig,
+  inputs: AppInputs,
+  opts: pulumi.ComponentResourceOptions,
+): InferenceApp {
+  const instance = pulumi.getStack();
+  const manifests = pulumi
+    .all([inputs.image, inputs.workloadIdentityClientId, inputs.modelStore, inputs.env ?? {}])
+    .apply(([image, workloadIdentityClientId, modelStore, env]) =>
+      synthManifests({ config, instance, image, workloadIdentityClientId, modelStore, env }),
+    );
+  return new InferenceApp(
+    NAME,
+    {
+      manifests,
+      namespace: config.app.namespace,
+      instance,
+      keys: config.auth.mode === "key",
+      endpoint: { host: config.ingress.host, tls: config.ingress.tls },
+      nodePort: config.app.nodePort,
+      provider: inputs.provider,
+    },
+    opts,
+  );
 }
 
 /** The outputs that depend on where the platform runs (Azure, or a local cluster). */

@@ -12,7 +12,7 @@ import * as path from "path";
 import { stringify } from "yaml";
 import { parseConfig } from "../infra/config";
 import { MODEL_CONTAINER } from "../infra/azure/model-store";
-import { synthManifests } from "../infra/k8s/manifests";
+import { synthManifests } from "../infra/manifests";
 import { argsOrExitCode, parseCli, toStderr, toStdout } from "./cli";
 import { readStackFile, REPO_ROOT } from "./stack-file";
 

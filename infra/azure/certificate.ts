@@ -13,7 +13,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
-import { ENVOY_GATEWAY_NAMESPACE } from "../config";
+import { ENVOY_GATEWAY_NAMESPACE } from "../k8s/envoy-gateway";
 import { MANAGED_BY, PART_OF } from "../k8s/labels";
 
 /** Validity of the certificate: a year. */

@@ -4,15 +4,12 @@ import * as resources from "@pulumi/azure-native/resources";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { parse, stringify } from "yaml";
+import { AksTier, KubeloginMode, NodePoolConfig, PrincipalType } from "../config";
 import {
-  AksTier,
-  KubeloginMode,
-  NodePoolConfig,
-  PrincipalType,
   TRAINING_POOL_LABEL_KEY,
   TRAINING_POOL_LABEL_VALUE,
   TRAINING_TAINT,
-} from "../config";
+} from "../k8s/training-pool";
 import { roleDefinitionId, ROLES } from "./names";
 
 export interface ClusterArgs {

@@ -11,8 +11,9 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ENVOY_GATEWAY_NAMESPACE, PlatformConfig } from "../config";
+import type { PlatformConfig } from "../config";
 import { pullProblem } from "./registry";
+import { ENVOY_GATEWAY_NAMESPACE } from "../k8s/envoy-gateway";
 import { GATEWAY_API_VERSION } from "../k8s/inference-chart";
 import { MANAGED_BY, PART_OF } from "../k8s/labels";
 

@@ -14,7 +14,8 @@ export interface ManagedPrometheusArgs {
   readonly clusterName: pulumi.Input<string>;
   /** The rules, as infra/monitoring/rules.ts renders them; one Azure rule group each. */
   readonly ruleGroups: readonly RuleGroup[];
-  /** Resource id of an action group the alerts notify. @default none: alerts notify nobody */
+  /** Resource id of an action group the alerts notify. @default no action group: the alerts
+   * fire in Azure Monitor and notify nobody */
   readonly actionGroupId?: string;
   /** Also create an Azure Managed Grafana that reads the workspace. @default false */
   readonly grafana?: boolean;

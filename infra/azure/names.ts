@@ -47,6 +47,10 @@ export const GRAFANA_WORKSPACE: NamingRule = {
   allowed: "lowercase letters and digits",
 };
 
+/** The resource group the one-time bootstrap creates the shared registry in (docs/azure.md), and
+ * the default `azure.registry.resourceGroup`. */
+export const SHARED_RESOURCE_GROUP = "mlops-platform-shared";
+
 /** Length of {@link stableSuffix}: 8 hex digits, 4 billion values. */
 export const SUFFIX_LENGTH = 8;
 

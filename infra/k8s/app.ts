@@ -1,32 +1,45 @@
 import { randomBytes } from "node:crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { PlatformConfig } from "../config";
 import { InferenceChart, KEY_SECRETS, SERVICE_PORT } from "./inference-chart";
 import { recommendedLabels } from "./labels";
-import { synthManifests } from "./manifests";
-import type { BlobModelStore } from "./training-chart";
+
+/** A Kubernetes manifest as cdk8s synthesises it. */
+export type Manifest = { apiVersion: string; kind: string; metadata: { name: string } } & Record<
+  string,
+  unknown
+>;
+
+/** Where clients reach the service: the ingress host, over TLS or not. */
+export interface Endpoint {
+  readonly host: string;
+  readonly tls: boolean;
+}
 
 export interface InferenceAppArgs {
-  /** The validated platform config (app, ingress, training sections are used). */
-  readonly config: PlatformConfig;
-  /** `app.kubernetes.io/instance` of every object. @default the stack name */
+  /** The objects to deploy: the inference and training charts' manifests (and the monitoring
+   * chart's), the Namespace first (infra/manifests.ts synthesises them from the config). */
+  readonly manifests: pulumi.Input<Manifest[]>;
+  /** The namespace the manifests create and put the service in; the keys' Secrets go there. */
+  readonly namespace: string;
+  /** `app.kubernetes.io/instance` of the keys' Secrets (the manifests' own). @default the stack
+   * name */
   readonly instance?: string;
-  /** The image to run (a built digest or the pinned reference). */
-  readonly image: pulumi.Input<string>;
-  /** Workload identity of the service's pods (Azure). @default none */
-  readonly workloadIdentityClientId?: pulumi.Input<string>;
-  /** Where the training job writes artifacts (Azure). @default an emptyDir */
-  readonly modelStore?: pulumi.Input<BlobModelStore>;
-  /** Extra environment of the service container. @default {} */
-  readonly env?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  /** Make the stack's two keys (`auth.mode: key`), which the pods and the Gateway read. */
+  readonly keys: boolean;
+  /** The public endpoint (`ingress.host`, `ingress.tls`). */
+  readonly endpoint: Endpoint;
+  /** The Service's fixed node port (`app.nodePort`). @default no fixed port: Kubernetes picks
+   * one for a NodePort or LoadBalancer Service, and `nodePortUrl` is "" */
+  readonly nodePort?: number;
   /** Kubernetes provider. @default the ambient kube context */
   readonly provider?: k8s.Provider;
 }
 
 /**
  * The inference service and its training CronJob, authored as cdk8s charts and deployed by
- * Pulumi as one ConfigGroup (which orders the Namespace before the objects in it).
+ * Pulumi as one ConfigGroup (which orders the Namespace before the objects in it), with the
+ * stack's keys when it authenticates by key.
  */
 export class InferenceApp extends pulumi.ComponentResource {
   /** The namespace every object lives in. */
@@ -35,28 +48,23 @@ export class InferenceApp extends pulumi.ComponentResource {
   readonly endpointUrl: pulumi.Output<string>;
   /** In-cluster URL of the Service. */
   readonly serviceUrl: pulumi.Output<string>;
-  /** `http://127.0.0.1:<app.nodePort>/` when the Service has a fixed node port, else "". */
+  /** `http://127.0.0.1:<nodePort>/` when the Service has a fixed node port, else "". */
   readonly nodePortUrl: pulumi.Output<string>;
   /** The deployed objects. */
   readonly manifests: k8s.yaml.v2.ConfigGroup;
-  /** With `auth.mode: key`: the Secrets holding the primary and the secondary key. */
+  /** With `keys`: the Secrets holding the primary and the secondary key. */
   readonly keySecrets: Partial<Record<KeyName, k8s.core.v1.Secret>>;
-  /** The two keys (a secret output; `{}` unless `auth.mode` is `key`). */
+  /** The two keys (a secret output; `{}` without `keys`). */
   readonly inferenceKeys: pulumi.Output<Partial<Record<KeyName, string>>>;
 
   constructor(name: string, args: InferenceAppArgs, opts?: pulumi.ComponentResourceOptions) {
     super("mlops:k8s:InferenceApp", name, {}, opts);
-    const { config } = args;
+    const { namespace } = args;
     const instance = args.instance ?? pulumi.getStack();
 
-    const objs = pulumi
-      .all([args.image, args.workloadIdentityClientId, args.modelStore, args.env ?? {}])
-      .apply(([image, workloadIdentityClientId, modelStore, env]) =>
-        synthManifests({ config, instance, image, workloadIdentityClientId, modelStore, env }),
-      );
     this.manifests = new k8s.yaml.v2.ConfigGroup(
       `${name}-manifests`,
-      { objs },
+      { objs: args.manifests },
       { parent: this, provider: args.provider },
     );
 
@@ -64,14 +72,14 @@ export class InferenceApp extends pulumi.ComponentResource {
     // leaves them as they are. `npm run keys -- rotate <name>` replaces one Secret (a new key);
     // the pods re-read their key files, so the other key keeps working throughout.
     this.keySecrets = {};
-    if (config.auth.mode === "key") {
+    if (args.keys) {
       for (const keyName of KEY_NAMES) {
         this.keySecrets[keyName] = new k8s.core.v1.Secret(
           keySecretResourceName(name, keyName),
           {
             metadata: {
               name: KEY_SECRETS[keyName],
-              namespace: config.app.namespace,
+              namespace,
               labels: recommendedLabels(instance, InferenceChart.NAME),
             },
             type: "Opaque",
@@ -99,12 +107,12 @@ export class InferenceApp extends pulumi.ComponentResource {
         .apply((pairs) => Object.fromEntries(pairs) as Partial<Record<KeyName, string>>),
     );
 
-    this.namespace = pulumi.output(config.app.namespace);
-    this.endpointUrl = pulumi.output(endpointUrl(config));
+    this.namespace = pulumi.output(namespace);
+    this.endpointUrl = pulumi.output(endpointUrl(args.endpoint));
     this.serviceUrl = pulumi.output(
-      `http://inference.${config.app.namespace}.svc.cluster.local:${SERVICE_PORT}`,
+      `http://inference.${namespace}.svc.cluster.local:${SERVICE_PORT}`,
     );
-    this.nodePortUrl = pulumi.output(nodePortUrl(config));
+    this.nodePortUrl = pulumi.output(nodePortUrl(args.nodePort));
     this.registerOutputs({
       namespace: this.namespace,
       endpointUrl: this.endpointUrl,
@@ -135,11 +143,11 @@ export function decodeKey(data: string | undefined): string {
 }
 
 /** The public URL of the service: the ingress host, over TLS when it is on. */
-export function endpointUrl(config: Pick<PlatformConfig, "ingress">): string {
-  return `${config.ingress.tls ? "https" : "http"}://${config.ingress.host}/`;
+export function endpointUrl(endpoint: Endpoint): string {
+  return `${endpoint.tls ? "https" : "http"}://${endpoint.host}/`;
 }
 
 /** Where a fixed node port answers on the node itself (kube-proxy serves it on 127.0.0.1). */
-export function nodePortUrl(config: Pick<PlatformConfig, "app">): string {
-  return config.app.nodePort === undefined ? "" : `http://127.0.0.1:${config.app.nodePort}/`;
+export function nodePortUrl(nodePort: number | undefined): string {
+  return nodePort === undefined ? "" : `http://127.0.0.1:${nodePort}/`;
 }

@@ -9,9 +9,8 @@
 import { ApiObject, Chart, Duration, JsonPatch, Size } from "cdk8s";
 import * as kplus from "cdk8s-plus-27";
 import { Construct } from "constructs";
-import { ENVOY_GATEWAY_NAMESPACE } from "../config";
-import type { AuthConfig, IngressConfig, ResourcesConfig, ServiceType } from "../config";
 import { modelPins } from "../models";
+import { ENVOY_GATEWAY_NAMESPACE } from "./envoy-gateway";
 import { PART_OF, recommendedLabels, selectorLabels, versionOf } from "./labels";
 import { CONTAINER_SECURITY_CONTEXT, hardenPod, POD_SECURITY_CONTEXT } from "./security";
 
@@ -51,17 +50,68 @@ export const ENVOY_GATEWAY_API_VERSION = "gateway.envoyproxy.io/v1alpha1";
 export const LIVE_PATH = "/v2/health/live";
 export const READY_PATH = "/v2/health/ready";
 
+/** The type of the Kubernetes Service in front of the pods. */
+export type InferenceServiceType = "ClusterIP" | "NodePort" | "LoadBalancer";
+
+/** The service container's CPU (millicores) and memory (MiB), requested and limited. */
+export interface InferenceResources {
+  readonly cpuRequestMillis: number;
+  readonly cpuLimitMillis: number;
+  readonly memoryRequestMib: number;
+  readonly memoryLimitMib: number;
+}
+
+/** The traffic layer in front of the Service (`ingress` of the config). */
+export interface InferenceIngress {
+  /** A Gateway API `Gateway` with an `HTTPRoute` and a `GRPCRoute`, or an `Ingress`. */
+  readonly api: "gateway" | "ingress";
+  /** The one host name the routes (or the Ingress rule) answer. */
+  readonly host: string;
+  /** Terminate TLS (HTTPS on 443) with the certificate in `tlsSecretName`; else HTTP on 80. */
+  readonly tls: boolean;
+  /** The `kubernetes.io/tls` Secret of the listener (or of the Ingress). */
+  readonly tlsSecretName: string;
+  /** Where that Secret lives: `self-signed` in {@link ENVOY_GATEWAY_NAMESPACE}, `stack-ca` in
+   * `controllerNamespace`, `external` beside the Gateway. */
+  readonly certificate: "self-signed" | "stack-ca" | "external";
+  /** The `Gateway`'s class (`api: gateway`). */
+  readonly gatewayClassName: string;
+  /** The `Ingress`'s class (`api: ingress` needs one). @default no IngressClass: right for
+   * `api: gateway`, which renders no Ingress */
+  readonly className?: string;
+  /** Namespace of the data plane's pods, admitted to the HTTP and gRPC ports. */
+  readonly controllerNamespace: string;
+  /** Namespace of the metrics scraper, admitted to the HTTP port (/metrics). */
+  readonly metricsNamespace: string;
+  /** Requests per second the Gateway lets one client address make (with `edgePolicies`). */
+  readonly rateLimitPerClient: number;
+}
+
+/** Who may score the models (`auth` of the config): the stack's two keys ({@link KEY_SECRETS}),
+ * Microsoft Entra ID tokens carrying `role`, or anyone. */
+export interface InferenceAuth {
+  readonly mode: "key" | "entra" | "none";
+  /** The app role an Entra token must carry. */
+  readonly role: string;
+  /** `entra`: the audience, issuer and key set of the tokens. @default unset: the `key` and
+   * `none` modes read no token */
+  readonly audience?: string;
+  readonly issuer?: string;
+  readonly jwksUrl?: string;
+}
+
 export interface InferenceChartProps {
   /** Namespace of every object; the chart creates it. */
   readonly namespace: string;
   /** `app.kubernetes.io/instance`: the platform instance (stack) these objects belong to. */
   readonly instance: string;
-  /** The Deployments of the service: one per release track (see {@link releaseTracks}). */
+  /** The Deployments of the service: one per release track (see release.ts). */
   readonly tracks: readonly Track[];
   /** The track the `inference` Service (and so the route) sends traffic to. */
   readonly serviceTrack: string;
   /** A canary track the HTTPRoute sends `weight` percent of requests to, through its own
-   * Service (`inference-<track>`). Needs `ingress.api: gateway`. @default none */
+   * Service (`inference-<track>`). Needs `ingress.api: gateway`. @default no canary: the route
+   * sends every request to the `inference` Service */
   readonly canary?: { readonly track: string; readonly weight: number };
   /** Each Deployment's HPA floor; PDB and topology spread are added when it is above 1. */
   readonly replicas: number;
@@ -69,19 +119,19 @@ export interface InferenceChartProps {
   readonly maxReplicas: number;
   /** Average CPU utilisation the HPA aims for, in percent. */
   readonly targetCpuPercent: number;
-  readonly resources: ResourcesConfig;
+  readonly resources: InferenceResources;
   /** Model A/B weights (`MODEL_TRAFFIC`). @default {} */
   readonly modelTraffic?: Readonly<Record<string, Readonly<Record<string, number>>>>;
   /** Shadow versions (`MODEL_SHADOW`). @default {} */
   readonly modelShadow?: Readonly<Record<string, string>>;
   /** @default "ClusterIP" */
-  readonly serviceType?: ServiceType;
+  readonly serviceType?: InferenceServiceType;
   /** Fixed node port of the main Service (type NodePort). @default one Kubernetes picks */
   readonly nodePort?: number;
   readonly terminationGracePeriodSeconds: number;
-  readonly ingress: IngressConfig;
+  readonly ingress: InferenceIngress;
   /** Who may score: the service checks it on every pod; with {@link edgePolicies} the Gateway too. */
-  readonly auth: AuthConfig;
+  readonly auth: InferenceAuth;
   /** Requests one pod serves at once (`MAX_IN_FLIGHT`). */
   readonly maxInFlight: number;
   /** Render Envoy Gateway's SecurityPolicy (authentication) and BackendTrafficPolicy (per-client
@@ -89,7 +139,8 @@ export interface InferenceChartProps {
    * they need. @default false */
   readonly edgePolicies?: boolean;
   /** Client id of the Azure managed identity the pods use (workload identity).
-   * @default undefined: no workload identity */
+   * @default no workload identity: the ServiceAccount has no client id and the pods get no Azure
+   * token */
   readonly workloadIdentityClientId?: string;
   /** Extra environment of the service container. @default {} */
   readonly env?: Readonly<Record<string, string>>;
@@ -606,7 +657,7 @@ export function egressRules(azureHttps: boolean): kplus.k8s.NetworkPolicyEgressR
 }
 
 /** The service's authentication environment (its AUTH_* variables) for the stack's mode. */
-export function authEnv(auth: AuthConfig): Record<string, string> {
+export function authEnv(auth: InferenceAuth): Record<string, string> {
   switch (auth.mode) {
     case "key":
       return { AUTH_MODE: "key", AUTH_KEYS_DIR: KEYS_MOUNT_PATH };
@@ -627,7 +678,7 @@ export function authEnv(auth: AuthConfig): Record<string, string> {
  * Secrets, read from the Authorization header (Envoy strips "Bearer "; the header still reaches
  * the service, which checks it again), or Entra JWTs with the app role required; none for
  * `none`. */
-export function securityPolicySpec(auth: AuthConfig): Record<string, unknown> | undefined {
+export function securityPolicySpec(auth: InferenceAuth): Record<string, unknown> | undefined {
   switch (auth.mode) {
     case "key":
       return {
@@ -694,7 +745,7 @@ function spread(topologyKey: string, selector: Record<string, string>) {
   };
 }
 
-function serviceTypeOf(type: ServiceType): kplus.ServiceType {
+function serviceTypeOf(type: InferenceServiceType): kplus.ServiceType {
   switch (type) {
     case "ClusterIP":
       return kplus.ServiceType.CLUSTER_IP;

@@ -16,12 +16,10 @@
  */
 import { PRICE_TABLE, PriceTable, vmSize } from "../azure/prices";
 import {
-  NodePoolConfig,
   TRAINING_POOL_LABEL_KEY,
   TRAINING_POOL_LABEL_VALUE,
   TRAINING_TAINT,
-  TrainingConfig,
-} from "../config";
+} from "./training-pool";
 
 export const KARPENTER_API = "karpenter.sh/v1";
 export const KWOK_NODE_CLASS_API = "karpenter.kwok.sh/v1alpha1";
@@ -37,12 +35,13 @@ export const KWOK_CPUS = [1, 2, 4, 8, 16, 32, 48, 64, 96, 128, 192, 256] as cons
 export const KWOK_OVERHEAD = { cpuMillis: 100, memoryMib: 10 } as const;
 
 export interface KarpenterPoolInputs {
-  /** `azure.trainingPool` (a local stack: its defaults, `AZURE_DEFAULTS.trainingPool`). */
-  readonly pool: NodePoolConfig;
+  /** `azure.trainingPool` (a local stack: its defaults, `AZURE_DEFAULTS.trainingPool`): the VM
+   * size of its nodes and their highest count. */
+  readonly pool: { readonly vmSize: string; readonly maxCount: number };
   /** `azure.scaleDownUnneededMinutes`. */
   readonly scaleDownUnneededMinutes: number;
   /** The training job's requests (`training`). */
-  readonly training: Pick<TrainingConfig, "cpuRequestMillis" | "memoryRequestMib">;
+  readonly training: { readonly cpuRequestMillis: number; readonly memoryRequestMib: number };
   /** Where the VM size's CPU and memory come from. @default the repository's price table */
   readonly table?: PriceTable;
 }

@@ -4,14 +4,38 @@
  * manifests (and the monitoring rules on their Deployments), the stack's `release` output and the
  * image pull checks all read this derivation. Pure.
  */
-import type { PlatformConfig } from "../config";
 import { InferenceChart, type Track } from "./inference-chart";
+
+/** Model name -> the version a Deployment loads. */
+type Models = Readonly<Record<string, string>>;
+
+/** One Deployment as a release pins it: its image and the model versions it must load. */
+export interface ReleaseTrackSpec {
+  /** @default the service image (`mlops:image`) */
+  readonly image?: string;
+  readonly models: Models;
+}
+
+/** What a release is derived from: the config's `release` section (each strategy's settings in
+ * one shape: a field is set only for its strategy) and the models of the stable track
+ * (`app.models`). */
+export interface ReleaseSource {
+  readonly release: {
+    readonly strategy: "rolling" | "canary" | "blueGreen";
+    readonly canary?: ReleaseTrackSpec & { readonly image: string; readonly weight: number };
+    /** The colour the Service selects (`blueGreen`). */
+    readonly active?: "blue" | "green";
+    readonly blue?: ReleaseTrackSpec;
+    readonly green?: ReleaseTrackSpec;
+  };
+  readonly app: { readonly models: Models };
+}
 
 /** What a release runs: its tracks, the track the Service selects, and the weighted canary. */
 export interface ReleaseTracks {
   readonly tracks: Track[];
   readonly serviceTrack: string;
-  /** @default undefined (no canary: the route sends everything to the Service) */
+  /** @default no canary: the route sends everything to the Service */
   readonly canary?: { readonly track: string; readonly weight: number };
 }
 
@@ -21,7 +45,7 @@ export interface ReleaseTracks {
 type PlannedTrack = Omit<Track, "image"> & { readonly image?: string };
 
 function releasePlan(
-  config: PlatformConfig,
+  config: ReleaseSource,
 ): Omit<ReleaseTracks, "tracks"> & { tracks: PlannedTrack[] } {
   const { release } = config;
   const name = InferenceChart.NAME;
@@ -60,14 +84,14 @@ function releasePlan(
 
 /** The Deployments a release strategy runs, with `image` (the resolved `mlops:image`) where the
  * config pins no other, and where the Service and the route send traffic. */
-export function releaseTracks(config: PlatformConfig, image: string): ReleaseTracks {
+export function releaseTracks(config: ReleaseSource, image: string): ReleaseTracks {
   const plan = releasePlan(config);
   return { ...plan, tracks: plan.tracks.map((t) => ({ ...t, image: t.image ?? image })) };
 }
 
 /** The images the release pins besides `mlops:image` (the canary's, blue's, green's), in track
  * order: the ones the kubelet must be able to pull as they are. */
-export function pinnedReleaseImages(config: PlatformConfig): string[] {
+export function pinnedReleaseImages(config: ReleaseSource): string[] {
   return releasePlan(config).tracks.flatMap((t) => (t.image === undefined ? [] : [t.image]));
 }
 
@@ -80,7 +104,7 @@ export interface ReleaseOutput {
   tracks: Record<string, string>;
 }
 
-export function releaseOutput(config: PlatformConfig, image: string): ReleaseOutput {
+export function releaseOutput(config: ReleaseSource, image: string): ReleaseOutput {
   const r = releaseTracks(config, image);
   return {
     strategy: config.release.strategy,

@@ -8,10 +8,14 @@
 import { Chart, Cron, Duration, JsonPatch, Size } from "cdk8s";
 import * as kplus from "cdk8s-plus-27";
 import { Construct } from "constructs";
-import { TRAINING_POOL_LABEL_KEY, TRAINING_POOL_LABEL_VALUE, TRAINING_TAINT } from "../config";
 import { egressRules, envOf } from "./inference-chart";
 import { recommendedLabels, selectorLabels, versionOf } from "./labels";
 import { CONTAINER_SECURITY_CONTEXT, hardenPod, POD_SECURITY_CONTEXT } from "./security";
+import {
+  TRAINING_POOL_LABEL_KEY,
+  TRAINING_POOL_LABEL_VALUE,
+  TRAINING_TAINT,
+} from "./training-pool";
 
 /** Where the training container writes artifacts (the model store's mount). */
 export const MODEL_OUTPUT_DIR = "/models";
@@ -44,7 +48,7 @@ export interface TrainingChartProps {
   readonly cpuRequestMillis: number;
   readonly memoryRequestMib: number;
   readonly activeDeadlineSeconds: number;
-  /** Where artifacts go. @default undefined: an emptyDir volume, kept only for the pod's life
+  /** Where artifacts go. @default an emptyDir volume, kept only for the pod's life
    * (the `local` target; the job's log carries the held-out metrics). */
   readonly modelStore?: BlobModelStore;
 }

@@ -14,6 +14,10 @@ export const POD_MONITOR_API_VERSIONS = {
 } as const;
 export type PodMonitorFlavour = keyof typeof POD_MONITOR_API_VERSIONS;
 
+/** The namespace AKS's managed Prometheus (the ama-metrics pods) scrapes from, and so the
+ * default `ingress.metricsNamespace` with `monitoring.scraper: azure-managed`. */
+export const AZURE_MANAGED_SCRAPER_NAMESPACE = "kube-system";
+
 /** The container port (by name) and path the service exports its metrics on. */
 export const METRICS_PORT_NAME = "http";
 export const METRICS_PATH = "/metrics";

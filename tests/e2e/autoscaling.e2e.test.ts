@@ -18,7 +18,8 @@ import * as fs from "node:fs";
 import { PRICE_TABLE, vmHourly } from "../../infra/azure/prices";
 import { AZURE_DEFAULTS, parseConfig, type RawConfig } from "../../infra/config";
 import { karpenterTrainingPool, KARPENTER_POOL_NAME } from "../../infra/k8s/karpenter";
-import { synthManifests, type Manifest } from "../../infra/k8s/manifests";
+import type { Manifest } from "../../infra/k8s/app";
+import { synthManifests } from "../../infra/manifests";
 import { readStackFile } from "../../tools/stack-file";
 import {
   alive,

@@ -11,6 +11,7 @@ import {
 } from "../../policy/config";
 import { policies } from "../../policy/policies";
 import * as infra from "../../infra/config";
+import * as trainingPool from "../../infra/k8s/training-pool";
 import { loadPackConfig, POLICY_DIR, resolveConfig } from "./harness";
 
 describe("policy/config/<stack>.json", () => {
@@ -114,12 +115,12 @@ describe("settings", () => {
     );
   });
 
-  it("match the platform config contract (infra/config.ts)", () => {
-    expect(DEFAULT_SETTINGS.trainingPoolLabelKey).toBe(infra.TRAINING_TAINT.key);
-    expect(DEFAULT_SETTINGS.trainingPoolLabelValue).toBe(infra.TRAINING_TAINT.value);
-    expect(DEFAULT_SETTINGS.trainingTaintEffect).toBe(infra.TRAINING_TAINT.effect);
-    expect(DEFAULT_SETTINGS.trainingPoolLabelKey).toBe(infra.TRAINING_POOL_LABEL_KEY);
-    expect(DEFAULT_SETTINGS.trainingPoolLabelValue).toBe(infra.TRAINING_POOL_LABEL_VALUE);
+  it("match the platform's contracts (infra/k8s/training-pool.ts, infra/config.ts)", () => {
+    expect(DEFAULT_SETTINGS.trainingPoolLabelKey).toBe(trainingPool.TRAINING_TAINT.key);
+    expect(DEFAULT_SETTINGS.trainingPoolLabelValue).toBe(trainingPool.TRAINING_TAINT.value);
+    expect(DEFAULT_SETTINGS.trainingTaintEffect).toBe(trainingPool.TRAINING_TAINT.effect);
+    expect(DEFAULT_SETTINGS.trainingPoolLabelKey).toBe(trainingPool.TRAINING_POOL_LABEL_KEY);
+    expect(DEFAULT_SETTINGS.trainingPoolLabelValue).toBe(trainingPool.TRAINING_POOL_LABEL_VALUE);
     expect([...ENVIRONMENTS]).toEqual([...infra.ENVIRONMENTS]);
   });
 });

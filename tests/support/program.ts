@@ -5,6 +5,7 @@
  * keys replaced, and goes through `loadConfig` exactly as `pulumi up` would.
  */
 import * as pulumi from "@pulumi/pulumi";
+import type { Alias } from "@pulumi/pulumi/proto/alias_pb";
 import * as path from "path";
 import { readStackFile } from "../../tools/stack-file";
 
@@ -29,6 +30,17 @@ export interface RecordedResource {
   parent?: string;
   /** The keys a component registers as its outputs (`registerOutputs`). */
   registeredOutputs?: string[];
+  /** Its `aliases` option: the former identities the engine matches it against. */
+  aliases?: RecordedAlias[];
+}
+
+/** One alias of a resource: a former URN, or the parts of it that differ (type, name, ...). */
+export interface RecordedAlias {
+  urn?: string;
+  type?: string;
+  name?: string;
+  parentUrn?: string;
+  noParent?: true;
 }
 
 /** The subscription id the mocks report (getClientConfig). */
@@ -299,6 +311,7 @@ export async function recordResources<T>(
       ...(req.getRetainondelete() ? { retainOnDelete: true as const } : {}),
       ...(req.getDeletebeforereplace() ? { deleteBeforeReplace: true as const } : {}),
       ...(parent ? { parent: parent.split("::").pop()! } : {}),
+      ...aliasesOf(req),
     });
     return register(req, callback);
   };
@@ -319,6 +332,21 @@ export async function recordResources<T>(
     if (registered) r.registeredOutputs = registered;
   }
   return { resources, calls, value };
+}
+
+/** The `aliases` a registration request carries, each with only the parts it sets. */
+function aliasesOf(req: { getAliasesList(): Alias[] }): { aliases?: RecordedAlias[] } {
+  const aliases = req.getAliasesList().map((alias): RecordedAlias => {
+    const spec = alias.getSpec();
+    if (spec === undefined) return { urn: alias.getUrn() };
+    return {
+      ...(spec.getType() ? { type: spec.getType() } : {}),
+      ...(spec.getName() ? { name: spec.getName() } : {}),
+      ...(spec.getParenturn() ? { parentUrn: spec.getParenturn() } : {}),
+      ...(spec.getNoparent() ? { noParent: true as const } : {}),
+    };
+  });
+  return aliases.length ? { aliases } : {};
 }
 
 /** The value of an output as the engine would see it (rejecting with the error of a failed

@@ -1,4 +1,4 @@
-import { TRAINING_TAINT } from "../../../infra/config";
+import { TRAINING_TAINT } from "../../../infra/k8s/training-pool";
 import {
   expandConfigGroups,
   findResource,
@@ -82,6 +82,13 @@ describe.each(["local", "dev", "prod"] as const)("stack %s", (stack) => {
         "NetworkPolicy/training",
       ]),
     );
+  });
+
+  test("every component's type is mlops:<module>:<Type>", async () => {
+    const { resources } = await run(stack);
+    const components = resources.filter((r) => r.type.startsWith("mlops:"));
+    expect(components.map((r) => r.type)).toContain("mlops:image:ServiceImage");
+    for (const { type } of components) expect(type).toMatch(/^mlops:[a-z][a-z0-9]*:[A-Z]\w+$/);
   });
 
   test("every container has probes where it serves, resources and a locked-down security context", async () => {

@@ -11,7 +11,7 @@
  *    controller (Job) owns them, and AKS's profile does not skip nodes with local storage.
  * docs/autoscaling.md says what else, on AKS, can keep the pool from reaching zero.
  */
-import { TRAINING_POOL_LABEL_KEY, TRAINING_TAINT } from "../../../infra/config";
+import { TRAINING_POOL_LABEL_KEY, TRAINING_TAINT } from "../../../infra/k8s/training-pool";
 import {
   findResource,
   runProgram,

@@ -45,7 +45,7 @@ import {
   uniqueName,
 } from "../../../../infra/azure/names";
 import { pullProblem, Registry, RegistryArgs } from "../../../../infra/azure/registry";
-import { ServiceImage } from "../../../../infra/image";
+import { SERVICE_IMAGE_FORMER_TYPE, ServiceImage } from "../../../../infra/image";
 import { RuleGroup } from "../../../../infra/monitoring/rules";
 import {
   AKS_EXEC_KUBECONFIG,
@@ -1152,7 +1152,35 @@ describe("ServiceImage", () => {
     expect(await outputValue(value.ref)).toBe(
       `acr.example/mlops-inference@sha256:${"ab".repeat(32)}`,
     );
-    expect(findResource(resources, "mlops:ServiceImage").registeredOutputs).toEqual(["ref"]);
+    expect(findResource(resources, "mlops:image:ServiceImage").registeredOutputs).toEqual(["ref"]);
+  });
+
+  test("its token has a module segment; the former token is an alias, so no stack replaces it", async () => {
+    const { resources } = await recordResources(
+      () => new ServiceImage("i", { image, registryServer: "acr.example", tag: "abc123" }),
+    );
+    expect(SERVICE_IMAGE_FORMER_TYPE).toBe("mlops:ServiceImage");
+    const component = findResource(resources, "mlops:image:ServiceImage", "i");
+    expect(component.aliases).toEqual([{ type: "mlops:ServiceImage" }]);
+    // The engine derives the children's former URNs from their parent's aliases.
+    expect(dockerImage(resources).parent).toBe("i");
+  });
+
+  test("keeps the aliases its caller gives", async () => {
+    const { resources } = await recordResources(
+      () =>
+        new ServiceImage(
+          "i",
+          { image: { build: false, ref: "r:1" } as never },
+          {
+            aliases: [{ name: "old-image" }],
+          },
+        ),
+    );
+    expect(findResource(resources, "mlops:image:ServiceImage").aliases).toEqual([
+      { name: "old-image" },
+      { type: "mlops:ServiceImage" },
+    ]);
   });
 
   test("without one: a local image, deployed by name", async () => {

@@ -9,7 +9,7 @@ import * as path from "node:path";
 import { ConfigError, parseConfig } from "../../../../infra/config";
 import { KEY_NAMES } from "../../../../infra/k8s/app";
 import { KEY_SECRETS, securityPolicySpec } from "../../../../infra/k8s/inference-chart";
-import { synthManifests } from "../../../../infra/k8s/manifests";
+import { synthManifests } from "../../../../infra/manifests";
 import {
   expandConfigGroups,
   findResource,

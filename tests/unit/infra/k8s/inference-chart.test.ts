@@ -8,7 +8,7 @@ import { App } from "cdk8s";
 import { parseConfig } from "../../../../infra/config";
 import { endpointUrl, nodePortUrl } from "../../../../infra/k8s/app";
 import { InferenceChart, type InferenceChartProps } from "../../../../infra/k8s/inference-chart";
-import { inferenceChartProps, synthManifests } from "../../../../infra/k8s/manifests";
+import { inferenceChartProps, synthManifests } from "../../../../infra/manifests";
 import { runProgramWithOutputs, stackConfig } from "../../../support/program";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -260,14 +260,14 @@ describe("the app's URLs", () => {
     [false, "mlops.localtest.me", "http://mlops.localtest.me/"],
     [true, "mlops.example.com", "https://mlops.example.com/"],
   ])("endpoint with tls %s on %s: %s", (tls, host, url) => {
-    expect(endpointUrl({ ingress: { tls, host } } as Parameters<typeof endpointUrl>[0])).toBe(url);
+    expect(endpointUrl({ tls, host })).toBe(url);
   });
 
   test.each([
     [30080, "http://127.0.0.1:30080/"],
     [undefined, ""],
   ])("node port %s: %j", (nodePort, url) => {
-    expect(nodePortUrl({ app: { nodePort } } as Parameters<typeof nodePortUrl>[0])).toBe(url);
+    expect(nodePortUrl(nodePort)).toBe(url);
   });
 
   test("the local stack's outputs: in-cluster URL, node port URL, namespace", async () => {

@@ -9,7 +9,7 @@
  */
 import { parseConfig } from "../../../../infra/config";
 import { recommendedLabels, selectorLabels, versionOf } from "../../../../infra/k8s/labels";
-import { synthManifests } from "../../../../infra/k8s/manifests";
+import { synthManifests } from "../../../../infra/manifests";
 import { stackConfig } from "../../../support/program";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

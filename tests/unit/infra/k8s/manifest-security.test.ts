@@ -14,7 +14,7 @@
  */
 import { parseAllDocuments } from "yaml";
 import { parseConfig } from "../../../../infra/config";
-import { synthManifests } from "../../../../infra/k8s/manifests";
+import { synthManifests } from "../../../../infra/manifests";
 import { synthStack } from "../../../../tools/synth";
 import { stackConfig } from "../../../support/program";
 

@@ -1,7 +1,8 @@
 import { stringify } from "yaml";
 import { parseConfig } from "../../../../infra/config";
 import { TRACK_LABEL } from "../../../../infra/k8s/inference-chart";
-import { Manifest, synthManifests } from "../../../../infra/k8s/manifests";
+import type { Manifest } from "../../../../infra/k8s/app";
+import { synthManifests } from "../../../../infra/manifests";
 import { pinnedReleaseImages, releaseOutput, releaseTracks } from "../../../../infra/k8s/release";
 import { stackConfig } from "../../../support/program";
 

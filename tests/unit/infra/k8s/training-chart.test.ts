@@ -7,7 +7,7 @@
  * history limits in program.test.ts.
  */
 import { parseConfig } from "../../../../infra/config";
-import { synthManifests } from "../../../../infra/k8s/manifests";
+import { synthManifests } from "../../../../infra/manifests";
 import { parseCron } from "../../../../infra/k8s/training-chart";
 import { stackConfig } from "../../../support/program";
 

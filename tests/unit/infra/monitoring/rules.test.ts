@@ -3,7 +3,7 @@ import * as fs from "fs";
 import { parse } from "yaml";
 import * as path from "path";
 import { parseConfig } from "../../../../infra/config";
-import { synthManifests } from "../../../../infra/k8s/manifests";
+import { synthManifests } from "../../../../infra/manifests";
 import { MonitoringChart } from "../../../../infra/monitoring/chart";
 import { dashboardUid, modelHealthDashboard } from "../../../../infra/monitoring/dashboard";
 import { monitoringFiles, stackRuleGroups } from "../../../../infra/monitoring/files";

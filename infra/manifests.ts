@@ -1,20 +1,17 @@
 /**
- * The one place that turns validated config into Kubernetes manifests. The app component deploys
- * its result and `npm run synth` writes it as YAML, so both paths produce the same objects.
+ * The one place that turns validated config into Kubernetes manifests: it maps the config to the
+ * props of each chart (infra/k8s, infra/monitoring), which know no config. The program deploys
+ * the result with the app component (infra/k8s/app.ts) and `npm run synth` writes it as YAML, so
+ * both paths produce the same objects.
  */
 import { App } from "cdk8s";
-import type { PlatformConfig } from "../config";
-import { MonitoringChart } from "../monitoring/chart";
-import { dashboardInputs, ruleInputs } from "../monitoring/inputs";
-import { InferenceChart, type InferenceChartProps } from "./inference-chart";
-import { releaseTracks } from "./release";
-import { BlobModelStore, TrainingChart } from "./training-chart";
-
-/** A Kubernetes manifest as cdk8s synthesises it. */
-export type Manifest = { apiVersion: string; kind: string; metadata: { name: string } } & Record<
-  string,
-  unknown
->;
+import type { PlatformConfig } from "./config";
+import type { Manifest } from "./k8s/app";
+import { InferenceChart, type InferenceChartProps } from "./k8s/inference-chart";
+import { releaseTracks } from "./k8s/release";
+import { BlobModelStore, TrainingChart } from "./k8s/training-chart";
+import { MonitoringChart } from "./monitoring/chart";
+import { dashboardInputs, ruleInputs } from "./monitoring/inputs";
 
 export interface ManifestInputs {
   readonly config: PlatformConfig;
@@ -22,7 +19,8 @@ export interface ManifestInputs {
   readonly instance: string;
   /** The resolved image reference to run. */
   readonly image: string;
-  /** Workload identity of the service's pods (Azure). @default undefined */
+  /** Workload identity of the service's pods (Azure). @default no workload identity: the pods
+   * get no Azure token */
   readonly workloadIdentityClientId?: string;
   /** Where the training job writes artifacts (Azure). @default an emptyDir */
   readonly modelStore?: BlobModelStore;
