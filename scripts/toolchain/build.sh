@@ -197,10 +197,15 @@ do_pulumi() {
     log "optional pulumi-language-nodejs: not built (only a plain 'pulumi up' on the project needs it)"
   else
     log "building pulumi-language-nodejs v$PULUMI_VERSION (optional) ..."
-    if (build_langhost); then
+    # Its output goes to a log: a failure is one line saying why, not an ERROR in a good run.
+    local langhost_log="$BUILD_DIR/pulumi-language-nodejs.log" reason
+    mkdir -p "$BUILD_DIR"
+    if (build_langhost) >"$langhost_log" 2>&1; then
       log "built   pulumi-language-nodejs v$PULUMI_VERSION"
     else
-      log "skipped pulumi-language-nodejs (optional; could not be built, see above): npm run up, npm run deploy and the e2e suite use the Automation API, which does not need it"
+      reason="$(sed -n 's/^\[[a-z-]*\] ERROR: //p' "$langhost_log" | head -n 1)"
+      [[ -n "$reason" ]] || reason="$(tail -n 1 "$langhost_log")"
+      log "skipped pulumi-language-nodejs (optional): $reason (log: $langhost_log). npm run up, npm run deploy and the e2e suite use the Automation API, which does not need it"
     fi
   fi
   if [[ -x "$K8S_PLUGIN_DIR/pulumi-resource-kubernetes" && ! -e "$K8S_PLUGIN_DIR.partial" ]]; then
