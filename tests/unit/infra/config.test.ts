@@ -78,6 +78,24 @@ describe("traffic layer (mlops:ingress)", () => {
       ingress: { api: "ingress", className: "c", controllerNamespace: "n", tls: true },
     });
     expect(ingressApi.ingress.certificate).toBe("external");
+    // Said outright, self-signed is accepted where the program issues it, and on Azure with an
+    // Ingress it is refused as on the local target.
+    const explicit = { ...stackConfig("dev"), ingress: { tls: true, certificate: "self-signed" } };
+    expect(parseConfig(explicit).ingress.certificate).toBe("self-signed");
+    expect(() =>
+      parseConfig({
+        ...stackConfig("dev"),
+        ingress: {
+          api: "ingress",
+          className: "c",
+          controllerNamespace: "n",
+          tls: true,
+          certificate: "self-signed",
+        },
+      }),
+    ).toThrow(
+      'mlops:ingress.certificate: got "self-signed"; the program issues a certificate on mlops:target "azure" with ingress.api "gateway" only',
+    );
     expect(() =>
       parseConfig({ ...local, ingress: { tls: true, certificate: "self-signed" } }),
     ).toThrow(

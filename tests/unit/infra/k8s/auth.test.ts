@@ -1,12 +1,12 @@
 /**
- * `mlops:auth`: who may score the models. The config's rules (key by default in every stack, none
- * only in a local stack, entra's required keys), what the chart renders for each mode (the
+ * `mlops:auth`: who may score the models. What the chart renders for each mode (the
  * service's AUTH_* environment, the key volume, Envoy Gateway's SecurityPolicy and rate limit on
  * the route where the program installs it), and the key Secrets the program keeps in its state.
+ * The config's rules for the section are tested with the config (tests/unit/infra/config-auth.test.ts).
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { ConfigError, parseConfig } from "../../../../infra/config";
+import { parseConfig } from "../../../../infra/config";
 import { KEY_NAMES } from "../../../../infra/k8s/app";
 import { KEY_SECRETS, securityPolicySpec } from "../../../../infra/k8s/inference-chart";
 import { synthManifests } from "../../../../infra/manifests";
@@ -54,63 +54,6 @@ const ROUTES = ["HTTPRoute", "GRPCRoute"].map((kind) => ({
   kind,
   name: "inference",
 }));
-
-describe("config: mlops:auth", () => {
-  test.each(["local", "dev", "prod"] as const)("%s authenticates with keys by default", (stack) => {
-    expect(config(stack).auth).toEqual({ mode: "key", role: "Score" });
-  });
-
-  test("none is accepted in a local stack that says so", () => {
-    expect(config("local", { auth: { mode: "none" } }).auth.mode).toBe("none");
-  });
-
-  test.each(["dev", "prod"] as const)("%s refuses none, naming the key", (stack) => {
-    const parse = () => config(stack, { auth: { mode: "none" } });
-    expect(parse).toThrow(ConfigError);
-    expect(parse).toThrow(
-      `mlops:auth.mode: got "none"; only a stack whose environment is "local" may serve without authentication; a ${stack} stack uses "key" or "entra"`,
-    );
-  });
-
-  test("an unknown mode is refused with the allowed ones", () => {
-    expect(() => config("dev", { auth: { mode: "open" } })).toThrow(
-      'mlops:auth.mode: got "open"; allowed: key, entra, none',
-    );
-  });
-
-  test("entra derives the issuer and key set of the tenant", () => {
-    expect(config("prod", { auth: ENTRA }).auth).toEqual({
-      mode: "entra",
-      role: "Score",
-      tenantId: TENANT,
-      audience: "api://mlops-inference",
-      issuer: `https://login.microsoftonline.com/${TENANT}/v2.0`,
-      jwksUrl: `https://login.microsoftonline.com/${TENANT}/discovery/v2.0/keys`,
-    });
-  });
-
-  test.each([
-    [
-      { mode: "entra", audience: "api://x" },
-      "mlops:auth.tenantId: got nothing; required with auth.mode: entra",
-    ],
-    [
-      { mode: "entra", tenantId: TENANT },
-      "mlops:auth.audience: got nothing; required with auth.mode: entra",
-    ],
-    [{ tenantId: TENANT }, `mlops:auth.tenantId: got "${TENANT}"; only used with auth.mode: entra`],
-    [
-      { ...ENTRA, tenantId: "Not-A-Guid" },
-      'mlops:auth.tenantId: got "Not-A-Guid"; expected an Entra tenant id',
-    ],
-    [
-      { ...ENTRA, jwksUrl: "http://keys.example/" },
-      'mlops:auth.jwksUrl: got "http://keys.example/"; expected an https URL',
-    ],
-  ])("%j is refused: %s", (auth, message) => {
-    expect(() => config("dev", { auth })).toThrow(message);
-  });
-});
 
 describe("the chart: what the service and the Gateway check", () => {
   test("key: the service reads both key Secrets from a read-only volume", () => {
