@@ -66,12 +66,10 @@ node_prerequisites() {
 # (MLOPS_NODE_FREE_MIB, 4 GiB: the nodes hold about 1.5 GiB after the e2e suite) above 1% of the
 # filesystem.
 node_disk_space() {
-  local dir="$NODE_STATE" size free="${MLOPS_NODE_FREE_MIB:-4096}"
+  local free="${MLOPS_NODE_FREE_MIB:-4096}"
   [[ "$free" =~ ^[0-9]+$ ]] || usage_error "MLOPS_NODE_FREE_MIB must be a whole number of MiB; got '$free'"
-  while [[ ! -e "$dir" ]]; do dir="$(dirname "$dir")"; done
-  size="$(df -Pm "$dir" | awk 'NR == 2 { print $2 }')"
-  require_free_space "$dir" "$((free + size / 100))" \
-    "the real nodes (what a run writes, $free MiB, above the kubelets' eviction threshold, 1% of the filesystem)"
+  require_free_space "$NODE_STATE" "$free" \
+    "the real nodes (what a run writes, $free MiB, above the kubelets' eviction threshold, 1% of the filesystem)" 1
 }
 
 # The sysctls: remember each value once (the first start), then set.

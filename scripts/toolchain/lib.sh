@@ -51,14 +51,15 @@ apt_install() {
   log "installed $* in $((SECONDS - start))s"
 }
 
-# require_free_space <dir> <MiB> <what needs it>: the filesystem holding <dir> (or its nearest
-# existing parent) has at least <MiB> free, or die naming the filesystem, both figures and what
-# needs the space.
+# require_free_space <dir> <MiB> <what needs it> [<percent>]: the filesystem holding <dir> (or its
+# nearest existing parent) has at least <MiB> free, plus <percent> of its size when given, or die
+# naming the filesystem, both figures and what needs the space.
 require_free_space() {
-  local dir="$1" need="$2" what="$3" avail
+  local dir="$1" need="$2" what="$3" percent="${4:-0}" size avail
   while [[ ! -e "$dir" ]]; do dir="$(dirname "$dir")"; done
-  avail="$(df -Pm "$dir" | awk 'NR == 2 { print $4 }')"
-  [[ "$avail" =~ ^[0-9]+$ ]] || die "could not read the free space of $dir (df -Pm)"
+  read -r size avail < <(df -Pm "$dir" | awk 'NR == 2 { print $2, $4 }')
+  [[ "$size" =~ ^[0-9]+$ && "$avail" =~ ^[0-9]+$ ]] || die "could not read the free space of $dir (df -Pm)"
+  need=$((need + size * percent / 100))
   ((avail >= need)) ||
     die "$what needs ${need} MiB free on the filesystem of $dir; it has ${avail} MiB: free space there, or point MLOPS_STATE_DIR at another filesystem"
 }
