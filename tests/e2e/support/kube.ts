@@ -133,9 +133,12 @@ export function envOf(container: KubeObject): Record<string, string> {
  * loaded into it, and nothing can pull them again here).
  */
 export async function nodeTrouble(): Promise<string> {
-  const nodes = await list("nodes").catch((err: unknown) => {
-    return [{ metadata: { name: `(nodes not listed: ${String(err)})` } }] as KubeObject[];
-  });
+  let nodes: KubeObject[];
+  try {
+    nodes = await list("nodes");
+  } catch (err) {
+    return `(nodes not listed: ${String(err)})`;
+  }
   const lines: string[] = [];
   for (const n of nodes) {
     const trouble = (
@@ -146,7 +149,6 @@ export async function nodeTrouble(): Promise<string> {
     const taints = ((n.spec?.taints ?? []) as { key: string; effect: string }[])
       .filter((t) => t.key.startsWith("node.kubernetes.io/"))
       .map((t) => `taint ${t.key}:${t.effect}`);
-    if (!n.status) trouble.push("no status");
     if (trouble.length + taints.length > 0)
       lines.push(`${n.metadata.name}: ${[...trouble, ...taints].join("; ")}`);
   }
