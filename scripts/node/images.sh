@@ -149,6 +149,9 @@ cmd_service() {
   local tags=("$@") start=$SECONDS args=() t
   ((${#tags[@]})) || tags=("$(stack_config_value "$REPO_ROOT" local image.ref)")
   for t in "${tags[@]}"; do args+=(--tag "$(qualify "$t")"); done
+  # The base image lives in buildah's storage, not in this cache: with it present and the cache
+  # new (a fresh HOME), nothing above made the log's directory.
+  mkdir -p "$CACHE"
   log "building service/Dockerfile as ${tags[*]} (buildah; cached layers make rebuilds fast) ..."
   bah bud --quiet --runtime "$(command -v runc)" --layers --format docker --pull=never --network host \
     --build-arg "NODE_IMAGE=$BASE_IMAGE" --build-arg "GIT_SHA=$(git -C "$REPO_ROOT" rev-parse HEAD 2>/dev/null || true)" \
